@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ipcsh",
+    products: [
+        .executable(name: "ipcsh", targets: ["ipcsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GNU readline, linked by the modulemap alone (its pkg-config adds flags SwiftPM refuses).
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        // C for what Swift cannot import: macros, variadic and union-taking calls.
+        .target(name: "CIPCShims", path: "Sources/CIPCShims"),
+        // Typed system calls: one throwing API per kernel object, every call traceable.
+        .target(name: "IPCSys", dependencies: ["CIPCShims"]),
+        // The language and the session. No terminal code.
+        .target(name: "IPCShell", dependencies: ["IPCSys"]),
+        // readline: callback interface in a poll loop, history, completion, Ctrl-C.
+        .target(name: "LineEditor", dependencies: ["CReadline"]),
+        .executableTarget(
+            name: "ipcsh",
+            dependencies: [
+                "IPCShell", "LineEditor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "IPCSysTests", dependencies: ["IPCSys"]),
+        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["IPCShell"],
+            resources: [.copy("Peers")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

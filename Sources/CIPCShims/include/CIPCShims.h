@@ -1,0 +1,36 @@
+#ifndef IPCSH_CIPCSHIMS_H
+#define IPCSH_CIPCSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* errno -> "EEXIST"; NULL when unknown. (strerrorname_np needs _GNU_SOURCE.) */
+const char *ipcsh_errno_name(int err);
+
+/* shmat reports failure as (void *)-1, which Swift cannot compare safely: NULL instead, errno kept. */
+void *ipcsh_shmat(int shmid, int readonly);
+
+/* Signals. The handlers are C: they only set a flag and write one byte to a self-pipe,
+   both async-signal-safe. Installed with sigaction and without SA_RESTART, so a blocking
+   read/open/poll returns EINTR and Ctrl-C reaches the prompt. SIGPIPE is ignored. */
+int ipcsh_signals_install(void);
+int ipcsh_signal_pipe_fd(void);
+/* Returns and clears the pending-SIGINT flag. */
+int ipcsh_take_sigint(void);
+int ipcsh_sigint_pending(void);
+/* Reset SIGINT/SIGPIPE/SIGCHLD to their defaults (in a child before exec). */
+void ipcsh_signals_reset_defaults(void);
+/* Drain the self-pipe. */
+void ipcsh_signal_pipe_drain(void);
+
+/* Wait-status macros. */
+int ipcsh_wifexited(int status);
+int ipcsh_wexitstatus(int status);
+int ipcsh_wifsignaled(int status);
+int ipcsh_wtermsig(int status);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t ipcsh_monotonic_ns(void);
+
+#endif

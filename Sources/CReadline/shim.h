@@ -1,0 +1,7 @@
+#ifndef IPCSH_CREADLINE_SHIM_H
+#define IPCSH_CREADLINE_SHIM_H
+/* readline.h uses FILE without including stdio.h. */
+#include <stdio.h>
+#include <readline/readline.h>
+#include <readline/history.h>
+#endif

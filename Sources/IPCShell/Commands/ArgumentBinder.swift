@@ -1,0 +1,174 @@
+import IPCSys
+
+/// Checks and converts a command's words against its spec.
+enum ArgumentBinder {
+    static func bind(spec: CommandSpec, words: ArraySlice<(word: Word, bytes: [UInt8])>, blocks: [Block],
+                     session: Session, commandLocation: SourceLocation,
+                     into context: inout CommandContext) throws(Diagnostic) {
+        let usage = "usage: \(spec.usage)"
+        var positionals: [(word: Word, bytes: [UInt8])] = []
+        var index = words.startIndex
+        while index < words.endIndex {
+            let (word, bytes) = words[index]
+            index += 1
+            // An option is an unquoted literal word starting with "--"; quoted "--x" is data.
+            guard !word.wasQuoted, bytes.count > 2, bytes[0] == 0x2D, bytes[1] == 0x2D,
+                  word.literalText != nil else {
+                positionals.append((word, bytes))
+                continue
+            }
+            var optionName = String(decoding: bytes, as: UTF8.self)
+            var inlineValue: [UInt8]?
+            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                optionName = String(decoding: bytes[..<eq], as: UTF8.self)
+                inlineValue = Array(bytes[(eq + 1)...])
+            }
+            guard let option = spec.options.first(where: { $0.name == optionName }) else {
+                var hint = usage
+                if let guess = CommandRegistry.didYouMean(optionName, among: spec.options.map(\.name)) {
+                    hint = guess + "\n  " + usage
+                }
+                throw Diagnostic("\(spec.name): unknown option \(optionName)", at: word.location, hint: hint)
+            }
+            guard let kind = option.value else {
+                if inlineValue != nil {
+                    throw Diagnostic("\(spec.name): \(optionName) takes no value", at: word.location, hint: usage)
+                }
+                context.flags.insert(optionName)
+                continue
+            }
+            let valueBytes: [UInt8]
+            let valueLocation: SourceLocation
+            if let inlineValue {
+                valueBytes = inlineValue
+                valueLocation = word.location
+            } else {
+                guard index < words.endIndex else {
+                    throw Diagnostic("\(spec.name): \(optionName) needs a value (\(option.valueName))",
+                                     at: word.location, hint: usage)
+                }
+                valueBytes = words[index].bytes
+                valueLocation = words[index].word.location
+                index += 1
+            }
+            context.options[optionName] = try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
+                                                      spec: spec, session: session, at: valueLocation)
+        }
+
+        var blockIterator = blocks.makeIterator()
+        var position = 0
+        for argument in spec.arguments {
+            if argument.kind == .block {
+                guard let block = blockIterator.next() else {
+                    if argument.isOptional { continue }
+                    throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
+                }
+                context.values[argument.name] = .block(block)
+                continue
+            }
+            if argument.isVariadic {
+                context.variadic = positionals[position...].map(\.bytes)
+                if context.variadic.isEmpty && !argument.isOptional {
+                    throw Diagnostic("\(spec.name): missing \(argument.name)", at: commandLocation, hint: usage)
+                }
+                position = positionals.count
+                continue
+            }
+            guard position < positionals.count else {
+                if argument.isOptional { continue }
+                throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.kind.describe))",
+                                 at: commandLocation, hint: usage)
+            }
+            let (word, bytes) = positionals[position]
+            position += 1
+            context.values[argument.name] = try convert(bytes, kind: argument.kind, what: argument.name,
+                                                        spec: spec, session: session, at: word.location)
+        }
+        if position < positionals.count {
+            let extra = positionals[position]
+            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(extra.bytes))'",
+                             at: extra.word.location, hint: usage)
+        }
+        if blockIterator.next() != nil {
+            throw Diagnostic("\(spec.name) takes no { block }", at: commandLocation, hint: usage)
+        }
+    }
+
+    static func convert(_ bytes: [UInt8], kind: ArgumentKind, what: String, spec: CommandSpec,
+                        session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let shown = Escaping.display(bytes)
+        func bad(_ expected: String) -> Diagnostic {
+            Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
+        }
+        switch kind {
+        case .text, .path, .name, .commandName:
+            if kind == .path && bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }
+            if kind == .path && bytes.isEmpty { throw bad("a path (it is empty)") }
+            return .bytes(bytes)
+        case .keyword(let words):
+            guard words.contains(text) else {
+                var hint = "\(what) is one of: \(words.joined(separator: ", "))"
+                if let guess = CommandRegistry.didYouMean(text, among: words) { hint = guess + " " + hint }
+                throw Diagnostic("\(spec.name): \(what) '\(shown)' is not one of the choices", at: location, hint: hint)
+            }
+            return .bytes(bytes)
+        case .count:
+            guard let n = Literals.integer(text) else { throw bad("a whole number") }
+            guard n >= 0 else { throw bad("a whole number of 0 or more") }
+            return .integer(n)
+        case .size:
+            guard let n = Literals.size(text) else {
+                if text.hasPrefix("-") { throw bad("a size (sizes cannot be negative)") }
+                throw bad("a size (bytes, with an optional k, KiB, M or MiB suffix, at most \(Int.max))")
+            }
+            return .integer(n)
+        case .duration:
+            guard let ms = Literals.durationMilliseconds(text) else {
+                throw bad("a duration (500ms, 2s, 1m; a bare number is seconds; at most a day)")
+            }
+            return .integer(ms)
+        case .mode:
+            guard let mode = Literals.mode(text) else { throw bad("a mode (octal, 0000 to 0777, such as 0600)") }
+            return .integer(mode)
+        case .key:
+            return .key(try IPCKey.parse(text, what: "\(spec.name): \(what)", at: location))
+        case .handle(let kinds):
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+        case .handleOrKey(let kinds):
+            if session.handle(named: text) != nil {
+                return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+            }
+            if let first = text.first, first.isNumber || text == "private" || text.hasPrefix("ftok:") {
+                return .key(try IPCKey.parse(text, what: "\(spec.name): \(what)", at: location))
+            }
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+        case .block:
+            throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
+        }
+    }
+
+    static func resolveHandle(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,
+                              session: Session, at location: SourceLocation) throws(Diagnostic) -> any Handle {
+        guard let handle = session.handle(named: text) else {
+            let candidates = session.allHandles.filter { kinds.isEmpty || kinds.contains($0.kind) }.map(\.name)
+            var hint: String
+            if candidates.isEmpty {
+                let kindName = kinds.first?.displayName ?? "handle"
+                hint = "this session has no \(kindName) yet"
+                if kinds.contains(.shm) { hint += ": make one with shm create KEY SIZE or shm open KEY" }
+            } else if let guess = CommandRegistry.didYouMean(text, among: candidates) {
+                hint = guess
+            } else {
+                hint = "the session has: " + candidates.joined(separator: ", ")
+            }
+            throw Diagnostic("\(spec.name): no handle named '\(Escaping.display(Array(text.utf8)))'", at: location, hint: hint)
+        }
+        if !kinds.isEmpty && !kinds.contains(handle.kind) {
+            throw Diagnostic("\(spec.name): \(text) is a \(handle.kind.displayName), not a "
+                             + kinds.map(\.displayName).joined(separator: " or "), at: location,
+                             hint: "usage: \(spec.usage)")
+        }
+        return handle
+    }
+}

@@ -1,0 +1,139 @@
+import IPCSys
+
+/// echo, sleep, set, repeat, expect, source, help, exit.
+enum BuiltinCommands {
+    static let all: [CommandSpec] = [echo, sleep, set, repeatBlock, expect, source, help, exit]
+
+    static let echo = CommandSpec(
+        "echo", summary: "print the words, separated by spaces",
+        arguments: [ArgumentSpec("WORD", .text, optional: true, variadic: true)],
+        example: "echo \"key is\" $buf.key",
+        discussion: "The printed text is also the command's value: `x = echo hi` sets x."
+    ) { ctx in
+        var out: [UInt8] = []
+        for (i, word) in ctx.rest.enumerated() {
+            if i > 0 { out.append(0x20) }
+            out += word
+        }
+        return .value(out)
+    }
+
+    static let sleep = CommandSpec(
+        "sleep", summary: "wait for a while (Ctrl-C interrupts)",
+        arguments: [ArgumentSpec("DURATION", .duration)],
+        example: "sleep 500ms"
+    ) { ctx in
+        ctx.output.flush()
+        guard Clock.sleep(milliseconds: ctx.integer("DURATION") ?? 0) else { throw ControlFlow.interrupted }
+        return .none
+    }
+
+    static let set = CommandSpec(
+        "set", summary: "set a variable",
+        arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("VALUE", .text, variadic: true)],
+        example: "set greeting \"hello, world\"",
+        discussion: "Several VALUE words are joined with spaces. Read it back as $NAME or ${NAME}."
+    ) { ctx in
+        let name = ctx.string("NAME") ?? ""
+        guard Parser.isName(name) else {
+            throw ctx.failure("set: '\(name)' is not a valid name",
+                              hint: "names start with a letter or _ and hold letters, digits and _")
+        }
+        if let handle = ctx.session.handle(named: name), handle.isOpen {
+            throw ctx.failure("set: \(name) is the name of an open \(handle.kind.displayName)")
+        }
+        var value: [UInt8] = []
+        for (i, word) in ctx.rest.enumerated() {
+            if i > 0 { value.append(0x20) }
+            value += word
+        }
+        ctx.session.variables[name] = value
+        return .none
+    }
+
+    static let repeatBlock = CommandSpec(
+        "repeat", summary: "run a block N times, with $i = 0 ... N-1",
+        arguments: [ArgumentSpec("N", .count), ArgumentSpec("BLOCK", .block)],
+        example: "repeat 3 { echo \"round $i\" }",
+        discussion: "The first failing command stops the loop and fails repeat. Ctrl-C stops it too."
+    ) { ctx in
+        let count = ctx.integer("N") ?? 0
+        guard let block = ctx.block("BLOCK") else { return .none }
+        let saved = ctx.session.variables["i"]
+        defer { ctx.session.variables["i"] = saved }
+        for i in 0..<count {
+            ctx.session.variables["i"] = Array(String(i).utf8)
+            try ctx.interpreter.runBlock(block)
+            if ctx.session.output.flushEachCommand { ctx.session.output.flush() }
+        }
+        return .none
+    }
+
+    static let expect = CommandSpec(
+        "expect", summary: "fail unless A == B, A != B, or A contains B",
+        arguments: [ArgumentSpec("A OP B", .text, variadic: true)],
+        example: "expect $msg == \"hello\"",
+        discussion: "Fails the command (and stops a script) when false, showing both sides. Use it to make scripts and lessons check themselves."
+    ) { ctx in
+        let words = ctx.rest
+        let ops = ["==", "!=", "contains"]
+        guard words.count == 3, let op = ops.first(where: { Array($0.utf8) == words[1] }) else {
+            throw ctx.failure("expect: write expect A == B, expect A != B or expect A contains B (got \(words.count) word(s))",
+                              hint: "quote a side that has spaces or is empty: expect \"$msg\" == \"\"")
+        }
+        let (a, b) = (words[0], words[2])
+        let holds: Bool
+        switch op {
+        case "==": holds = a == b
+        case "!=": holds = a != b
+        default: holds = b.isEmpty || contains(a, b)
+        }
+        if !holds {
+            let shownA = "\"\(Escaping.display(a))\"", shownB = "\"\(Escaping.display(b))\""
+            let negated = op == "==" ? "!=" : op == "!=" ? "==" : "does not contain"
+            throw ctx.failure("expect failed: \(shownA) \(negated) \(shownB)",
+                              hint: "left:  \(shownA)\n  right: \(shownB)")
+        }
+        return .none
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
+
+    static let source = CommandSpec(
+        "source", summary: "run a script file in this session",
+        arguments: [ArgumentSpec("FILE", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        example: "source examples/shm-writer.ipcs 3306 5",
+        discussion: "The script sees ARG... as $1, $2, ... and shares this session's handles and variables."
+    ) { ctx in
+        let path = ctx.string("FILE") ?? ""
+        try ctx.interpreter.runFile(path, arguments: ctx.restStrings, location: ctx.location)
+        return .none
+    }
+
+    static let help = CommandSpec(
+        "help", summary: "list commands, or show one command's usage and an example",
+        arguments: [ArgumentSpec("COMMAND", .commandName, optional: true, variadic: true)],
+        example: "help shm create"
+    ) { ctx in
+        let registry = ctx.interpreter.registry
+        let text = try HelpText.render(topic: ctx.restStrings, registry: registry, at: ctx.location)
+        for line in text { ctx.output.line(line) }
+        return .none
+    }
+
+    static let exit = CommandSpec(
+        "exit", summary: "leave the shell (Ctrl-D does too); says which kernel objects remain",
+        arguments: [ArgumentSpec("CODE", .count, optional: true)],
+        example: "exit 0"
+    ) { ctx in
+        let code = ctx.integer("CODE") ?? Int(ctx.session.lastStatus)
+        guard code <= 255 else { throw ctx.failure("exit: CODE must be 0 to 255") }
+        throw ControlFlow.exit(Int32(code))
+    }
+}

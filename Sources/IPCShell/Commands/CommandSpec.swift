@@ -1,0 +1,126 @@
+/// What an argument is: drives checking, conversion, completion and the docs.
+public enum ArgumentKind: Sendable, Equatable {
+    /// A handle name of one of these kinds (any kind when empty).
+    case handle([HandleKind])
+    /// A handle name of these kinds, or an IPC key.
+    case handleOrKey([HandleKind])
+    /// `3306`, `0xcea`, `private`, `ftok:PATH:ID`.
+    case key
+    /// Bytes, with `k`/`KiB`/`M`/`MiB` suffixes.
+    case size
+    /// `500ms`, `2s`, `1m`.
+    case duration
+    /// A non-negative integer.
+    case count
+    /// Octal permission bits.
+    case mode
+    case path
+    /// Arbitrary data (any bytes).
+    case text
+    /// One of a fixed set of words.
+    case keyword([String])
+    /// A command name (for `help`).
+    case commandName
+    /// A plain name (variables).
+    case name
+    /// A `{ ... }` block.
+    case block
+
+    /// How the docs and usage lines describe it.
+    public var describe: String {
+        switch self {
+        case .handle(let kinds): return kinds.isEmpty ? "a handle name" : "the name of a " + kinds.map(\.displayName).joined(separator: " or ")
+        case .handleOrKey(let kinds): return "the name of a " + kinds.map(\.displayName).joined(separator: " or ") + ", or an IPC key"
+        case .key: return "an IPC key: decimal (3306), hex (0xcea), private, or ftok:PATH:ID"
+        case .size: return "a size in bytes, with an optional k, K, KiB, M or MiB suffix"
+        case .duration: return "a duration: 500ms, 2s, 1m (a bare number is seconds)"
+        case .count: return "a whole number, 0 or more"
+        case .mode: return "octal permission bits such as 0600"
+        case .path: return "a file path"
+        case .text: return "data"
+        case .keyword(let words): return "one of: " + words.joined(separator: ", ")
+        case .commandName: return "a command name"
+        case .name: return "a name"
+        case .block: return "a { ... } block"
+        }
+    }
+}
+
+public struct ArgumentSpec: Sendable {
+    public var name: String
+    public var kind: ArgumentKind
+    public var isOptional: Bool
+    /// Takes every remaining word.
+    public var isVariadic: Bool
+
+    public init(_ name: String, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false) {
+        self.name = name
+        self.kind = kind
+        self.isOptional = optional
+        self.isVariadic = variadic
+    }
+}
+
+public struct OptionSpec: Sendable {
+    /// `--mode`.
+    public var name: String
+    /// nil for a flag.
+    public var value: ArgumentKind?
+    public var valueName: String
+    public var summary: String
+
+    public init(_ name: String, _ value: ArgumentKind? = nil, valueName: String = "", summary: String) {
+        self.name = name
+        self.value = value
+        self.valueName = valueName
+        self.summary = summary
+    }
+}
+
+/// What a command produces.
+public enum CommandResult {
+    case none
+    /// A value: printed alone on its line, or bound with `NAME =`.
+    case value([UInt8])
+    /// A handle, already registered.
+    case handle(any Handle)
+}
+
+/// A command that describes itself: name, usage, summary, example, typed arguments — and runs.
+public struct CommandSpec: Sendable {
+    /// `shm create`, `echo`.
+    public var name: String
+    public var summary: String
+    public var arguments: [ArgumentSpec]
+    public var options: [OptionSpec]
+    public var example: String
+    /// Longer text for `help NAME` and the docs.
+    public var discussion: String
+    public var run: @Sendable (inout CommandContext) throws -> CommandResult
+
+    public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
+                example: String, discussion: String = "",
+                run: @escaping @Sendable (inout CommandContext) throws -> CommandResult) {
+        self.name = name
+        self.summary = summary
+        self.arguments = arguments
+        self.options = options
+        self.example = example
+        self.discussion = discussion
+        self.run = run
+    }
+
+    /// `shm create KEY SIZE [--mode MODE] [--excl]`.
+    public var usage: String {
+        var parts = [name]
+        for argument in arguments {
+            var text = argument.kind == .block ? "{ \(argument.name) }" : argument.name
+            if argument.isVariadic { text += "..." }
+            parts.append(argument.isOptional ? "[\(text)]" : text)
+        }
+        for option in options {
+            parts.append(option.value == nil ? "[\(option.name)]" : "[\(option.name) \(option.valueName)]")
+        }
+        return parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,77 @@
+/// Every command, by name. One registry drives argument checking, `help`, completion,
+/// "did you mean" and the generated language reference.
+public struct CommandRegistry: Sendable {
+    public private(set) var specs: [String: CommandSpec] = [:]
+    /// Nouns with subcommands (`shm` → create, open, ...), in declaration order.
+    public private(set) var groups: [String: [String]] = [:]
+    /// Top-level names in declaration order (nouns and plain commands).
+    public private(set) var topLevel: [String] = []
+    public private(set) var groupSummaries: [String: String] = [:]
+
+    public init() {}
+
+    public mutating func add(_ spec: CommandSpec) {
+        let words = spec.name.split(separator: " ").map(String.init)
+        if words.count == 2 {
+            if groups[words[0]] == nil {
+                groups[words[0]] = []
+                topLevel.append(words[0])
+            }
+            groups[words[0]]?.append(words[1])
+        } else if specs[spec.name] == nil {
+            topLevel.append(spec.name)
+        }
+        specs[spec.name] = spec
+    }
+
+    public mutating func describeGroup(_ noun: String, _ summary: String) {
+        groupSummaries[noun] = summary
+    }
+
+    public mutating func add(_ list: [CommandSpec]) { list.forEach { add($0) } }
+
+    /// The standard command set.
+    public static let standard: CommandRegistry = {
+        var registry = CommandRegistry()
+        registry.add(BuiltinCommands.all)
+        registry.add(SessionCommands.all)
+        registry.describeGroup("shm", "System V shared memory: shmget, shmat, shmdt, shmctl")
+        registry.add(SharedMemoryCommands.all)
+        registry.add(DataCommands.all)
+        return registry
+    }()
+
+    /// Names close to `word` (edit distance ≤ 2, or a prefix), best first.
+    public static func suggestions(for word: String, among candidates: [String]) -> [String] {
+        let scored = candidates.compactMap { candidate -> (String, Int)? in
+            if candidate.hasPrefix(word) && !word.isEmpty { return (candidate, 0) }
+            let d = editDistance(word, candidate)
+            return d <= max(1, min(2, word.count / 2)) ? (candidate, d) : nil
+        }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+    }
+
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// `did you mean 'shm'?`
+    public static func didYouMean(_ word: String, among candidates: [String]) -> String? {
+        let found = suggestions(for: word, among: candidates).prefix(3)
+        guard !found.isEmpty else { return nil }
+        return "did you mean " + found.map { "'\($0)'" }.joined(separator: " or ") + "?"
+    }
+}

@@ -1,0 +1,231 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// `shm create|open|attach|detach|stat|rm|ls|dump`: System V shared memory.
+enum SharedMemoryCommands {
+    static let all: [CommandSpec] = [create, open, attach, detach, stat, rm, ls, dump]
+
+    static let create = CommandSpec(
+        "shm create", summary: "shmget with IPC_CREAT: make a segment, or find the one with this key",
+        arguments: [ArgumentSpec("KEY", .key), ArgumentSpec("SIZE", .size)],
+        options: [
+            OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
+            OptionSpec("--excl", summary: "fail with EEXIST if the key is taken (IPC_EXCL)"),
+        ],
+        example: "buf = shm create 3306 1024",
+        discussion: "Says whether the segment was created or already existed. The segment outlives the shell until shm rm (or ipcrm)."
+    ) { ctx in
+        let key = ctx.key("KEY") ?? IPC_PRIVATE
+        let size = ctx.integer("SIZE") ?? 0
+        let mode = ctx.integer("--mode") ?? 0o600
+        guard size > 0 else {
+            throw ctx.failure("shm create: SIZE must be at least 1 byte", hint: ctx.usageHint)
+        }
+        if let max = SharedMemory.maximumSize(), size > max {
+            throw ctx.failure("shm create: SIZE \(size) is above the kernel's limit of \(max) bytes (kernel.shmmax)")
+        }
+        var created = true
+        var id: Int32
+        do {
+            id = try SharedMemory.get(key: key, size: size, flags: IPC_CREAT | IPC_EXCL | Int32(mode))
+        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
+            created = false
+            id = try SharedMemory.get(key: key, size: size, flags: 0)
+        }
+        let status = try SharedMemory.status(id: id)
+        let handle = ShmHandle(name: "", key: key, id: id, size: status.size, mode: status.mode, createdHere: created)
+        let name = ctx.register(handle)
+        if created {
+            ctx.output.info("\(name): created segment key \(handle.keyText), shmid \(id), \(status.size) bytes, mode \(SyscallTrace.octalMode(status.mode))")
+        } else {
+            ctx.output.info("\(name): key \(handle.keyText) already existed: opened shmid \(id), \(status.size) bytes, mode \(SyscallTrace.octalMode(status.mode))")
+        }
+        return .handle(handle)
+    }
+
+    static let open = CommandSpec(
+        "shm open", summary: "shmget an existing segment by key",
+        arguments: [ArgumentSpec("KEY", .key)],
+        example: "buf = shm open 3306"
+    ) { ctx in
+        let key = ctx.key("KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("shm open: a private segment has no key to open it by",
+                              hint: "use shm create private SIZE, or open by the number shm ls shows")
+        }
+        let id = try SharedMemory.get(key: key, size: 0, flags: 0)
+        let status = try SharedMemory.status(id: id)
+        let handle = ShmHandle(name: "", key: key, id: id, size: status.size, mode: status.mode, createdHere: false)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): opened segment key \(handle.keyText), shmid \(id), \(status.size) bytes")
+        return .handle(handle)
+    }
+
+    static let attach = CommandSpec(
+        "shm attach", summary: "shmat: map the segment into this process",
+        arguments: [ArgumentSpec("NAME", .handle([.shm]))],
+        options: [OptionSpec("--readonly", summary: "attach with SHM_RDONLY: writes are refused")],
+        example: "shm attach buf"
+    ) { ctx in
+        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+        if shm.removed { throw ctx.failure("shm attach: \(shm.name) was removed (shm rm)") }
+        if shm.isAttached {
+            throw ctx.failure("shm attach: \(shm.name) is already attached at \(shm.addressText)",
+                              hint: "shm detach \(shm.name) first, or open the key again for a second attachment")
+        }
+        try shm.attach(readOnly: ctx.flag("--readonly"))
+        ctx.output.info("\(shm.name): attached at \(shm.addressText)" + (shm.readOnly ? " (read-only)" : ""))
+        return .none
+    }
+
+    static let detach = CommandSpec(
+        "shm detach", summary: "shmdt: unmap the segment (it stays in the kernel)",
+        arguments: [ArgumentSpec("NAME", .handle([.shm]))],
+        example: "shm detach buf"
+    ) { ctx in
+        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+        guard shm.isAttached else { throw ctx.failure("shm detach: \(shm.name) is not attached") }
+        try shm.detach()
+        ctx.output.info("\(shm.name): detached")
+        return .none
+    }
+
+    static let stat = CommandSpec(
+        "shm stat", summary: "shmctl(IPC_STAT): key, id, size, mode, owner, pids, attach count, times",
+        arguments: [ArgumentSpec("NAME", .handle([.shm]))],
+        example: "shm stat buf"
+    ) { ctx in
+        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+        let s = try SharedMemory.status(id: shm.id)
+        let rows: [(String, String)] = [
+            ("key", s.key == 0 ? "IPC_PRIVATE" : SyscallTrace.hexKey(s.key)),
+            ("shmid", String(s.id)),
+            ("size", "\(s.size) bytes"),
+            ("mode", SyscallTrace.octalMode(s.mode) + (s.markedForRemoval ? " (marked for removal)" : "")),
+            ("owner", "uid \(s.ownerUID) gid \(s.ownerGID)"),
+            ("creator", "uid \(s.creatorUID)"),
+            ("cpid", "\(s.creatorPID) (created it)"),
+            ("lpid", "\(s.lastPID) (last shmat/shmdt)"),
+            ("nattch", String(s.attachCount)),
+            ("attached", formatTime(s.attachTime)),
+            ("detached", formatTime(s.detachTime)),
+            ("changed", formatTime(s.changeTime)),
+        ]
+        for (name, value) in rows { ctx.output.line(HelpText.pad(name + ":", 10) + value) }
+        return .none
+    }
+
+    static func formatTime(_ seconds: Int) -> String {
+        guard seconds > 0 else { return "never" }
+        var t = time_t(seconds)
+        var parts = tm()
+        guard localtime_r(&t, &parts) != nil else { return String(seconds) }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static let rm = CommandSpec(
+        "shm rm", summary: "shmctl(IPC_RMID): remove a segment (it goes at the last detach)",
+        arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.shm]))],
+        example: "shm rm buf"
+    ) { ctx in
+        if let shm = ctx.handle("NAME|KEY", as: ShmHandle.self) {
+            if shm.removed { throw ctx.failure("shm rm: \(shm.name) was already removed") }
+            try SharedMemory.remove(id: shm.id)
+            markRemoved(id: shm.id, in: ctx.session)
+            ctx.output.info("\(shm.name): removed" + (shm.isAttached ? " (still attached here: the kernel frees it at the last detach)" : ""))
+            return .none
+        }
+        let key = ctx.key("NAME|KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("shm rm: a private key names no single segment", hint: "remove it by its handle name")
+        }
+        let id = try SharedMemory.get(key: key, size: 0, flags: 0)
+        try SharedMemory.remove(id: id)
+        markRemoved(id: id, in: ctx.session)
+        ctx.output.info("removed segment key \(SyscallTrace.hexKey(key)) (shmid \(id))")
+        return .none
+    }
+
+    static func markRemoved(id: Int32, in session: Session) {
+        for case let shm as ShmHandle in session.handles(of: .shm) where shm.id == id { shm.removed = true }
+    }
+
+    static let ls = CommandSpec(
+        "shm ls", summary: "every segment on the system, like ipcs -m; * marks this session's",
+        example: "shm ls"
+    ) { ctx in
+        let entries = try SharedMemory.list()
+        let mine = Dictionary(ctx.session.handles(of: .shm).compactMap { h -> (Int32, String)? in
+            guard let shm = h as? ShmHandle, !shm.removed else { return nil }
+            return (shm.id, shm.name)
+        }, uniquingKeysWith: { a, b in a + "," + b })
+        ctx.output.line("  key         shmid      owner     perms  bytes        nattch  handle")
+        for e in entries.sorted(by: { $0.id < $1.id }) {
+            let marker = mine[e.id] != nil ? "*" : " "
+            let row = marker + " " + HelpText.pad(SyscallTrace.hexKey(e.key), 10) + "  " + HelpText.pad(String(e.id), 9)
+                + "  " + HelpText.pad(userName(e.ownerUID), 8) + "  " + SyscallTrace.octalMode(e.mode) + "   "
+                + HelpText.pad(String(e.size), 11) + "  " + HelpText.pad(String(e.attachCount), 6) + "  " + (mine[e.id] ?? "")
+            ctx.output.line(row)
+        }
+        if entries.isEmpty { ctx.output.info("(no shared memory segments on this system)") }
+        return .none
+    }
+
+    static func userName(_ uid: UInt32) -> String {
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
+
+    static let dump = CommandSpec(
+        "shm dump", summary: "hex and ASCII dump of the attached memory, like xxd",
+        arguments: [ArgumentSpec("NAME", .handle([.shm])), ArgumentSpec("OFFSET", .size, optional: true),
+                    ArgumentSpec("LEN", .size, optional: true)],
+        example: "shm dump buf 0 64",
+        discussion: "Without LEN, dumps to the end of the segment; runs of zero lines are shown once, then *."
+    ) { ctx in
+        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+        let base = try DataCommands.attachedBase(shm, command: "shm dump", ctx: ctx)
+        let offset = ctx.integer("OFFSET") ?? 0
+        guard offset <= shm.size else {
+            throw ctx.failure("shm dump: OFFSET \(offset) is past the end of \(shm.name) (\(shm.size) bytes)")
+        }
+        let available = shm.size - offset
+        let length = min(ctx.integer("LEN") ?? available, available)
+        let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
+        for line in HexDump.lines(bytes, startOffset: offset) { ctx.output.line(line) }
+        return .none
+    }
+}
+
+/// xxd-style lines: `00000000: 6865 6c6c 6f00 0000 0000 0000 0000 0000  hello...........`
+enum HexDump {
+    static func lines(_ bytes: UnsafeRawBufferPointer, startOffset: Int) -> [String] {
+        var lines: [String] = []
+        var previousWasZero = false
+        var squeezed = false
+        var position = 0
+        while position < bytes.count {
+            let end = min(position + 16, bytes.count)
+            let chunk = bytes[position..<end]
+            let allZero = chunk.count == 16 && chunk.allSatisfy { $0 == 0 }
+            if allZero && previousWasZero && end < bytes.count {
+                if !squeezed { lines.append("*"); squeezed = true }
+                position = end
+                continue
+            }
+            previousWasZero = allZero
+            squeezed = false
+            var hex = ""
+            for (i, b) in chunk.enumerated() {
+                hex += SyscallTrace.hex(b, width: 2)
+                if i % 2 == 1 { hex += " " }
+            }
+            let ascii = String(decoding: chunk.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            lines.append(SyscallTrace.hex(startOffset + position, width: 8) + ": " + HelpText.pad(hex, 40) + " " + ascii)
+            position = end
+        }
+        return lines
+    }
+}

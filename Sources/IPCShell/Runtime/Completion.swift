@@ -1,0 +1,124 @@
+@preconcurrency import Glibc
+
+/// Tab completion driven by the command specs: the argument kind at the cursor says what
+/// to offer (commands, subcommands, handles of the right kind, keywords, options, paths).
+public enum Completion {
+    /// Candidates for the word from `start` to `end` (byte offsets) of `line`.
+    public static func candidates(line: String, start: Int, end: Int, session: Session,
+                                  registry: CommandRegistry) -> [String] {
+        let bytes = Array(line.utf8)
+        let clampedStart = min(max(0, start), bytes.count)
+        let clampedEnd = min(max(clampedStart, end), bytes.count)
+        let prefix = String(decoding: bytes[clampedStart..<clampedEnd], as: UTF8.self)
+        // Words of the current command before the cursor word: after the last ; { or }.
+        var before = String(decoding: bytes[0..<clampedStart], as: UTF8.self)
+        if let cut = before.lastIndex(where: { $0 == ";" || $0 == "{" || $0 == "}" }) {
+            before = String(before[before.index(after: cut)...])
+        }
+        var words = before.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // NAME = COMMAND: complete the command after '='.
+        if words.count >= 2, words[1] == "=" { words.removeFirst(2) }
+        if let first = words.first, first.hasPrefix("@") { words.removeFirst() }
+
+        if words.isEmpty {
+            return filter(registry.topLevel, prefix)
+        }
+        var specName = words[0]
+        var argumentWords = Array(words.dropFirst())
+        if let subs = registry.groups[words[0]] {
+            if words.count == 1 { return filter(subs, prefix) }
+            specName = "\(words[0]) \(words[1])"
+            argumentWords = Array(words.dropFirst(2))
+        }
+        guard let spec = registry.specs[specName] else { return [] }
+        if prefix.hasPrefix("-") {
+            return filter(spec.options.map(\.name), prefix)
+        }
+        // The value of an option just typed?
+        if let last = argumentWords.last, let option = spec.options.first(where: { $0.name == last }),
+           let kind = option.value {
+            return candidates(for: kind, prefix: prefix, session: session, registry: registry)
+        }
+        // Count positional words so far, skipping options and their values.
+        var position = 0
+        var i = 0
+        while i < argumentWords.count {
+            let word = argumentWords[i]
+            if word.hasPrefix("--"), let option = spec.options.first(where: { $0.name == word }) {
+                i += option.value == nil ? 1 : 2
+                continue
+            }
+            position += 1
+            i += 1
+        }
+        let positional = spec.arguments.filter { $0.kind != .block }
+        guard !positional.isEmpty else { return [] }
+        let argument: ArgumentSpec
+        if position < positional.count {
+            argument = positional[position]
+        } else if let last = positional.last, last.isVariadic {
+            argument = last
+        } else {
+            return filter(spec.options.map(\.name), prefix)
+        }
+        if argument.kind == .commandName {
+            if position == 0 { return filter(registry.topLevel, prefix) }
+            if let subs = registry.groups[argumentWords[0]], position == 1 { return filter(subs, prefix) }
+            return []
+        }
+        return candidates(for: argument.kind, prefix: prefix, session: session, registry: registry)
+    }
+
+    static func candidates(for kind: ArgumentKind, prefix: String, session: Session,
+                           registry: CommandRegistry) -> [String] {
+        switch kind {
+        case .handle(let kinds), .handleOrKey(let kinds):
+            let names = session.allHandles.filter { $0.isOpen && (kinds.isEmpty || kinds.contains($0.kind)) }.map(\.name)
+            return filter(names, prefix)
+        case .keyword(let words):
+            return filter(words, prefix)
+        case .key:
+            return filter(["private", "ftok:"], prefix)
+        case .path:
+            return paths(prefix)
+        case .commandName:
+            return filter(registry.topLevel, prefix)
+        default:
+            return []
+        }
+    }
+
+    static func filter(_ words: [String], _ prefix: String) -> [String] {
+        var seen = Set<String>()
+        return words.filter { $0.hasPrefix(prefix) && seen.insert($0).inserted }
+    }
+
+    /// Files and directories (with a trailing /) that start with `prefix`.
+    public static func paths(_ prefix: String) -> [String] {
+        let directory: String
+        let namePrefix: String
+        if let slash = prefix.lastIndex(of: "/") {
+            directory = String(prefix[...slash])
+            namePrefix = String(prefix[prefix.index(after: slash)...])
+        } else {
+            directory = ""
+            namePrefix = prefix
+        }
+        guard let dir = opendir(directory.isEmpty ? "." : directory) else { return [] }
+        defer { closedir(dir) }
+        var results: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            if name.hasPrefix(".") && !namePrefix.hasPrefix(".") { continue }
+            guard name.hasPrefix(namePrefix) else { continue }
+            var full = directory + name
+            var st = stat()
+            if stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { full += "/" }
+            results.append(full)
+        }
+        return results.sorted()
+    }
+}

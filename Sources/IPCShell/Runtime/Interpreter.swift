@@ -1,0 +1,230 @@
+import IPCSys
+
+/// Runs commands against a session: expansion, lookup, argument checking, binding, results.
+public final class Interpreter {
+    public let session: Session
+    public let registry: CommandRegistry
+    /// `--keep-going`: report a failed top-level command and continue.
+    public var keepGoing = false
+    /// How many top-level commands failed.
+    public private(set) var failureCount = 0
+    /// Depth of `source` nesting, to stop runaway recursion.
+    var sourceDepth = 0
+
+    public init(session: Session, registry: CommandRegistry = .standard) {
+        self.session = session
+        self.registry = registry
+    }
+
+    // MARK: Top level
+
+    /// Runs a parsed script at top level. Returns normally when it ran to the end (or stopped at a
+    /// failure, reported); throws `ControlFlow` for `exit` and Ctrl-C.
+    public func runTopLevel(_ script: Script) throws(ControlFlow) {
+        let failuresBefore = failureCount
+        for command in script.commands {
+            try runTopLevel(command)
+            if failureCount > failuresBefore && !keepGoing { return }
+        }
+    }
+
+    /// Runs one top-level command, reporting its failure.
+    public func runTopLevel(_ command: Command) throws(ControlFlow) {
+        do {
+            try execute(command)
+        } catch let failure as CommandFailure {
+            report(failure.diagnostic)
+        } catch let flow as ControlFlow {
+            session.output.flush()
+            throw flow
+        } catch {
+            report(Diagnostic("\(error)", at: command.location))
+        }
+        if session.output.flushEachCommand { session.output.flush() }
+    }
+
+    /// Reports a failure to stderr and counts it.
+    public func report(_ diagnostic: Diagnostic) {
+        failureCount += 1
+        session.lastStatus = 1
+        session.output.diagnostic(diagnostic, withLocation: !session.isInteractive)
+    }
+
+    /// Parses and runs source text (a typed line, `-c`, a script). Parse errors are reported.
+    public func run(source: String, file: String) throws(ControlFlow) {
+        let script: Script
+        do {
+            script = try Parser.parse(source, file: file)
+        } catch {
+            report(error)
+            return
+        }
+        try runTopLevel(script)
+    }
+
+    // MARK: Blocks and commands
+
+    /// Runs a block's commands; the first failure fails the block.
+    public func runBlock(_ block: Block) throws {
+        for command in block.commands { try execute(command) }
+    }
+
+    /// Runs one command: expands its words, finds its spec, checks its arguments, runs it,
+    /// prints or binds its result, and sets `$?` and `$_`.
+    public func execute(_ command: Command) throws {
+        if Signals.interruptPending { throw ControlFlow.interrupted }
+        do {
+            let result = try dispatch(command)
+            session.lastStatus = 0
+            switch result {
+            case .none:
+                break
+            case .value(let bytes):
+                session.lastResult = bytes
+                if let name = command.binding {
+                    session.variables[name] = bytes
+                } else {
+                    session.output.line(bytes: bytes)
+                }
+            case .handle(let handle):
+                session.lastResult = Array(handle.name.utf8)
+            }
+        } catch let error as CommandFailure {
+            session.lastStatus = 1
+            throw error
+        } catch let error as ControlFlow {
+            throw error
+        } catch let error as Diagnostic {
+            session.lastStatus = 1
+            var located = error
+            if located.location == nil { located.location = command.location }
+            throw CommandFailure(diagnostic: located)
+        } catch let error as SystemCallError {
+            session.lastStatus = 1
+            if error.wasInterrupted && Signals.interruptPending { throw ControlFlow.interrupted }
+            throw CommandFailure(diagnostic: Diagnostic(error.description, at: command.location,
+                                                        hint: Hints.forSystemCall(error)))
+        }
+    }
+
+    private func dispatch(_ command: Command) throws -> CommandResult {
+        // Expand every word; blocks stay as they are.
+        var words: [(word: Word, bytes: [UInt8])] = []
+        var blocks: [Block] = []
+        words.reserveCapacity(command.arguments.count)
+        for argument in command.arguments {
+            switch argument {
+            case .word(let word): words.append((word, try expand(word)))
+            case .block(let block): blocks.append(block)
+            }
+        }
+        guard let first = words.first else {
+            throw Diagnostic("a block needs a command before it", at: command.location)
+        }
+        let name = String(decoding: first.bytes, as: UTF8.self)
+        var consumed = 1
+        let spec: CommandSpec
+        if let found = registry.specs[name] {
+            spec = found
+        } else if let subcommands = registry.groups[name] {
+            guard words.count >= 2 else {
+                throw Diagnostic("\(name): missing subcommand", at: first.word.location,
+                                 hint: "\(name) takes one of: \(subcommands.joined(separator: ", ")) (help \(name))")
+            }
+            let sub = String(decoding: words[1].bytes, as: UTF8.self)
+            guard let found = registry.specs["\(name) \(sub)"] else {
+                var hint = "\(name) takes one of: \(subcommands.joined(separator: ", "))"
+                if let guess = CommandRegistry.didYouMean(sub, among: subcommands) { hint = guess + " " + hint }
+                throw Diagnostic("\(name): unknown subcommand '\(sub)'", at: words[1].word.location, hint: hint)
+            }
+            spec = found
+            consumed = 2
+        } else {
+            throw Diagnostic("unknown command '\(name)'", at: first.word.location, hint: unknownCommandHint(name))
+        }
+        if let binding = command.binding {
+            do { try session.checkBindable(binding) } catch {
+                var e = error
+                e.location = command.location
+                throw e
+            }
+        }
+        var context = CommandContext(spec: spec, session: session, interpreter: self,
+                                     location: command.location, binding: command.binding)
+        try ArgumentBinder.bind(spec: spec, words: words[consumed...], blocks: blocks,
+                                session: session, commandLocation: command.location, into: &context)
+        return try spec.run(&context)
+    }
+
+    private func unknownCommandHint(_ name: String) -> String {
+        if name.contains("=") {
+            return "to set a variable write set NAME VALUE; to name a result write NAME = COMMAND (with spaces)"
+        }
+        let candidates = registry.topLevel
+        if let guess = CommandRegistry.didYouMean(name, among: candidates) { return guess + " (help lists every command)" }
+        return "help lists every command"
+    }
+
+    // MARK: Expansion
+
+    /// Expands one word to bytes: literal parts as they are, `$` parts substituted.
+    public func expand(_ word: Word) throws(Diagnostic) -> [UInt8] {
+        if word.parts.count == 1, case .literal(let bytes) = word.parts[0] { return bytes }
+        var result: [UInt8] = []
+        for part in word.parts {
+            switch part {
+            case .literal(let bytes):
+                result += bytes
+            case .lastStatus:
+                result += Array(String(session.lastStatus).utf8)
+            case .lastResult:
+                result += session.lastResult
+            case .argumentCount:
+                result += Array(String(max(0, session.positional.count - 1)).utf8)
+            case .allArguments:
+                result += Array(session.positional.dropFirst().joined(separator: " ").utf8)
+            case .positional(let n):
+                let args = session.positional
+                guard n < args.count else {
+                    throw Diagnostic("$\(n) is not set: \(max(0, args.count - 1)) argument(s) were given", at: word.location,
+                                     hint: n > 0 ? "pass it after the script name: ipcsh SCRIPT ARG..." : nil)
+                }
+                result += Array(args[n].utf8)
+            case .variable(let name, let field):
+                result += try lookup(name, field: field, at: word.location)
+            }
+        }
+        return result
+    }
+
+    private func lookup(_ name: String, field: String?, at location: SourceLocation) throws(Diagnostic) -> [UInt8] {
+        if let field {
+            guard let handle = session.handle(named: name) else {
+                if session.variables[name] != nil {
+                    throw Diagnostic("$\(name) is a variable and has no field '\(field)'", at: location,
+                                     hint: "to follow it with text, write ${\(name)}.\(field)")
+                }
+                throw Diagnostic("undefined handle $\(name) (in $\(name).\(field))", at: location,
+                                 hint: nameHint(name))
+            }
+            guard let value = handle.field(field) else {
+                let names = ["name", "kind"] + handle.fields.map(\.name)
+                throw Diagnostic("\(name) has no field '\(field)'", at: location,
+                                 hint: "its fields are: " + names.joined(separator: ", "))
+            }
+            return Array(value.utf8)
+        }
+        if let value = session.variables[name] { return value }
+        if let handle = session.handle(named: name) { return Array(handle.name.utf8) }
+        if name == "i" {
+            throw Diagnostic("undefined variable $i", at: location, hint: "$i is set inside repeat N { ... }")
+        }
+        throw Diagnostic("undefined variable $\(name)", at: location, hint: nameHint(name))
+    }
+
+    private func nameHint(_ name: String) -> String {
+        let known = Array(session.variables.keys) + session.handleOrder
+        if let guess = CommandRegistry.didYouMean(name, among: known) { return guess }
+        return "set it first with set \(name) VALUE or \(name) = COMMAND"
+    }
+}

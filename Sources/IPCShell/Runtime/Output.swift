@@ -1,0 +1,98 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// Where commands write. Commands never print directly: values, informational lines and
+/// errors go through here, which knows about buffering, colors, prefixes and recording.
+public final class Output {
+    public enum Stream: Sendable { case stdout, stderr }
+
+    private var buffer: [UInt8] = []
+    private let stdoutFD: Int32
+    private let stderrFD: Int32
+    /// Colors only on a terminal and never with NO_COLOR.
+    public var useColor: Bool
+    /// Flush after every command (a terminal, or a pipe someone is watching).
+    public var flushEachCommand: Bool
+    /// `[child1 4242] ` in children: every line starts with it.
+    public var linePrefix: String = ""
+    /// Sees every line written (recordings).
+    public var tap: ((String, Stream) -> Void)?
+
+    public init(stdoutFD: Int32 = 1, stderrFD: Int32 = 2, useColor: Bool? = nil) {
+        self.stdoutFD = stdoutFD
+        self.stderrFD = stderrFD
+        let isTTY = isatty(stdoutFD) == 1
+        if let useColor {
+            self.useColor = useColor
+        } else {
+            let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
+            self.useColor = isTTY && isatty(stderrFD) == 1 && !noColor
+        }
+        self.flushEachCommand = isTTY
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    /// A line of output (a value, or a line of a table).
+    public func line(_ text: String) {
+        emit(text, stream: .stdout, color: nil)
+    }
+
+    /// Raw bytes as one line (data read from the kernel, already escaped).
+    public func line(bytes: [UInt8]) {
+        if tap != nil || !linePrefix.isEmpty {
+            line(String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// An informational line (`shm1: attached at 0x7f...`), dimmed on a terminal.
+    public func info(_ text: String) {
+        emit(text, stream: .stdout, color: "2")
+    }
+
+    /// An error or warning on stderr.
+    public func diagnostic(_ diagnostic: Diagnostic, withLocation: Bool) {
+        let rendered = diagnostic.render(withLocation: withLocation)
+        let color = diagnostic.severity == .error ? "1;31" : "1;33"
+        emit(rendered, stream: .stderr, color: color)
+    }
+
+    public func warning(_ text: String) {
+        emit("warning: " + text, stream: .stderr, color: "1;33")
+    }
+
+    private func emit(_ text: String, stream: Stream, color: String?) {
+        tap?(text, stream)
+        var out = text
+        if !linePrefix.isEmpty {
+            out = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { linePrefix + $0 }.joined(separator: "\n")
+        }
+        if useColor, let color { out = "\u{1B}[\(color)m" + out + "\u{1B}[0m" }
+        switch stream {
+        case .stdout:
+            buffer.append(contentsOf: out.utf8)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { flush() }
+        case .stderr:
+            flush()
+            var bytes = Array(out.utf8)
+            bytes.append(0x0A)
+            bytes.withUnsafeBytes { FileSystem.writeAll(stderrFD, $0) }
+        }
+    }
+
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { FileSystem.writeAll(stdoutFD, $0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Colors a piece of text when colors are on (for tables).
+    public func styled(_ text: String, _ code: String) -> String {
+        useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}

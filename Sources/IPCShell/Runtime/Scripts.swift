@@ -1,0 +1,34 @@
+import IPCSys
+
+extension Interpreter {
+    /// Reads and parses a script file.
+    public static func load(_ path: String) throws(Diagnostic) -> Script {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readBytes(path)
+        } catch {
+            throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+        }
+        return try Parser.parse(bytes: bytes, file: path)
+    }
+
+    /// `source FILE ARG...`: runs a script inside the current command, sharing the session.
+    func runFile(_ path: String, arguments: [String], location: SourceLocation) throws {
+        guard sourceDepth < 32 else {
+            throw Diagnostic("source: too deeply nested (is \(path) sourcing itself?)", at: location)
+        }
+        let script: Script
+        do { script = try Interpreter.load(path) } catch {
+            var e = error
+            if e.location == nil { e.location = location; e.message = "source: " + e.message }
+            throw e
+        }
+        sourceDepth += 1
+        session.positionalStack.append([path] + arguments)
+        defer {
+            sourceDepth -= 1
+            session.positionalStack.removeLast()
+        }
+        for command in script.commands { try execute(command) }
+    }
+}

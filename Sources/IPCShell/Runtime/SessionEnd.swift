@@ -1,0 +1,44 @@
+@preconcurrency import Glibc
+import IPCSys
+
+extension Session {
+    /// Kernel objects this session created that still exist.
+    public var remainingCreatedObjects: [ShmHandle] {
+        handles(of: .shm).compactMap { $0 as? ShmHandle }.filter { $0.createdHere && !$0.removed }
+    }
+
+    /// Ends the session: with cleanup on, detaches and removes what it created; otherwise names
+    /// what remains and how to remove it. Returns the lines to show (on stderr).
+    public func finish() -> [String] {
+        var lines: [String] = []
+        let remaining = remainingCreatedObjects
+        if cleanupOnExit {
+            for shm in handles(of: .shm).compactMap({ $0 as? ShmHandle }) where shm.isAttached {
+                try? shm.detach()
+            }
+            var removed: [String] = []
+            for shm in remaining {
+                do {
+                    try SharedMemory.remove(id: shm.id)
+                    shm.removed = true
+                    removed.append("\(shm.name) (key \(shm.keyText), shmid \(shm.id))")
+                } catch where error.errno == EINVAL || error.errno == EIDRM {
+                    shm.removed = true // someone else removed it already
+                } catch {
+                    lines.append("cleanup: could not remove \(shm.name): \(error)")
+                }
+            }
+            if !removed.isEmpty { lines.append("cleanup: removed " + removed.joined(separator: ", ")) }
+            return lines
+        }
+        guard !remaining.isEmpty else { return lines }
+        let alive = remaining.filter { (try? SharedMemory.status(id: $0.id)) != nil }
+        guard !alive.isEmpty else { return lines }
+        lines.append("note: \(alive.count) shared memory segment\(alive.count == 1 ? "" : "s") created by this session remain\(alive.count == 1 ? "s" : "") in the kernel:")
+        for shm in alive {
+            lines.append("  \(shm.name): key \(shm.keyText), shmid \(shm.id), \(shm.size) bytes — remove with: ipcrm -m \(shm.id)  (or shm rm \(shm.name) here)")
+        }
+        lines.append("  (ipcsh --cleanup or the command cleanup on removes them at exit)")
+        return lines
+    }
+}

@@ -1,0 +1,36 @@
+/// The kinds of object a session tracks. The raw value is the auto-name stem: `shm1`.
+public enum HandleKind: String, Sendable, CaseIterable {
+    case shm, pipe, fifo, sock, mq, sem, child
+
+    public var displayName: String {
+        switch self {
+        case .shm: return "shared memory segment"
+        case .pipe: return "pipe"
+        case .fifo: return "FIFO descriptor"
+        case .sock: return "socket"
+        case .mq: return "message queue"
+        case .sem: return "semaphore set"
+        case .child: return "child process"
+        }
+    }
+}
+
+/// A kernel object or descriptor in the session table.
+public protocol Handle: AnyObject {
+    var kind: HandleKind { get }
+    var name: String { get set }
+    /// Still usable: not closed, removed or reaped. A name held by a closed handle can be reused.
+    var isOpen: Bool { get }
+    /// One line of state for `status`.
+    var summary: String { get }
+    /// Every field, in order, for `status NAME` and `$NAME.FIELD`.
+    var fields: [(name: String, value: String)] { get }
+}
+
+extension Handle {
+    public func field(_ fieldName: String) -> String? {
+        if fieldName == "name" { return name }
+        if fieldName == "kind" { return kind.rawValue }
+        return fields.first { $0.name == fieldName }?.value
+    }
+}

@@ -1,0 +1,37 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// IPC keys as the language writes them: `3306`, `0xcea`, `private`, `ftok:PATH:ID`.
+public enum IPCKey {
+    public static func parse(_ text: String, what: String, at location: SourceLocation?) throws(Diagnostic) -> Int32 {
+        if text == "private" || text == "IPC_PRIVATE" { return IPC_PRIVATE }
+        if text.hasPrefix("ftok:") {
+            let rest = text.dropFirst(5)
+            guard let colon = rest.lastIndex(of: ":") else {
+                throw Diagnostic("\(what) '\(text)' needs an id: ftok:PATH:ID", at: location)
+            }
+            let path = String(rest[..<colon])
+            guard let id = Literals.integer(String(rest[rest.index(after: colon)...])), (1...255).contains(id) else {
+                throw Diagnostic("\(what): the ftok id in '\(text)' must be 1 to 255", at: location)
+            }
+            guard !path.isEmpty else { throw Diagnostic("\(what): '\(text)' has no path", at: location) }
+            let key = ftok(path, Int32(id))
+            if key == -1 {
+                let error = SystemCallError("ftok", errno: Errno.current)
+                throw Diagnostic("\(what): \(error) for \(path)", at: location,
+                                 hint: "ftok needs an existing file; its inode and the id make the key")
+            }
+            SyscallTrace.report("ftok", "\"\(path)\", \(id)", result: SyscallTrace.hexKey(key))
+            return key
+        }
+        guard let n = Literals.integer(text) else {
+            throw Diagnostic("\(what) '\(Escaping.display(Array(text.utf8)))' is not a key",
+                             at: location, hint: "a key is decimal (3306), hex (0xcea), private, or ftok:PATH:ID")
+        }
+        guard n >= 0, n <= Int(UInt32.max) else {
+            throw Diagnostic("\(what) \(text) is out of range", at: location,
+                             hint: "keys are 32-bit: 0 to 4294967295 (0xffffffff)")
+        }
+        return Int32(bitPattern: UInt32(n))
+    }
+}

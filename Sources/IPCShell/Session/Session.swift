@@ -1,0 +1,70 @@
+/// The session: the handle table, variables and positional arguments.
+///
+/// It never knows about the terminal: it is driven by the interpreter and writes through `output`.
+public final class Session {
+    public let output: Output
+    /// Handles by name, and their names in the order they were made (for `status`).
+    public private(set) var handles: [String: any Handle] = [:]
+    public private(set) var handleOrder: [String] = []
+    private var counters: [HandleKind: Int] = [:]
+    public var variables: [String: [UInt8]] = [:]
+    /// `$0 $1 ...` of the running script, `source` or proc; the last is current.
+    public var positionalStack: [[String]] = [[]]
+    public var lastStatus: Int32 = 0
+    public var lastResult: [UInt8] = []
+    /// `--cleanup` / `cleanup on`: remove what this session created when it ends.
+    public var cleanupOnExit = false
+    /// Interactive: errors print without file:line:col.
+    public var isInteractive = false
+
+    public init(output: Output) {
+        self.output = output
+    }
+
+    public var positional: [String] { positionalStack.last ?? [] }
+
+    public func handle(named name: String) -> (any Handle)? { handles[name] }
+
+    /// All handles of a kind, in creation order.
+    public func handles(of kind: HandleKind) -> [any Handle] {
+        handleOrder.compactMap { handles[$0] }.filter { $0.kind == kind }
+    }
+
+    public var allHandles: [any Handle] { handleOrder.compactMap { handles[$0] } }
+
+    /// Checks that `requested` (from `NAME = ...`) can be bound before the command runs.
+    public func checkBindable(_ requested: String) throws(Diagnostic) {
+        if let existing = handles[requested], existing.isOpen {
+            throw Diagnostic("the name \(requested) is already taken by an open \(existing.kind.displayName)",
+                             hint: "pick another name, or close/remove \(requested) first")
+        }
+        if HandleKind.allCases.contains(where: { requested == $0.rawValue }) || Self.reservedWords.contains(requested) {
+            throw Diagnostic("'\(requested)' is a command name and cannot name a handle")
+        }
+    }
+
+    static let reservedWords: Set<String> = ["all", "private"]
+
+    /// Enters a handle in the table under `requested` or the next free auto-name (`shm1`, `shm2`, ...).
+    @discardableResult
+    public func register(_ handle: any Handle, requestedName: String?) -> String {
+        let name: String
+        if let requestedName {
+            name = requestedName
+        } else {
+            var n = counters[handle.kind, default: 0]
+            var candidate: String
+            repeat {
+                n += 1
+                candidate = "\(handle.kind.rawValue)\(n)"
+            } while handles[candidate]?.isOpen == true
+            counters[handle.kind] = n
+            name = candidate
+        }
+        if handles[name] != nil { handleOrder.removeAll { $0 == name } }
+        handle.name = name
+        handles[name] = handle
+        handleOrder.append(name)
+        return name
+    }
+}

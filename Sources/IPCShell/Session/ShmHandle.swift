@@ -1,0 +1,77 @@
+import IPCSys
+
+/// A System V shared memory segment that this session created or opened, and its attachment.
+public final class ShmHandle: Handle {
+    public let kind = HandleKind.shm
+    public var name: String
+    public let key: Int32
+    public let id: Int32
+    public let size: Int
+    public let mode: Int
+    /// This session's `shm create` made it (rather than finding it).
+    public let createdHere: Bool
+    public private(set) var address: UnsafeMutableRawPointer?
+    public private(set) var readOnly = false
+    /// `shm rm` marked it for removal.
+    public var removed = false
+
+    public init(name: String, key: Int32, id: Int32, size: Int, mode: Int, createdHere: Bool) {
+        self.name = name
+        self.key = key
+        self.id = id
+        self.size = size
+        self.mode = mode
+        self.createdHere = createdHere
+    }
+
+    public var isOpen: Bool { !removed || address != nil }
+    public var isAttached: Bool { address != nil }
+
+    public func attach(readOnly: Bool) throws(SystemCallError) {
+        address = try SharedMemory.attach(id: id, readOnly: readOnly)
+        self.readOnly = readOnly
+    }
+
+    public func detach() throws(SystemCallError) {
+        guard let address else { return }
+        try SharedMemory.detach(address)
+        self.address = nil
+    }
+
+    /// Forgets the attachment without `shmdt` (the mapping is gone, e.g. after exec).
+    public func forgetAttachment() { address = nil }
+
+    public var keyText: String { key == 0 ? "private" : SyscallTrace.hexKey(key) }
+
+    public var addressText: String {
+        guard let address else { return "-" }
+        return "0x" + String(UInt(bitPattern: address), radix: 16)
+    }
+
+    public var state: String {
+        var parts: [String] = [createdHere ? "created" : "opened"]
+        if let _ = address { parts.append("attached at \(addressText)" + (readOnly ? " (read-only)" : "")) }
+        else { parts.append("not attached") }
+        if removed { parts.append("removed") }
+        return parts.joined(separator: ", ")
+    }
+
+    public var summary: String {
+        "key \(keyText)  shmid \(id)  \(size) bytes  mode \(SyscallTrace.octalMode(mode))  \(state)"
+    }
+
+    public var fields: [(name: String, value: String)] {
+        [
+            ("key", keyText),
+            ("shmid", String(id)),
+            ("size", String(size)),
+            ("mode", SyscallTrace.octalMode(mode)),
+            ("addr", addressText),
+            ("attached", isAttached ? "yes" : "no"),
+            ("readonly", readOnly ? "yes" : "no"),
+            ("created", createdHere ? "yes" : "no"),
+            ("removed", removed ? "yes" : "no"),
+            ("state", state),
+        ]
+    }
+}

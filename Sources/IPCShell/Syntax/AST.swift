@@ -1,0 +1,86 @@
+/// One piece of a word before expansion.
+public enum WordPart: Sendable, Equatable {
+    case literal([UInt8])
+    /// `$NAME`, `${NAME}`, `$NAME.FIELD`.
+    case variable(name: String, field: String?)
+    /// `$1`, `${12}`.
+    case positional(Int)
+    /// `$#`.
+    case argumentCount
+    /// `$@`: all positional arguments joined by spaces.
+    case allArguments
+    /// `$?`.
+    case lastStatus
+    /// `$_`.
+    case lastResult
+}
+
+/// A word of a command, as typed: literal text and substitutions.
+public struct Word: Sendable, Equatable {
+    public var parts: [WordPart]
+    public var location: SourceLocation
+    /// Some part was quoted: `"="` is a word, not the binding operator.
+    public var wasQuoted: Bool
+
+    public init(parts: [WordPart], location: SourceLocation, wasQuoted: Bool) {
+        self.parts = parts
+        self.location = location
+        self.wasQuoted = wasQuoted
+    }
+
+    /// The text when the word has no substitutions.
+    public var literalText: String? {
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard case .literal(let b) = part else { return nil }
+            bytes += b
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The exact `=` operator (unquoted).
+    public var isBindingOperator: Bool { !wasQuoted && literalText == "=" }
+}
+
+/// An argument of a command: a word, or a `{ ... }` block (for `repeat`, `fork`, `proc`).
+public enum CommandArgument: Sendable, Equatable {
+    case word(Word)
+    case block(Block)
+
+    public var location: SourceLocation {
+        switch self {
+        case .word(let w): return w.location
+        case .block(let b): return b.location
+        }
+    }
+}
+
+/// A `{ ... }` block of commands.
+public struct Block: Sendable, Equatable {
+    public var commands: [Command]
+    public var location: SourceLocation
+    /// The source text between the braces, as typed (for recordings and actors).
+    public var source: String
+}
+
+/// One command: `[NAME =] WORD ARG...`.
+public struct Command: Sendable, Equatable {
+    /// `NAME` in `NAME = COMMAND`.
+    public var binding: String?
+    public var arguments: [CommandArgument]
+    public var location: SourceLocation
+    /// The command's text as typed.
+    public var source: String
+
+    public init(binding: String?, arguments: [CommandArgument], location: SourceLocation, source: String) {
+        self.binding = binding
+        self.arguments = arguments
+        self.location = location
+        self.source = source
+    }
+}
+
+/// A parsed script or typed line.
+public struct Script: Sendable, Equatable {
+    public var commands: [Command]
+}

@@ -1,0 +1,322 @@
+/// Splits source text into tokens (LANGUAGE.md §2).
+///
+/// Works on UTF-8 bytes: words are byte strings, so `"\xff"` is one byte and data
+/// never has to be valid UTF-8.
+public struct Lexer {
+    private let bytes: [UInt8]
+    private let file: String
+    private var index = 0
+    private var line = 1
+    private var lineStart = 0
+    /// True at the start of a command: `!` there takes the rest of the line raw.
+    private var atCommandStart = true
+
+    public init(_ source: String, file: String) {
+        self.bytes = Array(source.utf8)
+        self.file = file
+    }
+
+    public init(bytes: [UInt8], file: String) {
+        self.bytes = bytes
+        self.file = file
+    }
+
+    public var sourceBytes: [UInt8] { bytes }
+
+    private var location: SourceLocation {
+        SourceLocation(file: file, line: line, column: index - lineStart + 1)
+    }
+
+    private func peek(_ ahead: Int = 0) -> UInt8? {
+        let i = index + ahead
+        return i < bytes.count ? bytes[i] : nil
+    }
+
+    private mutating func advance() {
+        if bytes[index] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = index + 1
+        }
+        index += 1
+    }
+
+    /// All tokens, ending with `.end`.
+    public mutating func tokenize() throws(Diagnostic) -> [Token] {
+        var tokens: [Token] = []
+        tokens.reserveCapacity(bytes.count / 4)
+        while true {
+            let token = try nextToken()
+            tokens.append(token)
+            if case .end = token.kind { return tokens }
+        }
+    }
+
+    public mutating func next() throws(Diagnostic) -> Token {
+        // Blanks, comments, line continuations.
+        while let c = peek() {
+            if c == 0x20 || c == 0x09 || c == 0x0D {
+                advance()
+            } else if c == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\n") {
+                advance(); advance()
+            } else if c == UInt8(ascii: "#") {
+                while let d = peek(), d != UInt8(ascii: "\n") { advance() }
+            } else {
+                break
+            }
+        }
+        let start = location
+        let startIndex = index
+        guard let c = peek() else {
+            return Token(kind: .end, location: start, offset: index, end: index)
+        }
+        switch c {
+        case UInt8(ascii: "\n"), UInt8(ascii: ";"):
+            advance()
+            atCommandStart = true
+            return Token(kind: .separator, location: start, offset: startIndex, end: index)
+        case UInt8(ascii: "{"):
+            advance()
+            atCommandStart = true
+            return Token(kind: .openBrace, location: start, offset: startIndex, end: index)
+        case UInt8(ascii: "}"):
+            advance()
+            atCommandStart = false
+            return Token(kind: .closeBrace, location: start, offset: startIndex, end: index)
+        default:
+            if atCommandStart && c == UInt8(ascii: "!") && (peek(1) == 0x20 || peek(1) == 0x09) {
+                atCommandStart = false
+                return rawRestOfLine(start: start, startIndex: startIndex)
+            }
+            atCommandStart = false
+            let word = try lexWord(start: start)
+            return Token(kind: .word(word), location: start, offset: startIndex, end: index)
+        }
+    }
+
+    /// `! SHELL COMMAND`: the `!` word, then everything up to the newline as one literal word.
+    private mutating func rawRestOfLine(start: SourceLocation, startIndex: Int) -> Token {
+        advance() // "!"
+        while let c = peek(), c == 0x20 || c == 0x09 { advance() }
+        let restStart = location
+        let restIndex = index
+        while let c = peek(), c != UInt8(ascii: "\n") { advance() }
+        var rest = Array(bytes[restIndex..<index])
+        while let last = rest.last, last == 0x20 || last == 0x09 || last == 0x0D { rest.removeLast() }
+        // Emit "!" now and the raw text as a pending word by re-encoding it as a single-quoted word.
+        pendingRaw = Word(parts: [.literal(rest)], location: restStart, wasQuoted: true)
+        pendingRawEnd = index
+        return Token(kind: .word(Word(parts: [.literal([UInt8(ascii: "!")])], location: start, wasQuoted: false)),
+                     location: start, offset: startIndex, end: startIndex + 1)
+    }
+
+    private var pendingRaw: Word?
+    private var pendingRawEnd = 0
+
+    /// Like `next()`, but delivers the raw word that follows `!` first.
+    public mutating func nextToken() throws(Diagnostic) -> Token {
+        if let raw = pendingRaw {
+            pendingRaw = nil
+            if raw.parts == [.literal([])] { return try next() }
+            return Token(kind: .word(raw), location: raw.location, offset: pendingRawEnd, end: pendingRawEnd)
+        }
+        return try next()
+    }
+
+    private static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+
+    private static func endsWord(_ c: UInt8) -> Bool {
+        isBlank(c) || c == UInt8(ascii: "\n") || c == UInt8(ascii: ";")
+            || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
+    }
+
+    static func isNameStart(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_")
+    }
+
+    static func isNameChar(_ c: UInt8) -> Bool { isNameStart(c) || (c >= 0x30 && c <= 0x39) }
+
+    private mutating func lexWord(start: SourceLocation) throws(Diagnostic) -> Word {
+        var parts: [WordPart] = []
+        var literal: [UInt8] = []
+        var quoted = false
+
+        func flush() {
+            if !literal.isEmpty {
+                parts.append(.literal(literal))
+                literal = []
+            }
+        }
+
+        while let c = peek(), !Lexer.endsWord(c) {
+            switch c {
+            case UInt8(ascii: "'"):
+                quoted = true
+                let quoteStart = location
+                advance()
+                while true {
+                    guard let d = peek() else {
+                        throw Diagnostic("unterminated single quote", at: quoteStart, isIncomplete: true)
+                    }
+                    advance()
+                    if d == UInt8(ascii: "'") { break }
+                    literal.append(d)
+                }
+            case UInt8(ascii: "\""):
+                quoted = true
+                let quoteStart = location
+                advance()
+                while true {
+                    guard let d = peek() else {
+                        throw Diagnostic("unterminated double quote", at: quoteStart, isIncomplete: true)
+                    }
+                    if d == UInt8(ascii: "\"") {
+                        advance()
+                        break
+                    } else if d == UInt8(ascii: "\\") {
+                        try lexEscape(into: &literal)
+                    } else if d == UInt8(ascii: "$") {
+                        if let part = try lexDollar() {
+                            flush()
+                            parts.append(part)
+                        } else {
+                            literal.append(d)
+                        }
+                    } else {
+                        advance()
+                        literal.append(d)
+                    }
+                }
+            case UInt8(ascii: "\\"):
+                advance()
+                if let d = peek() {
+                    advance()
+                    literal.append(d)
+                } else {
+                    literal.append(c)
+                }
+            case UInt8(ascii: "$"):
+                if let part = try lexDollar() {
+                    flush()
+                    parts.append(part)
+                } else {
+                    literal.append(c)
+                }
+            default:
+                advance()
+                literal.append(c)
+            }
+        }
+        flush()
+        if parts.isEmpty { parts = [.literal([])] }
+        return Word(parts: parts, location: start, wasQuoted: quoted)
+    }
+
+    /// `\n \t \r \0 \\ \" \$ \xHH` inside double quotes.
+    private mutating func lexEscape(into literal: inout [UInt8]) throws(Diagnostic) {
+        let escapeStart = location
+        advance() // backslash
+        guard let e = peek() else {
+            throw Diagnostic("unterminated double quote", at: escapeStart, isIncomplete: true)
+        }
+        advance()
+        switch e {
+        case UInt8(ascii: "n"): literal.append(0x0A)
+        case UInt8(ascii: "t"): literal.append(0x09)
+        case UInt8(ascii: "r"): literal.append(0x0D)
+        case UInt8(ascii: "0"): literal.append(0x00)
+        case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "$"): literal.append(e)
+        case UInt8(ascii: "\n"): break // line continuation inside quotes
+        case UInt8(ascii: "x"):
+            guard let h = peek().flatMap(Lexer.hexValue), let l = peek(1).flatMap(Lexer.hexValue) else {
+                throw Diagnostic("\\x must be followed by two hex digits", at: escapeStart,
+                                 hint: "write a byte as \\xHH, e.g. \\x41 for A")
+            }
+            advance(); advance()
+            literal.append(h << 4 | l)
+        default:
+            throw Diagnostic("unknown escape \\\(Character(Unicode.Scalar(e)))", at: escapeStart,
+                             hint: "escapes are \\n \\t \\r \\0 \\\\ \\\" \\$ \\xHH; use single quotes for a literal backslash")
+        }
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x41...0x46: return c - 0x41 + 10
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    /// A `$` substitution, or nil when the `$` is literal (`$` alone, `$ `, `$%`).
+    private mutating func lexDollar() throws(Diagnostic) -> WordPart? {
+        let dollarStart = location
+        guard let c = peek(1) else { return nil }
+        switch c {
+        case UInt8(ascii: "?"): advance(); advance(); return .lastStatus
+        case UInt8(ascii: "_") where !(peek(2).map(Lexer.isNameChar) ?? false):
+            advance(); advance(); return .lastResult
+        case UInt8(ascii: "#"): advance(); advance(); return .argumentCount
+        case UInt8(ascii: "@"): advance(); advance(); return .allArguments
+        case 0x30...0x39:
+            advance(); advance()
+            return .positional(Int(c - 0x30))
+        case UInt8(ascii: "{"):
+            advance(); advance()
+            var name: [UInt8] = []
+            while let d = peek(), d != UInt8(ascii: "}") {
+                if d == UInt8(ascii: "\n") || d == UInt8(ascii: "\"") { break }
+                name.append(d)
+                advance()
+            }
+            guard peek() == UInt8(ascii: "}") else {
+                throw Diagnostic("unterminated ${", at: dollarStart, hint: "write ${NAME}")
+            }
+            advance()
+            return try Lexer.braced(name, at: dollarStart)
+        default:
+            guard Lexer.isNameStart(c) else { return nil }
+            advance()
+            var name: [UInt8] = []
+            while let d = peek(), Lexer.isNameChar(d) {
+                name.append(d)
+                advance()
+            }
+            var field: String?
+            if peek() == UInt8(ascii: "."), let f = peek(1), Lexer.isNameStart(f) {
+                advance()
+                var fieldBytes: [UInt8] = []
+                while let d = peek(), Lexer.isNameChar(d) {
+                    fieldBytes.append(d)
+                    advance()
+                }
+                field = String(decoding: fieldBytes, as: UTF8.self)
+            }
+            return .variable(name: String(decoding: name, as: UTF8.self), field: field)
+        }
+    }
+
+    private static func braced(_ name: [UInt8], at location: SourceLocation) throws(Diagnostic) -> WordPart {
+        if !name.isEmpty, name.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            guard name.count <= 6, let n = Int(String(decoding: name, as: UTF8.self)) else {
+                throw Diagnostic("positional argument number too large", at: location)
+            }
+            return .positional(n)
+        }
+        let text = String(decoding: name, as: UTF8.self)
+        let pieces = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let base = Array(pieces[0].utf8)
+        guard let first = base.first, isNameStart(first), base.allSatisfy(isNameChar) else {
+            throw Diagnostic("bad variable name '\(text)' in ${...}", at: location,
+                             hint: "names start with a letter or _ and hold letters, digits and _")
+        }
+        if pieces.count == 2 {
+            let field = Array(pieces[1].utf8)
+            guard let f = field.first, isNameStart(f), field.allSatisfy(isNameChar) else {
+                throw Diagnostic("bad field name in ${\(text)}", at: location)
+            }
+            return .variable(name: String(pieces[0]), field: String(pieces[1]))
+        }
+        return .variable(name: text, field: nil)
+    }
+}

@@ -1,0 +1,50 @@
+@preconcurrency import Glibc
+
+/// Small file helpers on plain descriptors (no Foundation on the start-up path).
+public enum FileSystem {
+    /// Reads a whole file (also `/proc` files, whose size `stat` reports as 0).
+    public static func readWholeFile(_ path: String) throws(SystemCallError) -> String {
+        let bytes = try readBytes(path)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String) throws(SystemCallError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemCallError("open", errno: Errno.current) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if Errno.current == EINTR { continue }
+                throw SystemCallError("read", errno: Errno.current)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// `write()` all of `bytes` to `fd`, retrying short writes and EINTR (used for stdout/stderr).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if Errno.current == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+}

@@ -1,0 +1,136 @@
+@preconcurrency import Glibc
+import CIPCShims
+
+/// System V shared memory: `shmget`, `shmat`, `shmdt`, `shmctl`.
+public enum SharedMemory {
+    /// What `shmctl(IPC_STAT)` says about a segment.
+    public struct Status: Sendable, Equatable {
+        public var key: Int32
+        public var id: Int32
+        public var size: Int
+        public var mode: Int
+        public var ownerUID: UInt32
+        public var ownerGID: UInt32
+        public var creatorUID: UInt32
+        public var creatorPID: Int32
+        public var lastPID: Int32
+        public var attachCount: Int
+        public var attachTime: Int
+        public var detachTime: Int
+        public var changeTime: Int
+        /// The kernel marked it for removal (`SHM_DEST`): it goes when the last process detaches.
+        public var markedForRemoval: Bool
+    }
+
+    /// `shmget(key, size, flags)`. `flags` holds `IPC_CREAT`/`IPC_EXCL` and the mode bits.
+    public static func get(key: Int32, size: Int, flags: Int32) throws(SystemCallError) -> Int32 {
+        let id = shmget(key, size, flags)
+        if id == -1 {
+            let error = SystemCallError("shmget", errno: Errno.current)
+            SyscallTrace.reportFailure("shmget", arguments(key, size, flags), error)
+            throw error
+        }
+        SyscallTrace.report("shmget", arguments(key, size, flags), result: String(id))
+        return id
+    }
+
+    private static func arguments(_ key: Int32, _ size: Int, _ flags: Int32) -> String {
+        "\(key == IPC_PRIVATE ? "IPC_PRIVATE" : SyscallTrace.hexKey(key)), \(size), \(ipcFlags(flags))"
+    }
+
+    /// `IPC_CREAT|IPC_EXCL|0600`.
+    public static func ipcFlags(_ flags: Int32) -> String {
+        var parts: [String] = []
+        if flags & IPC_CREAT != 0 { parts.append("IPC_CREAT") }
+        if flags & IPC_EXCL != 0 { parts.append("IPC_EXCL") }
+        let mode = Int(flags & 0o777)
+        if mode != 0 || parts.isEmpty { parts.append(SyscallTrace.octalMode(mode)) }
+        return parts.joined(separator: "|")
+    }
+
+    /// `shmat(id, NULL, readOnly ? SHM_RDONLY : 0)`.
+    public static func attach(id: Int32, readOnly: Bool) throws(SystemCallError) -> UnsafeMutableRawPointer {
+        let args = { "\(id), NULL, \(readOnly ? "SHM_RDONLY" : "0")" }
+        guard let address = ipcsh_shmat(id, readOnly ? 1 : 0) else {
+            let error = SystemCallError("shmat", errno: Errno.current)
+            SyscallTrace.reportFailure("shmat", args(), error)
+            throw error
+        }
+        SyscallTrace.report("shmat", args(), result: address.debugDescription)
+        return address
+    }
+
+    /// `shmdt(address)`.
+    public static func detach(_ address: UnsafeMutableRawPointer) throws(SystemCallError) {
+        if shmdt(address) == -1 {
+            let error = SystemCallError("shmdt", errno: Errno.current)
+            SyscallTrace.reportFailure("shmdt", address.debugDescription, error)
+            throw error
+        }
+        SyscallTrace.report("shmdt", address.debugDescription, result: "0")
+    }
+
+    /// `shmctl(id, IPC_STAT, &buf)`.
+    public static func status(id: Int32) throws(SystemCallError) -> Status {
+        var ds = shmid_ds()
+        if shmctl(id, IPC_STAT, &ds) == -1 {
+            let error = SystemCallError("shmctl", errno: Errno.current)
+            SyscallTrace.reportFailure("shmctl", "\(id), IPC_STAT, &buf", error)
+            throw error
+        }
+        SyscallTrace.report("shmctl", "\(id), IPC_STAT, &buf", result: "0")
+        return Status(
+            key: ds.shm_perm.__key, id: id, size: Int(ds.shm_segsz),
+            mode: Int(ds.shm_perm.mode & 0o777),
+            ownerUID: ds.shm_perm.uid, ownerGID: ds.shm_perm.gid, creatorUID: ds.shm_perm.cuid,
+            creatorPID: ds.shm_cpid, lastPID: ds.shm_lpid, attachCount: Int(ds.shm_nattch),
+            attachTime: Int(ds.shm_atime), detachTime: Int(ds.shm_dtime), changeTime: Int(ds.shm_ctime),
+            markedForRemoval: Int32(ds.shm_perm.mode) & Int32(SHM_DEST) != 0)
+    }
+
+    /// `shmctl(id, IPC_RMID, NULL)`.
+    public static func remove(id: Int32) throws(SystemCallError) {
+        if shmctl(id, IPC_RMID, nil) == -1 {
+            let error = SystemCallError("shmctl", errno: Errno.current)
+            SyscallTrace.reportFailure("shmctl", "\(id), IPC_RMID, NULL", error)
+            throw error
+        }
+        SyscallTrace.report("shmctl", "\(id), IPC_RMID, NULL", result: "0")
+    }
+
+    /// One row of `/proc/sysvipc/shm`.
+    public struct ListEntry: Sendable, Equatable {
+        public var key: Int32
+        public var id: Int32
+        public var mode: Int
+        public var size: Int
+        public var creatorPID: Int32
+        public var lastPID: Int32
+        public var attachCount: Int
+        public var ownerUID: UInt32
+    }
+
+    /// Every segment on the system, as `ipcs -m` shows them (read from `/proc/sysvipc/shm`).
+    public static func list() throws(SystemCallError) -> [ListEntry] {
+        let text = try FileSystem.readWholeFile("/proc/sysvipc/shm")
+        var entries: [ListEntry] = []
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 10,
+                  let key = Int64(f[0]), let id = Int32(f[1]), let perms = Int(f[2], radix: 8),
+                  let size = Int(f[3]), let cpid = Int32(f[4]), let lpid = Int32(f[5]),
+                  let nattch = Int(f[6]), let uid = UInt32(f[7])
+            else { continue }
+            entries.append(ListEntry(
+                key: Int32(truncatingIfNeeded: key), id: id, mode: perms & 0o777, size: size,
+                creatorPID: cpid, lastPID: lpid, attachCount: nattch, ownerUID: uid))
+        }
+        return entries
+    }
+
+    /// The kernel's largest segment size (`/proc/sys/kernel/shmmax`), if readable.
+    public static func maximumSize() -> Int? {
+        guard let text = try? FileSystem.readWholeFile("/proc/sys/kernel/shmmax") else { return nil }
+        return Int(text.split(separator: "\n").first ?? "")
+    }
+}

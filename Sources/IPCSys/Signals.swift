@@ -1,0 +1,54 @@
+@preconcurrency import Glibc
+import CIPCShims
+
+/// The shell's signal handling: SIGINT sets a flag and wakes a self-pipe; SIGPIPE is ignored.
+public enum Signals {
+    /// Installs the handlers (sigaction, no SA_RESTART). Idempotent.
+    public static func install() {
+        _ = ipcsh_signals_install()
+    }
+
+    /// The read end of the self-pipe: readable after any handled signal.
+    public static var wakeDescriptor: Int32 { ipcsh_signal_pipe_fd() }
+
+    /// True once Ctrl-C was pressed and not yet taken.
+    public static var interruptPending: Bool { ipcsh_sigint_pending() != 0 }
+
+    /// Takes (and clears) a pending Ctrl-C.
+    @discardableResult
+    public static func takeInterrupt() -> Bool {
+        ipcsh_signal_pipe_drain()
+        return ipcsh_take_sigint() != 0
+    }
+
+    public static func resetToDefaults() { ipcsh_signals_reset_defaults() }
+
+    /// Signal numbers by name, for `kill NAME SIGNAL`.
+    public static let byName: [String: Int32] = [
+        "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "KILL": SIGKILL, "USR1": SIGUSR1,
+        "USR2": SIGUSR2, "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "CHLD": SIGCHLD,
+        "CONT": SIGCONT, "STOP": SIGSTOP, "TSTP": SIGTSTP,
+    ]
+
+    public static func name(_ signal: Int32) -> String {
+        byName.first { $0.value == signal }?.key ?? String(signal)
+    }
+}
+
+/// Time without Foundation.
+public enum Clock {
+    public static func monotonicNanoseconds() -> UInt64 { ipcsh_monotonic_ns() }
+
+    /// Sleeps `milliseconds` unless Ctrl-C comes first; returns false when interrupted.
+    public static func sleep(milliseconds: Int) -> Bool {
+        let deadline = monotonicNanoseconds() + UInt64(max(0, milliseconds)) * 1_000_000
+        while true {
+            if Signals.interruptPending { return false }
+            let now = monotonicNanoseconds()
+            if now >= deadline { return true }
+            var pfd = pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            let remainingMs = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            _ = poll(&pfd, pfd.fd >= 0 ? 1 : 0, remainingMs)
+        }
+    }
+}

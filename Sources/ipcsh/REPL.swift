@@ -1,0 +1,94 @@
+@preconcurrency import Glibc
+import IPCShell
+import IPCSys
+import LineEditor
+
+/// The interactive loop: readline, continuation lines, Ctrl-C, Ctrl-D.
+struct REPL {
+    let interpreter: Interpreter
+
+    func run() -> Int32 {
+        let session = interpreter.session
+        session.isInteractive = true
+        let output = session.output
+        output.flushEachCommand = true
+        let registry = interpreter.registry
+        let editor = LineEditor(
+            historyPath: REPL.historyPath(),
+            wakeDescriptor: Signals.wakeDescriptor,
+            takeInterrupt: { Signals.takeInterrupt() },
+            completer: { line, start, end in
+                Completion.candidates(line: line, start: start, end: end, session: session, registry: registry)
+            })
+        defer { editor.close() }
+
+        let pid = getpid()
+        let color = output.useColor
+        let prompt = color ? "\u{1}\u{1B}[1;36m\u{2}ipcsh[\(pid)]>\u{1}\u{1B}[0m\u{2} " : "ipcsh[\(pid)]> "
+        let continuation = color ? "\u{1}\u{1B}[2m\u{2}...>\u{1}\u{1B}[0m\u{2} " : "...> "
+        if color { output.info("ipcsh \(IPCShellVersion.current): type help for commands, Ctrl-D to leave") }
+        output.flush()
+
+        var pending = ""
+        var status: Int32 = 0
+        loop: while true {
+            let event = editor.readLine(prompt: pending.isEmpty ? prompt : continuation)
+            switch event {
+            case .endOfInput:
+                if !pending.isEmpty {
+                    output.warning("unfinished command discarded")
+                }
+                FileHandleShim.writeStderr("\n")
+                status = session.lastStatus
+                break loop
+            case .interrupted:
+                pending = ""
+                continue loop
+            case .line(let line):
+                let text = pending.isEmpty ? line : pending + "\n" + line
+                let script: Script
+                do {
+                    script = try Parser.parse(text, file: "<stdin>")
+                } catch where error.isIncomplete {
+                    pending = text
+                    continue loop
+                } catch {
+                    editor.remember(text)
+                    pending = ""
+                    interpreter.report(error)
+                    continue loop
+                }
+                pending = ""
+                editor.remember(text)
+                do {
+                    try interpreter.runTopLevel(script)
+                } catch {
+                    switch error {
+                    case .exit(let code):
+                        status = code
+                        break loop
+                    case .interrupted:
+                        Signals.takeInterrupt()
+                        output.flush()
+                        output.warning("interrupted")
+                        session.lastStatus = 130
+                    }
+                }
+                output.flush()
+            }
+        }
+        output.flush()
+        for line in session.finish() { FileHandleShim.writeStderr(line + "\n") }
+        return status
+    }
+
+    /// `$IPCSH_HISTORY`, else `~/.ipcsh_history`.
+    static func historyPath() -> String? {
+        if let custom = getenv("IPCSH_HISTORY") {
+            let path = String(cString: custom)
+            return path.isEmpty ? nil : path
+        }
+        guard let home = getenv("HOME") else { return nil }
+        return String(cString: home) + "/.ipcsh_history"
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The system packages ipcsh needs besides the Swift toolchain (Debian/Ubuntu):
+# GNU readline's headers, a C compiler for the tests' C peers, tmux for the REPL tests.
+set -euo pipefail
+need=()
+[ -e /usr/include/readline/readline.h ] || need+=(libreadline-dev)
+command -v cc >/dev/null || need+=(gcc)
+command -v tmux >/dev/null || need+=(tmux)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
+fi
