@@ -31,7 +31,8 @@ let package = Package(
         .testTarget(name: "IPCShellTests", dependencies: ["IPCShell"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["IPCShell"],
+            // Depends on the executable so `swift test` always builds the binary it runs.
+            dependencies: ["IPCShell", "IPCSys", "ipcsh"],
             resources: [.copy("Peers")]
         ),
     ],

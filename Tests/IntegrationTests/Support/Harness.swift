@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+
+/// Runs the built `ipcsh` binary and compiled C peers for integration tests.
+/// (Foundation and `Process` are fine here: the tests are not the single-threaded shell.)
+enum Harness {
+    /// `.build/<config>/ipcsh`, next to the test bundle.
+    static var ipcshPath: String {
+        if let custom = ProcessInfo.processInfo.environment["IPCSH_BINARY"] { return custom }
+        // On Linux the test bundle is an executable in the build folder, next to ipcsh.
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("ipcsh").path
+    }
+
+    /// The package root (for examples/).
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs ipcsh with `arguments`, feeding `stdin`, and waits (at most `timeout` seconds; then kills it).
+    @discardableResult
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    timeout: TimeInterval = 30, file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        try runProgram(ipcshPath, arguments, stdin: stdin, environment: environment, timeout: timeout)
+    }
+
+    /// Runs `ipcsh -c SCRIPT`.
+    @discardableResult
+    static func runCommands(_ commands: String, extra: [String] = [], timeout: TimeInterval = 30) throws -> Result {
+        try run(["-c", commands] + extra, timeout: timeout)
+    }
+
+    static func runProgram(_ path: String, _ arguments: [String], stdin: String? = nil,
+                           environment: [String: String] = [:], timeout: TimeInterval = 30) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-out-\(UUID().uuidString)")
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let outHandle = try FileHandle(forWritingTo: outURL)
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        let inPipe = Pipe()
+        process.standardInput = inPipe
+        try process.run()
+        if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? inPipe.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            process.terminate()
+            usleep(200_000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            try? outHandle.close(); try? errHandle.close()
+            throw HarnessError.timedOut(arguments)
+        }
+        process.waitUntilExit()
+        try? outHandle.close(); try? errHandle.close()
+        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        return Result(status: process.terminationStatus, stdout: out, stderr: err)
+    }
+
+    /// Compiles `Tests/IntegrationTests/Peers/NAME.c` once per test run; returns the binary's path.
+    static func compilePeer(_ name: String) throws -> String {
+        let source = packageRoot.appendingPathComponent("Tests/IntegrationTests/Peers/\(name).c").path
+        let outDir = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-peers-\(getpid())")
+        try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
+        let binary = outDir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+        let result = try runProgram("/usr/bin/env", ["cc", "-O1", "-Wall", "-o", binary, source])
+        guard result.status == 0 else { throw HarnessError.compileFailed(name, result.stderr) }
+        return binary
+    }
+
+    /// A System V key unique to this test process and call, in a range no textbook example uses.
+    static func uniqueKey() -> Int32 {
+        keyLock.lock(); defer { keyLock.unlock() }
+        keyCounter += 1
+        let pidPart = UInt32(getpid() & 0xFFFF)
+        return Int32(bitPattern: 0x7E00_0000 | (pidPart << 8) | UInt32(keyCounter & 0xFF))
+    }
+
+    static func hex(_ key: Int32) -> String { "0x" + String(UInt32(bitPattern: key), radix: 16) }
+
+    /// Removes any segment with `key` (teardown safety net; ignores absence).
+    static func removeSegment(key: Int32) {
+        let id = shmget(key, 0, 0)
+        if id >= 0 { shmctl(id, IPC_RMID, nil) }
+    }
+
+    /// Whether a segment with `key` exists.
+    static func segmentExists(key: Int32) -> Bool { shmget(key, 0, 0) >= 0 }
+
+    /// A fresh temporary directory, removed by the caller's teardown.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    nonisolated(unsafe) static var keyCounter = 0
+    static let keyLock = NSLock()
+}
+
+final class HarnessAnchor {}
+
+enum HarnessError: Error {
+    case timedOut([String])
+    case compileFailed(String, String)
+}
+
+/// Base class: removes every key a test asked for, even when the test fails.
+class IPCTestCase: XCTestCase {
+    private var keys: [Int32] = []
+    private var directories: [URL] = []
+
+    func makeKey() -> Int32 {
+        let key = Harness.uniqueKey()
+        Harness.removeSegment(key: key)
+        keys.append(key)
+        return key
+    }
+
+    func makeDirectory() throws -> URL {
+        let url = try Harness.temporaryDirectory()
+        directories.append(url)
+        return url
+    }
+
+    override func tearDown() {
+        for key in keys { Harness.removeSegment(key: key) }
+        for dir in directories { try? FileManager.default.removeItem(at: dir) }
+        keys = []
+        directories = []
+        super.tearDown()
+    }
+}
