@@ -6,7 +6,24 @@ public enum Signals {
     /// Installs the handlers (sigaction, no SA_RESTART). Idempotent.
     public static func install() {
         _ = ipcsh_signals_install()
+        _ = ipcsh_sigchld_install()
     }
+
+    /// In a forked child: a self-pipe of its own (the parent's stays the parent's).
+    public static func reinitializeInChild() {
+        _ = ipcsh_signals_reinit_in_child()
+    }
+
+    /// Arms (ms > 0) or disarms (0) a one-shot timer whose SIGALRM interrupts a blocking call.
+    public static func armAlarm(milliseconds: Int) {
+        _ = ipcsh_alarm_ms(milliseconds)
+    }
+
+    /// Whether the alarm fired since the last call.
+    public static func takeAlarm() -> Bool { ipcsh_take_alarm() != 0 }
+
+    /// Drains the self-pipe without touching the Ctrl-C flag.
+    public static func drainWakeups() { ipcsh_signal_pipe_drain() }
 
     /// The read end of the self-pipe: readable after any handled signal.
     public static var wakeDescriptor: Int32 { ipcsh_signal_pipe_fd() }

@@ -26,6 +26,9 @@ struct IPCShellCLI: ParsableCommand {
     @Flag(name: .long, help: "On exit, remove the kernel objects this session created.")
     var cleanup = false
 
+    @Flag(name: .long, help: .hidden)
+    var actor = false
+
     @Argument(help: ArgumentHelp("A script to run; a #!/usr/bin/env ipcsh first line is allowed.", valueName: "file"))
     var script: String?
 
@@ -58,7 +61,11 @@ struct IPCShellCLI: ParsableCommand {
         interpreter.keepGoing = keepGoing
 
         let status: Int32
-        if let commands {
+        if actor {
+            // Spawned by `spawn` without a script: framed commands arrive on stdin.
+            session.isChild = true
+            interpreter.serveActor(commandFD: STDIN_FILENO)
+        } else if let commands {
             if script != nil {
                 FileHandleShim.writeStderr("ipcsh: give either -c COMMANDS or a script FILE, not both\n")
                 return 2
@@ -108,6 +115,8 @@ struct IPCShellCLI: ParsableCommand {
                 status = 130
             }
         }
+        interpreter.session.output.flush()
+        for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
         interpreter.session.output.flush()
         for line in interpreter.session.finish() { FileHandleShim.writeStderr(line + "\n") }
         return status

@@ -34,3 +34,24 @@ int ipcsh_wtermsig(int status);
 uint64_t ipcsh_monotonic_ns(void);
 
 #endif
+
+/* ---- processes and descriptors (issue 3) ---- */
+
+/* After fork() in a child: a fresh self-pipe, so the child's signals do not wake the parent. */
+int ipcsh_signals_reinit_in_child(void);
+/* SIGCHLD wakes the self-pipe too (no SA_RESTART; SA_NOCLDSTOP). */
+int ipcsh_sigchld_install(void);
+/* Arms a one-shot SIGALRM after `ms` milliseconds (0 disarms); its handler only interrupts. */
+int ipcsh_alarm_ms(long ms);
+/* True if SIGALRM fired since the last call (and clears it). */
+int ipcsh_take_alarm(void);
+
+/* posix_spawn(p) with stdin/stdout/stderr set to the given descriptors (-1: inherit),
+   default signal dispositions, an empty signal mask and, if new_group, its own process group.
+   Returns 0 and the pid, or an errno value. */
+int ipcsh_spawn(const char *path, char *const argv[], int search_path,
+                int stdin_fd, int stdout_fd, int stderr_fd, int new_group, pid_t *pid_out);
+
+int ipcsh_fflush_all(void);
+/* pipe2 needs _GNU_SOURCE, which the Swift importer does not set. */
+int ipcsh_pipe2(int fds[2], int flags);

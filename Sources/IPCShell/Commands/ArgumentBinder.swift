@@ -145,7 +145,63 @@ enum ArgumentBinder {
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
         case .block:
             throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
+        case .descriptor:
+            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+        case .descriptorOrOwner:
+            if !text.contains("."), let handle = session.handle(named: text), handle is any DescriptorOwner {
+                return .handle(handle)
+            }
+            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+        case .dataTarget:
+            if !text.contains("."), let handle = session.handle(named: text), handle.kind == .shm {
+                return .handle(handle)
+            }
+            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+        case .signal:
+            var name = text.uppercased()
+            if name.hasPrefix("SIG") { name.removeFirst(3) }
+            if let number = Signals.byName[name] { return .integer(Int(number)) }
+            if let n = Literals.integer(text), n > 0, n < 65 { return .integer(n) }
+            throw Diagnostic("\(spec.name): '\(shown)' is not a signal", at: location,
+                             hint: "signals: " + Signals.byName.keys.sorted().joined(separator: " ") + ", or a number 1 to 64")
         }
+    }
+
+    /// `pipe1.r`, `pipe1.w`, `fifo1`: an open descriptor of a handle.
+    static func resolveDescriptor(_ text: String, spec: CommandSpec, session: Session,
+                                  at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
+        var base = text
+        var end: String?
+        if let dot = text.lastIndex(of: ".") {
+            base = String(text[..<dot])
+            end = String(text[text.index(after: dot)...])
+        }
+        guard let handle = session.handle(named: base) else {
+            let candidates = session.allHandles.compactMap { $0 as? any DescriptorOwner }
+                .flatMap { owner in owner.endNames.isEmpty ? [owner.name] : owner.endNames.map { "\(owner.name).\($0)" } }
+            var hint = candidates.isEmpty ? "this session has no descriptors yet: pipe or fifo open PATH read makes one"
+                                          : "the session has: " + candidates.joined(separator: ", ")
+            if let guess = CommandRegistry.didYouMean(text, among: candidates) { hint = guess }
+            throw Diagnostic("\(spec.name): no descriptor named '\(Escaping.display(Array(text.utf8)))'", at: location, hint: hint)
+        }
+        guard let owner = handle as? any DescriptorOwner else {
+            throw Diagnostic("\(spec.name): \(base) is a \(handle.kind.displayName), not a descriptor", at: location,
+                             hint: "usage: \(spec.usage)")
+        }
+        if let end, !owner.endNames.contains(end) {
+            let ends = owner.endNames.isEmpty ? "it has no ends: write just \(base)"
+                                              : "its ends are " + owner.endNames.map { "\(base).\($0)" }.joined(separator: " and ")
+            throw Diagnostic("\(spec.name): \(base) has no end '\(end)'", at: location, hint: ends)
+        }
+        if end == nil && !owner.endNames.isEmpty {
+            throw Diagnostic("\(spec.name): \(base) has \(owner.endNames.count) ends: name one", at: location,
+                             hint: "write " + owner.endNames.map { "\(base).\($0)" }.joined(separator: " or "))
+        }
+        guard let fd = owner.descriptor(end: end) else {
+            throw Diagnostic("\(spec.name): \(text) is closed", at: location,
+                             hint: "status \(base) shows its state; closed descriptors cannot be used again")
+        }
+        return DescriptorRef(owner: owner, end: end, fd: fd)
     }
 
     static func resolveHandle(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,

@@ -7,6 +7,7 @@ public enum ArgumentValue {
     case key(Int32)
     case handle(any Handle)
     case block(Block)
+    case descriptor(DescriptorRef)
 }
 
 /// What a command's run function gets: its checked arguments, the session and the interpreter.
@@ -61,6 +62,11 @@ public struct CommandContext {
 
     public func anyHandle(_ name: String) -> (any Handle)? {
         if case .handle(let h)? = values[name] { return h }
+        return nil
+    }
+
+    public func descriptor(_ name: String) -> DescriptorRef? {
+        if case .descriptor(let d)? = values[name] { return d }
         return nil
     }
 

@@ -25,6 +25,14 @@ public enum ArgumentKind: Sendable, Equatable {
     case name
     /// A `{ ... }` block.
     case block
+    /// A descriptor: `pipe1.r`, `pipe1.w`, `fifo1`.
+    case descriptor
+    /// A descriptor, or a whole handle of descriptors (`pipe1` = both ends), for close.
+    case descriptorOrOwner
+    /// A shared memory segment or a descriptor (for read and write).
+    case dataTarget
+    /// A signal: TERM, SIGINT, 9.
+    case signal
 
     /// How the docs and usage lines describe it.
     public var describe: String {
@@ -42,6 +50,10 @@ public enum ArgumentKind: Sendable, Equatable {
         case .commandName: return "a command name"
         case .name: return "a name"
         case .block: return "a { ... } block"
+        case .descriptor: return "a descriptor: a pipe end (pipe1.r, pipe1.w) or an open FIFO (fifo1)"
+        case .descriptorOrOwner: return "a descriptor (pipe1.r, fifo1) or a pipe (both ends)"
+        case .dataTarget: return "an attached segment (shm1) or a descriptor (pipe1.r, pipe1.w, fifo1)"
+        case .signal: return "a signal name or number: TERM, INT, KILL, USR1, HUP, 9"
         }
     }
 }

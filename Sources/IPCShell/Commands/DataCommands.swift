@@ -1,23 +1,110 @@
-/// `write` and `read`: on shared memory segments (and, later, descriptors).
+@preconcurrency import Glibc
+import IPCSys
+
+/// `write` and `read`: on attached shared memory segments and on descriptors.
 enum DataCommands {
     static let all: [CommandSpec] = [write, read]
 
     static let write = CommandSpec(
-        "write", summary: "copy data into an attached segment (with a NUL after it, as sprintf does)",
-        arguments: [ArgumentSpec("NAME", .handle([.shm])), ArgumentSpec("DATA", .text)],
+        "write", summary: "write data into a segment (with a NUL after it) or to a descriptor (one write())",
+        arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("DATA", .text)],
         options: [
-            OptionSpec("--at", .size, valueName: "OFFSET", summary: "byte offset in the segment (default 0)"),
-            OptionSpec("--raw", summary: "write no terminating NUL"),
+            OptionSpec("--at", .size, valueName: "OFFSET", summary: "segment: byte offset (default 0)"),
+            OptionSpec("--raw", summary: "segment: write no terminating NUL"),
+            OptionSpec("--size", .size, valueName: "N", summary: "descriptor: pad with NUL bytes to exactly N bytes"),
+            OptionSpec("--nonblock", summary: "descriptor: fail with EAGAIN instead of waiting when it is full"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "descriptor: give up after D if it stays full"),
         ],
-        example: "write buf \"hello\" --at 16",
-        discussion: "Bounds are checked: nothing is written unless DATA (and its NUL) fits inside the segment."
+        example: "write pipe1.w \"apple is red\" --size 512",
+        discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored)."
     ) { ctx in
-        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+        let data = ctx.bytes("DATA") ?? []
+        if let shm = ctx.handle("NAME", as: ShmHandle.self) {
+            try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
+            return try writeSegment(shm, data, ctx)
+        }
+        guard let target = ctx.descriptor("NAME") else { return .none }
+        try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
+        var bytes = data
+        if let size = ctx.integer("--size") {
+            guard data.count <= size else {
+                throw ctx.failure("write: DATA is \(data.count) bytes, more than --size \(size)")
+            }
+            bytes += [UInt8](repeating: 0, count: size - data.count)
+        }
+        let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable") { () throws(SystemCallError) in
+            try Descriptors.write(target.fd, bytes)
+        }
+        if written < bytes.count {
+            ctx.output.info("\(target.label): wrote \(written) of \(bytes.count) bytes (the rest did not fit)")
+        }
+        return .none
+    }
+
+    static let read = CommandSpec(
+        "read", summary: "read the C string in a segment, or one read() from a descriptor",
+        arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("LEN", .size, optional: true)],
+        options: [
+            OptionSpec("--at", .size, valueName: "OFFSET", summary: "segment: byte offset (default 0)"),
+            OptionSpec("--nonblock", summary: "descriptor: fail with EAGAIN instead of waiting for data"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "descriptor: give up after D without data"),
+        ],
+        example: "msg = read pipe1.r 512",
+        discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH."
+    ) { ctx in
+        if let shm = ctx.handle("NAME", as: ShmHandle.self) {
+            try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
+            return try readSegment(shm, ctx)
+        }
+        guard let target = ctx.descriptor("NAME") else { return .none }
+        try rejectOptions(["--at"], for: "a descriptor", ctx)
+        let limit = ctx.integer("LEN") ?? 4096
+        guard limit > 0, limit <= 16 << 20 else {
+            throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
+        }
+        let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
+            try Descriptors.read(target.fd, max: limit)
+        }
+        if data.isEmpty { return .value(Array("EOF".utf8)) }
+        var end = data.count
+        while end > 0 && data[end - 1] == 0 { end -= 1 }
+        return .value(Escaping.escaped(data[0..<end]))
+    }
+
+    static func rejectOptions(_ names: [String], for what: String, _ ctx: CommandContext) throws(Diagnostic) {
+        for name in names where ctx.flag(name) || ctx.options[name] != nil {
+            throw ctx.failure("\(ctx.spec.name): \(name) does not apply to \(what)", hint: ctx.usageHint)
+        }
+    }
+
+    /// Runs one read/write honouring --nonblock and --timeout; while a child's output may
+    /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
+    static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: CommandContext, events: Int16, verb: String,
+                                      _ body: () throws(SystemCallError) -> T) throws -> T {
+        if ctx.flag("--nonblock") {
+            try Descriptors.setNonBlocking(target.fd, true)
+            defer { try? Descriptors.setNonBlocking(target.fd, false) }
+            return try body()
+        }
+        let supervisor = ctx.interpreter.supervisor
+        let timeout = ctx.integer("--timeout")
+        if timeout != nil || supervisor.hasChildren {
+            ctx.output.flush()
+            let ready = try supervisor.wait(for: target.fd, events: events, timeoutMilliseconds: timeout, until: nil)
+            if !ready {
+                throw ctx.failure("\(ctx.spec.name): \(target.label) did not become \(verb) within \(Durations.describe(timeout ?? 0))")
+            }
+        } else {
+            ctx.output.flush()
+        }
+        return try body()
+    }
+
+    static func writeSegment(_ shm: ShmHandle, _ data: [UInt8], _ ctx: CommandContext) throws -> CommandResult {
         let base = try attachedBase(shm, command: "write", ctx: ctx)
         if shm.readOnly {
             throw ctx.failure("write: \(shm.name) is attached read-only", hint: "shm detach \(shm.name); shm attach \(shm.name)")
         }
-        let data = ctx.bytes("DATA") ?? []
         let offset = ctx.integer("--at") ?? 0
         let raw = ctx.flag("--raw")
         let needed = data.count + (raw ? 0 : 1)
@@ -32,14 +119,7 @@ enum DataCommands {
         return .none
     }
 
-    static let read = CommandSpec(
-        "read", summary: "read the C string at an offset of an attached segment",
-        arguments: [ArgumentSpec("NAME", .handle([.shm])), ArgumentSpec("LEN", .size, optional: true)],
-        options: [OptionSpec("--at", .size, valueName: "OFFSET", summary: "byte offset in the segment (default 0)")],
-        example: "msg = read buf",
-        discussion: "Reads up to the first NUL, the end of the segment, or LEN bytes. Bytes that are not printable show as \\xHH."
-    ) { ctx in
-        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
+    static func readSegment(_ shm: ShmHandle, _ ctx: CommandContext) throws -> CommandResult {
         let base = try attachedBase(shm, command: "read", ctx: ctx)
         let offset = ctx.integer("--at") ?? 0
         guard offset < shm.size else {
@@ -61,5 +141,14 @@ enum DataCommands {
             throw ctx.failure("\(command): \(shm.name) is not attached", hint: "shm attach \(shm.name)")
         }
         return base
+    }
+}
+
+enum Durations {
+    /// `500ms`, `2s`, `1.5s`.
+    static func describe(_ ms: Int) -> String {
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        if ms < 1000 { return "\(ms)ms" }
+        return "\(ms / 1000).\(String(ms % 1000 + 1000).dropFirst())s"
     }
 }

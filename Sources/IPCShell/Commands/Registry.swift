@@ -38,6 +38,10 @@ public struct CommandRegistry: Sendable {
         registry.describeGroup("shm", "System V shared memory: shmget, shmat, shmdt, shmctl")
         registry.add(SharedMemoryCommands.all)
         registry.add(DataCommands.all)
+        registry.add(DescriptorCommands.all)
+        registry.describeGroup("fifo", "named pipes: mkfifo, open, unlink")
+        registry.add(FifoCommands.all)
+        registry.add(ProcessCommands.all)
         return registry
     }()
 

@@ -10,6 +10,8 @@ public final class Interpreter {
     public private(set) var failureCount = 0
     /// Depth of `source` nesting, to stop runaway recursion.
     var sourceDepth = 0
+    /// The children: output relay, reaping, and every blocking wait of this process.
+    public private(set) lazy var supervisor = Supervisor(session: session)
 
     public init(session: Session, registry: CommandRegistry = .standard) {
         self.session = session
@@ -40,6 +42,7 @@ public final class Interpreter {
         } catch {
             report(Diagnostic("\(error)", at: command.location))
         }
+        supervisor.drainAvailable()
         if session.output.flushEachCommand { session.output.flush() }
     }
 
@@ -122,6 +125,10 @@ public final class Interpreter {
             throw Diagnostic("a block needs a command before it", at: command.location)
         }
         let name = String(decoding: first.bytes, as: UTF8.self)
+        if name.hasPrefix("@") && name.count > 1 && !first.word.wasQuoted {
+            return try ProcessCommands.sendToActor(String(name.dropFirst()), command: command,
+                                                    wordCount: words.count, interpreter: self)
+        }
         var consumed = 1
         let spec: CommandSpec
         if let found = registry.specs[name] {

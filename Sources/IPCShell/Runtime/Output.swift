@@ -60,6 +60,14 @@ public final class Output {
         emit(rendered, stream: .stderr, color: color)
     }
 
+    /// A line relayed from a child, already prefixed, to the same stream it used.
+    public func relayed(_ text: String, stream: Stream) {
+        emit(text, stream: stream, color: nil)
+    }
+
+    /// Drops buffered output without writing it (a forked child starts clean).
+    public func discardBuffer() { buffer.removeAll(keepingCapacity: true) }
+
     public func warning(_ text: String) {
         emit("warning: " + text, stream: .stderr, color: "1;33")
     }

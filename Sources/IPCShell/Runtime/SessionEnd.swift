@@ -10,9 +10,20 @@ extension Session {
     /// Ends the session: with cleanup on, detaches and removes what it created; otherwise names
     /// what remains and how to remove it. Returns the lines to show (on stderr).
     public func finish() -> [String] {
+        guard !isChild else { return [] }
         var lines: [String] = []
         let remaining = remainingCreatedObjects
+        let fifos = createdFIFOs.filter { Descriptors.isFIFO($0) }
         if cleanupOnExit {
+            for path in fifos {
+                do {
+                    try Descriptors.unlink(path)
+                    lines.append("cleanup: removed FIFO \(path)")
+                } catch {
+                    lines.append("cleanup: could not remove FIFO \(path): \(error)")
+                }
+            }
+            createdFIFOs = []
             for shm in handles(of: .shm).compactMap({ $0 as? ShmHandle }) where shm.isAttached {
                 try? shm.detach()
             }
@@ -30,6 +41,10 @@ extension Session {
             }
             if !removed.isEmpty { lines.append("cleanup: removed " + removed.joined(separator: ", ")) }
             return lines
+        }
+        if !fifos.isEmpty {
+            lines.append("note: \(fifos.count) FIFO\(fifos.count == 1 ? "" : "s") made by this session remain\(fifos.count == 1 ? "s" : ""): "
+                         + fifos.joined(separator: ", ") + " — remove with: rm " + fifos.joined(separator: " "))
         }
         guard !remaining.isEmpty else { return lines }
         let alive = remaining.filter { (try? SharedMemory.status(id: $0.id)) != nil }

@@ -16,6 +16,10 @@ public final class Session {
     public var cleanupOnExit = false
     /// Interactive: errors print without file:line:col.
     public var isInteractive = false
+    /// A forked child: it owns nothing it inherited, cleans nothing up and reports nothing at exit.
+    public var isChild = false
+    /// FIFOs `fifo make` created that still exist (for the exit notice and --cleanup).
+    public var createdFIFOs: [String] = []
 
     public init(output: Output) {
         self.output = output
@@ -31,6 +35,21 @@ public final class Session {
     }
 
     public var allHandles: [any Handle] { handleOrder.compactMap { handles[$0] } }
+
+    /// Drops a handle from the table (a forked child forgets its parent's children).
+    public func forget(_ name: String) {
+        handles[name] = nil
+        handleOrder.removeAll { $0 == name }
+    }
+
+    /// Every open descriptor owned by a handle, with its label (`pipe1.r`).
+    public var ownedDescriptors: [Int32: String] {
+        var map: [Int32: String] = [:]
+        for case let owner as any DescriptorOwner in allHandles {
+            for (fd, label) in owner.openDescriptors { map[fd] = label }
+        }
+        return map
+    }
 
     /// Checks that `requested` (from `NAME = ...`) can be bound before the command runs.
     public func checkBindable(_ requested: String) throws(Diagnostic) {

@@ -1,0 +1,87 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// `pipe`, `close`, `fds`.
+enum DescriptorCommands {
+    static let all: [CommandSpec] = [pipe, close, fds]
+
+    static let pipe = CommandSpec(
+        "pipe", summary: "pipe(): a one-way byte stream with a read end NAME.r and a write end NAME.w",
+        example: "p = pipe",
+        discussion: "A forked child inherits both ends. Close the end a process does not use, or the reader never sees EOF."
+    ) { ctx in
+        let (r, w) = try Descriptors.pipe()
+        let handle = PipeHandle(read: r, write: w)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): read end \(name).r = fd \(r), write end \(name).w = fd \(w)")
+        return .handle(handle)
+    }
+
+    static let close = CommandSpec(
+        "close", summary: "close(): a pipe end, a FIFO descriptor, or both ends of a pipe",
+        arguments: [ArgumentSpec("FD", .descriptorOrOwner)],
+        example: "close pipe1.w"
+    ) { ctx in
+        if let ref = ctx.descriptor("FD") {
+            try ref.owner.close(end: ref.end)
+            return .none
+        }
+        guard let owner = ctx.anyHandle("FD") as? any DescriptorOwner else { return .none }
+        guard owner.isOpen else { throw ctx.failure("close: \(owner.name) is already closed") }
+        try owner.close(end: nil)
+        return .none
+    }
+
+    static let fds = CommandSpec(
+        "fds", summary: "this process's open descriptors (from /proc/self/fd) and what each is",
+        example: "fds"
+    ) { ctx in
+        let owned = ctx.session.ownedDescriptors
+        var relays: [Int32: String] = [:]
+        for child in ctx.interpreter.supervisor.children {
+            if let fd = child.stdoutFD { relays[fd] = "\(child.name) output relay" }
+            if let fd = child.stderrFD { relays[fd] = "\(child.name) error relay" }
+            if let fd = child.commandFD { relays[fd] = "\(child.name) command channel" }
+        }
+        ctx.output.line("  fd  kind    target                          handle")
+        for fd in Descriptors.openDescriptors() {
+            let target = Descriptors.target(of: fd) ?? "?"
+            let kind: String
+            if target.hasPrefix("pipe:") { kind = Descriptors.isFIFO("/proc/self/fd/\(fd)") && !target.hasPrefix("pipe:") ? "fifo" : "pipe" }
+            else if target.hasPrefix("socket:") { kind = "socket" }
+            else if target.hasPrefix("/dev/pts") || target.hasPrefix("/dev/tty") || target == "/dev/console" { kind = "tty" }
+            else if target.hasPrefix("anon_inode:") { kind = "anon" }
+            else if Descriptors.isFIFO(target) { kind = "fifo" }
+            else if target == "/dev/null" { kind = "null" }
+            else { kind = "file" }
+            var owner = owned[fd] ?? relays[fd] ?? ""
+            if owner.isEmpty {
+                switch fd {
+                case 0: owner = "stdin"
+                case 1: owner = "stdout"
+                case 2: owner = "stderr"
+                default:
+                    if fd == Signals.wakeDescriptor || fd == Signals.wakeDescriptor + 1 { owner = "ipcsh signal self-pipe" }
+                }
+            }
+            ctx.output.line(HelpText.pad(String(fd), 4).reversedPad(4) + "  " + HelpText.pad(kind, 6) + "  "
+                            + HelpText.pad(target, 30) + "  " + owner)
+        }
+        return .none
+    }
+}
+
+extension String {
+    /// Right-aligns a padded number column.
+    func reversedPad(_ width: Int) -> String {
+        let trimmed = self.trimmingCharacters(in: " ")
+        return trimmed.count >= width ? trimmed : String(repeating: " ", count: width - trimmed.count) + trimmed
+    }
+
+    func trimmingCharacters(in character: Character) -> String {
+        var s = Substring(self)
+        while s.first == character { s.removeFirst() }
+        while s.last == character { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,82 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// `fifo make|open|rm`: named pipes.
+enum FifoCommands {
+    static let all: [CommandSpec] = [make, open, rm]
+
+    static let make = CommandSpec(
+        "fifo make", summary: "mkfifo: create a named pipe at PATH (no descriptor yet)",
+        arguments: [ArgumentSpec("PATH", .path)],
+        options: [OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)")],
+        example: "fifo make ./fifo",
+        discussion: "Like a segment, the FIFO file outlives the shell; the exit notice names it, --cleanup removes it."
+    ) { ctx in
+        let path = ctx.string("PATH") ?? ""
+        let mode = ctx.integer("--mode") ?? 0o600
+        try Descriptors.makeFIFO(path, mode: mode_t(mode))
+        if !ctx.session.createdFIFOs.contains(path) { ctx.session.createdFIFOs.append(path) }
+        ctx.output.info("made FIFO \(path) (mode \(SyscallTrace.octalMode(mode)))")
+        return .none
+    }
+
+    static let open = CommandSpec(
+        "fifo open", summary: "open() a FIFO: read waits for a writer, write waits for a reader",
+        arguments: [ArgumentSpec("PATH", .path), ArgumentSpec("MODE", .keyword(["read", "write", "rdwr"]))],
+        options: [
+            OptionSpec("--nonblock", summary: "O_NONBLOCK: do not wait for the other side (write then fails with ENXIO)"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "give up waiting for the other side after D"),
+        ],
+        example: "f = fifo open ./fifo read --timeout 5s",
+        discussion: "The open blocks inside the kernel until the other side opens, as in C; Ctrl-C interrupts it. rdwr never waits (Linux)."
+    ) { ctx in
+        let path = ctx.string("PATH") ?? ""
+        let direction = ctx.string("MODE") ?? "read"
+        if FileSystem.exists(path) && !Descriptors.isFIFO(path) {
+            throw ctx.failure("fifo open: \(path) is not a FIFO", hint: "make one with fifo make PATH")
+        }
+        var flags: Int32 = direction == "read" ? O_RDONLY : direction == "write" ? O_WRONLY : O_RDWR
+        if ctx.flag("--nonblock") { flags |= O_NONBLOCK }
+        ctx.output.flush()
+        let timeout = ctx.integer("--timeout")
+        if let timeout { Signals.armAlarm(milliseconds: max(1, timeout)) }
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try Descriptors.open(path, flags: flags)
+            if timeout != nil { Signals.armAlarm(milliseconds: 0) }
+        } catch {
+            if timeout != nil { Signals.armAlarm(milliseconds: 0) }
+            if error.errno == EINTR && Signals.takeAlarm() {
+                let other = direction == "read" ? "writer" : "reader"
+                throw ctx.failure("fifo open: no \(other) opened \(path) within \(Durations.describe(timeout ?? 0))")
+            }
+            if error.errno == ENOENT {
+                throw Diagnostic(error.description, at: ctx.location, hint: "no such file: make the FIFO first with fifo make \(path)")
+            }
+            if error.errno == ENXIO {
+                throw Diagnostic(error.description, at: ctx.location, hint: "no process has \(path) open for reading yet (O_NONBLOCK write)")
+            }
+            throw error
+        }
+        _ = Signals.takeAlarm()
+        let handle = FifoHandle(path: path, direction: direction, fd: fd)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): opened \(path) for \(direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing") (fd \(fd))")
+        return .handle(handle)
+    }
+
+    static let rm = CommandSpec(
+        "fifo rm", summary: "unlink a FIFO's path (open descriptors keep working)",
+        arguments: [ArgumentSpec("PATH", .path)],
+        example: "fifo rm ./fifo"
+    ) { ctx in
+        let path = ctx.string("PATH") ?? ""
+        if FileSystem.exists(path) && !Descriptors.isFIFO(path) {
+            throw ctx.failure("fifo rm: \(path) is not a FIFO; ipcsh removes only FIFOs")
+        }
+        try Descriptors.unlink(path)
+        ctx.session.createdFIFOs.removeAll { $0 == path }
+        ctx.output.info("removed FIFO \(path)")
+        return .none
+    }
+}

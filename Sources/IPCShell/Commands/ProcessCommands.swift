@@ -1,0 +1,280 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// `fork`, `spawn`, `run`, `wait`, `kill`, `!` — and `@NAME COMMAND`.
+enum ProcessCommands {
+    static let all: [CommandSpec] = [fork, spawn, run, wait, kill, shell]
+
+    /// Relay pipes for a child's stdout and stderr.
+    private static func relayPipes() throws(SystemCallError) -> (out: (read: Int32, write: Int32), err: (read: Int32, write: Int32)) {
+        let out = try Descriptors.pipe()
+        do {
+            let err = try Descriptors.pipe()
+            return (out, err)
+        } catch {
+            Glibc.close(out.read)
+            Glibc.close(out.write)
+            throw error
+        }
+    }
+
+    static let fork = CommandSpec(
+        "fork", summary: "fork(): a child runs BLOCK with a copy of the session; without a block it becomes an actor",
+        arguments: [ArgumentSpec("BLOCK", .block, optional: true)],
+        example: "fork { read pipe1.r }",
+        discussion: "The child inherits the session: attached segments, pipe ends, variables. The parent goes on at once. Its output comes back prefixed with [NAME PID]. Without a block, the child is an actor that waits for commands: @child1 read pipe1.r. wait reports how it ended."
+    ) { ctx in
+        let block = ctx.block("BLOCK")
+        let interpreter = ctx.interpreter
+        let relay = try relayPipes()
+        var channel: [Int32] = [-1, -1]
+        if block == nil {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &channel) == 0 else {
+                let error = SystemCallError("socketpair", errno: errno)
+                for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write] { Glibc.close(fd) }
+                throw error
+            }
+        }
+        ctx.output.flush()
+        let pid: pid_t
+        do {
+            pid = try Processes.fork()
+        } catch {
+            for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write, channel[0], channel[1]] where fd >= 0 {
+                Glibc.close(fd)
+            }
+            throw error
+        }
+        if pid == 0 {
+            Glibc.close(relay.out.read)
+            Glibc.close(relay.err.read)
+            if channel[0] >= 0 { Glibc.close(channel[0]) }
+            interpreter.becomeChild(stdoutFD: relay.out.write, stderrFD: relay.err.write,
+                                    ownGroup: block == nil, defaultInterrupt: block != nil)
+            if let block { interpreter.runForkedBlock(block) }
+            interpreter.serveActor(commandFD: channel[1])
+        }
+        Glibc.close(relay.out.write)
+        Glibc.close(relay.err.write)
+        if channel[1] >= 0 { Glibc.close(channel[1]) }
+        // Actors live in their own process group: Ctrl-C at the prompt is for the shell.
+        if block == nil { setpgid(pid, pid) }
+        let child = ChildHandle(pid: pid, role: block == nil ? .actor : .fork,
+                                program: block.map { "{\($0.source)}" } ?? "actor",
+                                commandFD: block == nil ? channel[0] : nil,
+                                stdoutFD: relay.out.read, stderrFD: relay.err.read)
+        let name = ctx.register(child)
+        interpreter.supervisor.adopt(child)
+        if block == nil {
+            ctx.output.info("\(name): actor pid \(pid) waiting for commands: @\(name) COMMAND")
+        } else {
+            ctx.output.info("\(name): forked pid \(pid)")
+        }
+        return .handle(child)
+    }
+
+    static let spawn = CommandSpec(
+        "spawn", summary: "start another ipcsh as an unrelated process: on SCRIPT, or as an actor",
+        arguments: [ArgumentSpec("SCRIPT", .path, optional: true), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        example: "spawn examples/fifo-sender.ipcs ./fifo",
+        discussion: "Runs the running binary (/proc/self/exe). It inherits nothing but stdin (/dev/null), stdout and stderr (relayed with a [NAME PID] prefix), in its own process group. Without SCRIPT it is an actor: @NAME COMMAND."
+    ) { ctx in
+        let exe = selfExecutable()
+        let script = ctx.string("SCRIPT")
+        var arguments: [String]
+        var channel: [Int32] = [-1, -1]
+        if let script {
+            arguments = [script] + ctx.restStrings
+        } else {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &channel) == 0 else {
+                throw SystemCallError("socketpair", errno: errno)
+            }
+            arguments = ["--actor"]
+        }
+        let child = try startProgram(exe, arguments: arguments, searchPath: false, stdin: channel[1],
+                                     role: .spawn, program: script ?? "actor", ctx: ctx)
+        if channel[1] >= 0 { Glibc.close(channel[1]) }
+        if channel[0] >= 0 { child.commandFD = channel[0] }
+        if script == nil {
+            ctx.output.info("\(child.name): spawned ipcsh actor pid \(child.pid): @\(child.name) COMMAND")
+        } else {
+            ctx.output.info("\(child.name): spawned ipcsh \(script ?? "") pid \(child.pid)")
+        }
+        return .handle(child)
+    }
+
+    static let run = CommandSpec(
+        "run", summary: "run an external program in the background (posix_spawn)",
+        arguments: [ArgumentSpec("PROGRAM", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        example: "run ./reader 3306",
+        discussion: "PROGRAM is looked up in PATH. Its output comes back prefixed with [NAME PID]; stdin is /dev/null. wait reports how it ended."
+    ) { ctx in
+        let program = ctx.string("PROGRAM") ?? ""
+        let child = try startProgram(program, arguments: ctx.restStrings, searchPath: true, stdin: -1,
+                                     role: .run, program: ([program] + ctx.restStrings).joined(separator: " "), ctx: ctx)
+        ctx.output.info("\(child.name): started \(program) pid \(child.pid)")
+        return .handle(child)
+    }
+
+    static func selfExecutable() -> String { Descriptors.target(ofPath: "/proc/self/exe") ?? "/proc/self/exe" }
+
+    private static func startProgram(_ path: String, arguments: [String], searchPath: Bool, stdin: Int32,
+                                     role: ChildHandle.Role, program: String, ctx: CommandContext) throws -> ChildHandle {
+        let relay = try relayPipes()
+        var input = stdin
+        var devNull: Int32 = -1
+        if input < 0 {
+            devNull = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+            input = devNull
+        }
+        defer {
+            Glibc.close(relay.out.write)
+            Glibc.close(relay.err.write)
+            if devNull >= 0 { Glibc.close(devNull) }
+        }
+        let pid: pid_t
+        do {
+            pid = try Processes.spawn(path, arguments: arguments, searchPath: searchPath, stdin: input,
+                                      stdout: relay.out.write, stderr: relay.err.write, newGroup: true)
+        } catch {
+            Glibc.close(relay.out.read)
+            Glibc.close(relay.err.read)
+            var hint: String? = nil
+            if error.errno == ENOENT { hint = "no program \(path) found" + (path.contains("/") ? "" : " in PATH") }
+            if error.errno == EACCES { hint = "\(path) is not executable (chmod +x?)" }
+            throw Diagnostic("\(ctx.spec.name): \(error)", at: ctx.location, hint: hint)
+        }
+        let child = ChildHandle(pid: pid, role: role, program: program, commandFD: nil,
+                                stdoutFD: relay.out.read, stderrFD: relay.err.read)
+        ctx.register(child)
+        ctx.interpreter.supervisor.adopt(child)
+        return child
+    }
+
+    static let wait = CommandSpec(
+        "wait", summary: "waitpid: wait for a child (or all) and say how it ended",
+        arguments: [ArgumentSpec("NAME", .handle([.child]), optional: true)],
+        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "stop waiting after D (the child keeps running)")],
+        example: "wait child1 --timeout 5s",
+        discussion: "Prints `child1 (pid 4242) exited with status 0` or `... killed by signal TERM`. Waiting for an actor ends its conversation: it runs what it was sent, then exits. Output the children print meanwhile is shown as it comes. Ctrl-C stops waiting."
+    ) { ctx in
+        let supervisor = ctx.interpreter.supervisor
+        let targets: [ChildHandle]
+        if let one = ctx.handle("NAME", as: ChildHandle.self) {
+            targets = [one]
+        } else {
+            targets = supervisor.children.filter { !$0.reported }
+            if targets.isEmpty {
+                ctx.output.info("no children to wait for")
+                return .none
+            }
+        }
+        for child in targets where child.commandFD != nil {
+            if let fd = child.commandFD { Glibc.close(fd) }
+            child.commandFD = nil
+        }
+        ctx.output.flush()
+        let done = { targets.allSatisfy { $0.exitStatus != nil && $0.stdoutFD == nil && $0.stderrFD == nil } }
+        let finished = try supervisor.wait(for: nil, timeoutMilliseconds: ctx.integer("--timeout"), until: done)
+        // A child that ended but left its output pipe open to a grandchild: do not hang on it.
+        if !finished && targets.allSatisfy({ $0.exitStatus != nil }) {
+            _ = try supervisor.wait(for: nil, timeoutMilliseconds: 100, until: done)
+        }
+        var lastCode: Int32 = 0
+        for child in targets {
+            if let status = child.exitStatus {
+                ctx.output.line("\(child.name) (pid \(child.pid)) \(status)")
+                child.reported = true
+                lastCode = status.shellStatus
+            }
+        }
+        let running = targets.filter { $0.exitStatus == nil }
+        if !running.isEmpty {
+            throw ctx.failure("wait: timed out after \(Durations.describe(ctx.integer("--timeout") ?? 0)); still running: "
+                              + running.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", "),
+                              hint: "kill NAME sends TERM")
+        }
+        ctx.session.lastResult = Array(String(lastCode).utf8)
+        return .none
+    }
+
+    static let kill = CommandSpec(
+        "kill", summary: "send a signal to a child (default TERM)",
+        arguments: [ArgumentSpec("NAME", .handle([.child])), ArgumentSpec("SIGNAL", .signal, optional: true)],
+        example: "kill child1 INT"
+    ) { ctx in
+        guard let child = ctx.handle("NAME", as: ChildHandle.self) else { return .none }
+        ctx.interpreter.supervisor.reap()
+        if let status = child.exitStatus {
+            throw ctx.failure("kill: \(child.name) (pid \(child.pid)) has already ended: \(status)")
+        }
+        let signal = Int32(ctx.integer("SIGNAL") ?? Int(SIGTERM))
+        try Processes.kill(child.pid, signal)
+        ctx.output.info("sent \(Signals.name(signal)) to \(child.name) (pid \(child.pid))")
+        return .none
+    }
+
+    static let shell = CommandSpec(
+        "!", summary: "run a /bin/sh command in the foreground",
+        arguments: [ArgumentSpec("COMMAND", .text)],
+        example: "! ipcs -m",
+        discussion: "The rest of the line goes to /bin/sh -c as it is (no ipcsh substitution). Fails if the command exits non-zero."
+    ) { ctx in
+        let command = ctx.string("COMMAND") ?? ""
+        ctx.output.flush()
+        let pid = try Processes.spawn("/bin/sh", arguments: ["-c", command], searchPath: false,
+                                      stdin: -1, stdout: -1, stderr: -1, newGroup: false)
+        var forwarded = false
+        while true {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, 0)
+            if r == pid {
+                let ended = ExitStatus(waitStatus: status)
+                if forwarded || Signals.interruptPending { throw ControlFlow.interrupted }
+                if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
+                return .none
+            }
+            if r < 0 && errno == EINTR {
+                if Signals.interruptPending && !forwarded {
+                    _ = Glibc.kill(pid, SIGINT)
+                    forwarded = true
+                }
+                ctx.interpreter.supervisor.reap()
+                continue
+            }
+            throw SystemCallError("waitpid", errno: errno)
+        }
+    }
+
+    /// `@NAME COMMAND`: sends the rest of the line to actor NAME and returns at once.
+    static func sendToActor(_ name: String, command: Command, wordCount: Int, interpreter: Interpreter) throws -> CommandResult {
+        let session = interpreter.session
+        guard let child = session.handle(named: name) as? ChildHandle else {
+            let actors = interpreter.supervisor.children.filter { $0.commandFD != nil }.map(\.name)
+            throw Diagnostic("@\(name): no actor named \(name)", at: command.location,
+                             hint: actors.isEmpty ? "fork (without a block) or spawn (without a script) makes an actor"
+                                                  : "actors: " + actors.joined(separator: ", "))
+        }
+        interpreter.supervisor.reap()
+        guard child.exitStatus == nil else {
+            throw Diagnostic("@\(name): actor \(name) (pid \(child.pid)) has ended: \(child.exitStatus?.description ?? "")", at: command.location)
+        }
+        guard let fd = child.commandFD else {
+            throw Diagnostic("@\(name): \(name) is not an actor (it runs \(child.program))", at: command.location,
+                             hint: "fork without a block, or spawn without a script, makes an actor")
+        }
+        guard wordCount > 1 || command.arguments.count > 1 else {
+            throw Diagnostic("@\(name): missing command", at: command.location, hint: "write @\(name) COMMAND, e.g. @\(name) status")
+        }
+        // The text after "@NAME", as typed: the actor expands it in its own session.
+        var text = Substring(command.source)
+        while let c = text.first, c != " " && c != "\t" { text.removeFirst() }
+        do {
+            try ActorChannel.send(String(text.drop { $0 == " " || $0 == "\t" }), to: fd)
+        } catch {
+            throw Diagnostic("@\(name): \(error)", at: command.location,
+                             hint: error.errno == EPIPE ? "the actor is gone" : nil)
+        }
+        return .none
+    }
+}

@@ -1,0 +1,120 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// What a forked child does: it is not a second parent. It starts with an empty child
+/// table, writes to the relay pipes its parent reads, cleans nothing up at exit, and
+/// leaves with `_exit`.
+extension Interpreter {
+    /// Turns this (just forked) process into a child writing to `stdoutFD`/`stderrFD`.
+    func becomeChild(stdoutFD: Int32, stderrFD: Int32, ownGroup: Bool, defaultInterrupt: Bool) {
+        dup2(stdoutFD, STDOUT_FILENO)
+        dup2(stderrFD, STDERR_FILENO)
+        if stdoutFD > 2 { Glibc.close(stdoutFD) }
+        if stderrFD > 2 && stderrFD != stdoutFD { Glibc.close(stderrFD) }
+        Signals.reinitializeInChild()
+        if defaultInterrupt { signal(SIGINT, SIG_DFL) }
+        if ownGroup { setpgid(0, 0) }
+        for child in supervisor.children { session.forget(child.name) }
+        supervisor.forgetAllInChild()
+        session.isChild = true
+        session.cleanupOnExit = false
+        session.output.discardBuffer()
+        session.output.flushEachCommand = true
+    }
+
+    /// Runs a `fork { }` block in the child and exits with its status.
+    func runForkedBlock(_ block: Block) -> Never {
+        var status: Int32 = 0
+        do {
+            try runBlock(block)
+        } catch let failure as CommandFailure {
+            report(failure.diagnostic)
+            status = 1
+        } catch ControlFlow.exit(let code) {
+            status = code
+        } catch ControlFlow.interrupted {
+            status = 130
+        } catch {
+            report(Diagnostic("\(error)"))
+            status = 1
+        }
+        _ = supervisor.shutdown()
+        session.output.flush()
+        Processes.exitChild(status)
+    }
+
+    /// An actor: reads framed commands from `commandFD` and runs each, until EOF or `exit`.
+    public func serveActor(commandFD: Int32) -> Never {
+        session.isChild = true
+        session.output.flushEachCommand = true
+        while true {
+            session.output.flush()
+            guard let text = ActorChannel.receive(commandFD, supervisor: supervisor) else { break }
+            do {
+                try run(source: text, file: "@actor")
+            } catch {
+                switch error {
+                case .exit(let code):
+                    _ = supervisor.shutdown()
+                    session.output.flush()
+                    Processes.exitChild(code)
+                case .interrupted:
+                    Signals.takeInterrupt()
+                    session.output.warning("interrupted")
+                }
+            }
+        }
+        _ = supervisor.shutdown()
+        session.output.flush()
+        Processes.exitChild(session.lastStatus == 0 ? 0 : 1)
+    }
+}
+
+/// Commands to an actor: a 4-byte little-endian length, then the command text.
+public enum ActorChannel {
+    public static func send(_ text: String, to fd: Int32) throws(SystemCallError) {
+        let body = Array(text.utf8)
+        let n = UInt32(body.count)
+        var frame = [UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), UInt8((n >> 16) & 0xFF), UInt8(n >> 24)]
+        frame += body
+        var offset = 0
+        while offset < frame.count {
+            let w = frame[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError("write", errno: errno)
+            }
+            offset += w
+        }
+    }
+
+    /// The next command, or nil at end of input. Waits in the supervisor's loop so the
+    /// actor's own children's output keeps flowing.
+    static func receive(_ fd: Int32, supervisor: Supervisor) -> String? {
+        guard let header = readExactly(fd, 4, supervisor: supervisor) else { return nil }
+        let n = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+        guard n <= 16 << 20, let body = readExactly(fd, n, supervisor: supervisor) else { return nil }
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    private static func readExactly(_ fd: Int32, _ count: Int, supervisor: Supervisor) -> [UInt8]? {
+        var result: [UInt8] = []
+        while result.count < count {
+            do {
+                _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
+            } catch {
+                Signals.takeInterrupt() // Ctrl-C while idle: nothing to interrupt
+                continue
+            }
+            var chunk = [UInt8](repeating: 0, count: count - result.count)
+            let r = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if r < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return nil
+            }
+            if r == 0 { return nil }
+            result += chunk[0..<r]
+        }
+        return result
+    }
+}

@@ -1,0 +1,169 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// Keeps the session's children: relays their output line by line with a `[NAME PID] `
+/// prefix, reaps them, and is the one place where the parent waits. Every blocking wait
+/// of the parent goes through `wait(...)`, which polls the signal self-pipe, the
+/// children's output and the descriptor waited for, so a chatty child never deadlocks
+/// against a parent that is waiting for something else.
+public final class Supervisor {
+    let session: Session
+    public private(set) var children: [ChildHandle] = []
+    /// Set while the REPL sits at the prompt: relayed lines are printed above the typed line.
+    public var asyncEmit: ((String, Output.Stream) -> Void)?
+
+    init(session: Session) {
+        self.session = session
+    }
+
+    func adopt(_ child: ChildHandle) { children.append(child) }
+
+    public var hasChildren: Bool { !children.isEmpty }
+
+    /// Read ends of the relay pipes still open.
+    public var relayDescriptors: [Int32] {
+        children.flatMap { [$0.stdoutFD, $0.stderrFD].compactMap { $0 } }
+    }
+
+    /// Relays what is available on `fd` (a relay pipe). Returns false if `fd` is not one.
+    @discardableResult
+    public func relay(_ fd: Int32) -> Bool {
+        for child in children {
+            if child.stdoutFD == fd {
+                relay(child, stream: .stdout)
+                return true
+            }
+            if child.stderrFD == fd {
+                relay(child, stream: .stderr)
+                return true
+            }
+        }
+        return false
+    }
+
+    private func relay(_ child: ChildHandle, stream: Output.Stream) {
+        guard let fd = stream == .stdout ? child.stdoutFD : child.stderrFD else { return }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        var pending = stream == .stdout ? child.pendingStdout : child.pendingStderr
+        if n <= 0 {
+            // End of file: the child (and everything that shared its output) is done writing.
+            Glibc.close(fd)
+            if stream == .stdout { child.stdoutFD = nil } else { child.stderrFD = nil }
+            if !pending.isEmpty { emit(child.prefix + String(decoding: pending, as: UTF8.self), stream) }
+            pending = []
+        } else {
+            pending.append(contentsOf: buffer[0..<n])
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                emit(child.prefix + String(decoding: pending[start..<newline], as: UTF8.self), stream)
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+        }
+        if stream == .stdout { child.pendingStdout = pending } else { child.pendingStderr = pending }
+    }
+
+    private func emit(_ text: String, _ stream: Output.Stream) {
+        if let asyncEmit {
+            asyncEmit(text, stream)
+        } else {
+            session.output.relayed(text, stream: stream)
+        }
+    }
+
+    /// Reaps every child that has ended (WNOHANG). Returns those that ended now.
+    @discardableResult
+    public func reap() -> [ChildHandle] {
+        var ended: [ChildHandle] = []
+        for child in children where child.exitStatus == nil {
+            if let status = try? Processes.poll(child.pid) {
+                child.exitStatus = status
+                if let fd = child.commandFD {
+                    Glibc.close(fd)
+                    child.commandFD = nil
+                }
+                ended.append(child)
+            }
+        }
+        return ended
+    }
+
+    /// Relays whatever output is ready and reaps, without blocking.
+    public func drainAvailable() {
+        guard hasChildren else { return }
+        _ = try? wait(for: nil, timeoutMilliseconds: 0, until: nil)
+    }
+
+    /// Waits until `fd` is ready for `events`, or `condition` holds, or the timeout passes
+    /// (false). Relays children's output and reaps them meanwhile. Ctrl-C throws.
+    public func wait(for fd: Int32?, events: Int16 = Int16(POLLIN), timeoutMilliseconds: Int?,
+                     until condition: (() -> Bool)?) throws(ControlFlow) -> Bool {
+        let deadline = timeoutMilliseconds.map { Clock.monotonicNanoseconds() + UInt64(max(0, $0)) * 1_000_000 }
+        while true {
+            if Signals.interruptPending { throw ControlFlow.interrupted }
+            reap()
+            if let condition, condition() { return true }
+            var fds: [pollfd] = [pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            let relays = relayDescriptors
+            for r in relays { fds.append(pollfd(fd: r, events: Int16(POLLIN), revents: 0)) }
+            if let fd { fds.append(pollfd(fd: fd, events: events, revents: 0)) }
+            var timeout: Int32 = -1
+            if let deadline {
+                let now = Clock.monotonicNanoseconds()
+                timeout = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            }
+            let n = poll(&fds, nfds_t(fds.count), timeout)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            if fds[0].revents != 0 { Signals.drainWakeups() }
+            for (i, r) in relays.enumerated() where fds[i + 1].revents != 0 { relay(r) }
+            if Signals.interruptPending { throw ControlFlow.interrupted }
+            if fd != nil, let last = fds.last, last.revents != 0 { return true }
+            if n == 0 && timeout == 0 {
+                reap()
+                if let condition, condition() { return true }
+                return false
+            }
+            if let deadline, Clock.monotonicNanoseconds() >= deadline, fd != nil || condition != nil {
+                reap()
+                return condition?() ?? false
+            }
+        }
+    }
+
+    /// In a forked child: the parent's children are not ours. Close what we inherited.
+    func forgetAllInChild() {
+        for child in children { child.closeDescriptors() }
+        children = []
+    }
+
+    /// At exit: ends actors' conversations, waits up to `graceMilliseconds` for children,
+    /// then sends TERM, waits, then KILL. Returns notes for stderr.
+    public func shutdown(graceMilliseconds: Int = 2000) -> [String] {
+        guard hasChildren else { return [] }
+        var notes: [String] = []
+        for child in children {
+            if let fd = child.commandFD {
+                Glibc.close(fd)
+                child.commandFD = nil
+            }
+        }
+        let allDone = { self.children.allSatisfy { $0.exitStatus != nil && $0.stdoutFD == nil && $0.stderrFD == nil } }
+        let ended = { self.children.allSatisfy { $0.exitStatus != nil } }
+        _ = try? wait(for: nil, timeoutMilliseconds: graceMilliseconds, until: allDone)
+        for signal in [SIGTERM, SIGKILL] where !ended() {
+            for child in children where child.exitStatus == nil {
+                notes.append("\(child.name) (pid \(child.pid)) still running after the grace period: sent \(Signals.name(signal))")
+                _ = try? Processes.kill(child.pid, signal)
+            }
+            _ = try? wait(for: nil, timeoutMilliseconds: 1000, until: ended)
+        }
+        _ = try? wait(for: nil, timeoutMilliseconds: 200, until: allDone)
+        for child in children { child.closeDescriptors() }
+        return notes
+    }
+}

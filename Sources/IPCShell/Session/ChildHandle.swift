@@ -1,0 +1,70 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// A child process: forked (running a block, or an actor waiting for commands), a spawned
+/// ipcsh, or an external program. Its stdout and stderr come back through pipes that the
+/// parent relays line by line with a `[NAME PID] ` prefix.
+public final class ChildHandle: Handle {
+    public enum Role: String, Sendable {
+        case fork, actor, spawn, run
+    }
+
+    public let kind = HandleKind.child
+    public var name = ""
+    public let pid: pid_t
+    public let role: Role
+    /// What it runs: the block's text, the script, the program.
+    public let program: String
+    /// Commands to an actor (a socket); nil when none or closed.
+    public var commandFD: Int32?
+    /// Relay pipes (read ends) for its stdout and stderr; nil once at EOF.
+    public var stdoutFD: Int32?
+    public var stderrFD: Int32?
+    /// Bytes of an unfinished line from each stream.
+    var pendingStdout: [UInt8] = []
+    var pendingStderr: [UInt8] = []
+    public var exitStatus: ExitStatus?
+    /// `wait` printed how it ended.
+    public var reported = false
+
+    public init(pid: pid_t, role: Role, program: String, commandFD: Int32?, stdoutFD: Int32?, stderrFD: Int32?) {
+        self.pid = pid
+        self.role = role
+        self.program = program
+        self.commandFD = commandFD
+        self.stdoutFD = stdoutFD
+        self.stderrFD = stderrFD
+    }
+
+    public var isOpen: Bool { exitStatus == nil }
+    public var isActor: Bool { commandFD != nil }
+    public var prefix: String { "[\(name) \(pid)] " }
+
+    public var state: String {
+        if let exitStatus { return exitStatus.description }
+        return "running"
+    }
+
+    public var summary: String {
+        "pid \(pid)  \(role.rawValue)\(isActor ? " (actor: @\(name) COMMAND)" : "")  \(state)"
+    }
+
+    public var fields: [(name: String, value: String)] {
+        var list: [(String, String)] = [("pid", String(pid)), ("role", role.rawValue), ("program", program),
+                                        ("state", state)]
+        switch exitStatus {
+        case .exited(let code)?: list.append(("status", String(code)))
+        case .signaled(let signal)?: list.append(("signal", Signals.name(signal)))
+        case nil: break
+        }
+        return list
+    }
+
+    /// Closes every descriptor the parent holds for it.
+    func closeDescriptors() {
+        for fd in [commandFD, stdoutFD, stderrFD].compactMap({ $0 }) { Glibc.close(fd) }
+        commandFD = nil
+        stdoutFD = nil
+        stderrFD = nil
+    }
+}
