@@ -66,11 +66,8 @@ struct IPCShellCLI: ParsableCommand {
             session.isChild = true
             interpreter.serveActor(commandFD: STDIN_FILENO)
         } else if let commands {
-            if script != nil {
-                FileHandleShim.writeStderr("ipcsh: give either -c COMMANDS or a script FILE, not both\n")
-                return 2
-            }
-            session.positionalStack = [["ipcsh"] + scriptArguments]
+            // With -c, the words after the commands are $1, $2, ... (as sh -c takes them).
+            session.positionalStack = [["ipcsh"] + (script.map { [$0] } ?? []) + scriptArguments]
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.run(source: commands, file: "-c")
             }

@@ -24,7 +24,7 @@ enum BuiltinCommands {
         example: "sleep 500ms"
     ) { ctx in
         ctx.output.flush()
-        guard Clock.sleep(milliseconds: ctx.integer("DURATION") ?? 0) else { throw ControlFlow.interrupted }
+        try ctx.interpreter.supervisor.sleep(milliseconds: ctx.integer("DURATION") ?? 0)
         return .none
     }
 

@@ -178,8 +178,15 @@ public final class Interpreter {
     public func expand(_ word: Word) throws(Diagnostic) -> [UInt8] {
         if word.parts.count == 1, case .literal(let bytes) = word.parts[0] { return bytes }
         var result: [UInt8] = []
-        for part in word.parts {
-            switch part {
+        for part in word.parts { result += try expand(part, in: word) }
+        return result
+    }
+
+    private func expand(_ part: WordPart, in word: Word) throws(Diagnostic) -> [UInt8] {
+        var result: [UInt8] = []
+        switch part {
+            case .withDefault(let inner, let fallback):
+                if isSet(inner) { result += try expand(inner, in: word) } else { result += fallback }
             case .literal(let bytes):
                 result += bytes
             case .lastStatus:
@@ -199,9 +206,18 @@ public final class Interpreter {
                 result += Array(args[n].utf8)
             case .variable(let name, let field):
                 result += try lookup(name, field: field, at: word.location)
-            }
         }
         return result
+    }
+
+    /// Whether a substitution has a value (for `${NAME:-DEFAULT}`).
+    private func isSet(_ part: WordPart) -> Bool {
+        switch part {
+        case .positional(let n): return n < session.positional.count && !session.positional[n].isEmpty
+        case .variable(let name, nil): return session.variables[name] != nil || session.handle(named: name) != nil
+        case .variable(let name, let field?): return session.handle(named: name)?.field(field) != nil
+        default: return true
+        }
     }
 
     private func lookup(_ name: String, field: String?, at location: SourceLocation) throws(Diagnostic) -> [UInt8] {

@@ -135,6 +135,15 @@ public final class Supervisor {
         }
     }
 
+    /// Sleeps, relaying children's output meanwhile. Ctrl-C throws.
+    public func sleep(milliseconds: Int) throws(ControlFlow) {
+        if !hasChildren {
+            guard Clock.sleep(milliseconds: milliseconds) else { throw ControlFlow.interrupted }
+            return
+        }
+        _ = try wait(for: nil, timeoutMilliseconds: milliseconds, until: nil)
+    }
+
     /// In a forked child: the parent's children are not ours. Close what we inherited.
     func forgetAllInChild() {
         for child in children { child.closeDescriptors() }

@@ -13,6 +13,8 @@ public enum WordPart: Sendable, Equatable {
     case lastStatus
     /// `$_`.
     case lastResult
+    /// `${NAME:-TEXT}`, `${1:-TEXT}`: the inner part, or TEXT when it is not set.
+    indirect case withDefault(WordPart, [UInt8])
 }
 
 /// A word of a command, as typed: literal text and substitutions.

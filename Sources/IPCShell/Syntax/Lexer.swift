@@ -297,6 +297,11 @@ public struct Lexer {
     }
 
     private static func braced(_ name: [UInt8], at location: SourceLocation) throws(Diagnostic) -> WordPart {
+        // ${NAME:-DEFAULT}: the default is literal text.
+        if let colon = name.firstIndex(of: UInt8(ascii: ":")), colon + 1 < name.count, name[colon + 1] == UInt8(ascii: "-") {
+            let inner = try braced(Array(name[..<colon]), at: location)
+            return .withDefault(inner, Array(name[(colon + 2)...]))
+        }
         if !name.isEmpty, name.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             guard name.count <= 6, let n = Int(String(decoding: name, as: UTF8.self)) else {
                 throw Diagnostic("positional argument number too large", at: location)
