@@ -17,6 +17,14 @@ public enum Descriptors {
         return (fds[0], fds[1])
     }
 
+    /// A close-on-exec pipe for ipcsh's own plumbing (relaying a child's output): not traced,
+    /// because it is not part of what the user asked for.
+    public static func internalPipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        if ipcsh_pipe2(&fds, O_CLOEXEC) == -1 { throw SystemCallError("pipe", errno: Errno.current) }
+        return (fds[0], fds[1])
+    }
+
     /// `open(path, flags, mode)`. Blocks as the kernel does (a FIFO waits for its other side).
     public static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(SystemCallError) -> Int32 {
         let fd = Glibc.open(path, flags | O_CLOEXEC, mode)

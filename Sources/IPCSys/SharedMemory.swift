@@ -88,6 +88,12 @@ public enum SharedMemory {
             markedForRemoval: Int32(ds.shm_perm.mode) & Int32(SHM_DEST) != 0)
     }
 
+    /// Whether a segment id still exists (untraced: for ipcsh's own exit notice).
+    public static func exists(id: Int32) -> Bool {
+        var ds = shmid_ds()
+        return shmctl(id, IPC_STAT, &ds) == 0
+    }
+
     /// `shmctl(id, IPC_RMID, NULL)`.
     public static func remove(id: Int32) throws(SystemCallError) {
         if shmctl(id, IPC_RMID, nil) == -1 {

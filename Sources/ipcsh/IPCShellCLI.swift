@@ -26,6 +26,9 @@ struct IPCShellCLI: ParsableCommand {
     @Flag(name: .long, help: "On exit, remove the kernel objects this session created.")
     var cleanup = false
 
+    @Flag(name: .long, help: "Print every system call, C-style, on stderr (as the trace on command does).")
+    var trace = false
+
     @Flag(name: .long, help: .hidden)
     var actor = false
 
@@ -57,6 +60,7 @@ struct IPCShellCLI: ParsableCommand {
         let output = Output()
         let session = Session(output: output)
         session.cleanupOnExit = cleanup
+        if trace { session.setTracing(true) }
         let interpreter = Interpreter(session: session)
         interpreter.keepGoing = keepGoing
 

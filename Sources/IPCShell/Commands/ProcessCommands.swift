@@ -7,9 +7,9 @@ enum ProcessCommands {
 
     /// Relay pipes for a child's stdout and stderr.
     private static func relayPipes() throws(SystemCallError) -> (out: (read: Int32, write: Int32), err: (read: Int32, write: Int32)) {
-        let out = try Descriptors.pipe()
+        let out = try Descriptors.internalPipe()
         do {
-            let err = try Descriptors.pipe()
+            let err = try Descriptors.internalPipe()
             return (out, err)
         } catch {
             Glibc.close(out.read)

@@ -1,6 +1,21 @@
+import IPCSys
+
 /// status, cleanup.
 enum SessionCommands {
-    static let all: [CommandSpec] = [status, cleanup]
+    static let all: [CommandSpec] = [status, cleanup, trace]
+
+    static let trace = CommandSpec(
+        "trace", summary: "print each system call a command makes, C-style, on stderr",
+        arguments: [ArgumentSpec("MODE", .keyword(["on", "off"]), optional: true)],
+        example: "trace on",
+        discussion: "Lines look like shmget(0x00000cea, 1024, IPC_CREAT|0600) = 32769 or open(\"./fifo\", O_RDONLY) = -1 ENOENT (No such file or directory). They come from the system-call layer itself, so none is missed; a child's carry its [NAME PID] prefix. ipcsh --trace starts with it on."
+    ) { ctx in
+        if let mode = ctx.string("MODE") {
+            ctx.session.setTracing(mode == "on")
+        }
+        ctx.output.info("trace: \(SyscallTrace.isOn ? "on" : "off")")
+        return .none
+    }
 
     static let status = CommandSpec(
         "status", summary: "list the session's handles, or show every field of one",

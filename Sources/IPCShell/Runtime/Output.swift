@@ -68,6 +68,11 @@ public final class Output {
     /// Drops buffered output without writing it (a forked child starts clean).
     public func discardBuffer() { buffer.removeAll(keepingCapacity: true) }
 
+    /// A system-call trace line (stderr, dimmed cyan on a terminal).
+    public func trace(_ text: String) {
+        emit(text, stream: .stderr, color: "2;36")
+    }
+
     public func warning(_ text: String) {
         emit("warning: " + text, stream: .stderr, color: "1;33")
     }

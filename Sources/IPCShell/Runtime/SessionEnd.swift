@@ -47,7 +47,7 @@ extension Session {
                          + fifos.joined(separator: ", ") + " — remove with: rm " + fifos.joined(separator: " "))
         }
         guard !remaining.isEmpty else { return lines }
-        let alive = remaining.filter { (try? SharedMemory.status(id: $0.id)) != nil }
+        let alive = remaining.filter { SharedMemory.exists(id: $0.id) }
         guard !alive.isEmpty else { return lines }
         lines.append("note: \(alive.count) shared memory segment\(alive.count == 1 ? "" : "s") created by this session remain\(alive.count == 1 ? "s" : "") in the kernel:")
         for shm in alive {

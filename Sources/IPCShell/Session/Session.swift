@@ -1,3 +1,5 @@
+import IPCSys
+
 /// The session: the handle table, variables and positional arguments.
 ///
 /// It never knows about the terminal: it is driven by the interpreter and writes through `output`.
@@ -26,6 +28,16 @@ public final class Session {
     }
 
     public var positional: [String] { positionalStack.last ?? [] }
+
+    /// `trace on|off`: every system call of the IPCSys layer prints a line on stderr.
+    public func setTracing(_ on: Bool) {
+        if on {
+            let output = self.output
+            SyscallTrace.sink = { line in output.trace(line) }
+        } else {
+            SyscallTrace.sink = nil
+        }
+    }
 
     public func handle(named name: String) -> (any Handle)? { handles[name] }
 
