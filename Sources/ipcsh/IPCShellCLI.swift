@@ -12,6 +12,9 @@ struct IPCShellCLI: ParsableCommand {
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
         commands from stdin otherwise. Type `help` inside it for the command list.
 
+        Recordings: ipcsh --record FILE records a session; ipcsh replay FILE [--step] [--speed X] \
+        shows it to a class; ipcsh check FILE... verifies that recordings still hold.
+
         Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C).
         """,
         version: IPCShellVersion.current
@@ -29,6 +32,9 @@ struct IPCShellCLI: ParsableCommand {
     @Flag(name: .long, help: "Print every system call, C-style, on stderr (as the trace on command does).")
     var trace = false
 
+    @Option(name: .long, help: ArgumentHelp("Record the session (commands, output, pauses) to FILE: a script that ipcsh replay and ipcsh check take.", valueName: "file"))
+    var record: String?
+
     @Flag(name: .long, help: .hidden)
     var actor = false
 
@@ -40,6 +46,10 @@ struct IPCShellCLI: ParsableCommand {
 
     /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, first == "replay" || first == "check" {
+            Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
+        }
         let command: IPCShellCLI
         do {
             command = try parseAsRoot() as! IPCShellCLI
@@ -55,6 +65,26 @@ struct IPCShellCLI: ParsableCommand {
         Glibc.exit(command.execute())
     }
 
+    static func runTeachingCommand(_ name: String, _ arguments: [String]) -> Int32 {
+        do {
+            if name == "replay" {
+                let command = try ReplayCommand.parse(arguments)
+                return command.execute()
+            }
+            let command = try CheckCommand.parse(arguments)
+            return command.execute()
+        } catch {
+            let code = name == "replay" ? ReplayCommand.exitCode(for: error) : CheckCommand.exitCode(for: error)
+            let message = name == "replay" ? ReplayCommand.fullMessage(for: error) : CheckCommand.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                return 0
+            }
+            FileHandleShim.writeStderr(message + "\n")
+            return code == .validationFailure ? 2 : code.rawValue
+        }
+    }
+
     func execute() -> Int32 {
         Signals.install()
         let output = Output()
@@ -63,6 +93,13 @@ struct IPCShellCLI: ParsableCommand {
         if trace { session.setTracing(true) }
         let interpreter = Interpreter(session: session)
         interpreter.keepGoing = keepGoing
+        if let record {
+            do throws(Diagnostic) { interpreter.recorder = try Recorder(path: record) } catch {
+                output.diagnostic(error, withLocation: false)
+                return 1
+            }
+        }
+        defer { interpreter.recorder?.close() }
 
         let status: Int32
         if actor {

@@ -34,6 +34,7 @@ public struct CommandRegistry: Sendable {
     public static let standard: CommandRegistry = {
         var registry = CommandRegistry()
         registry.add(BuiltinCommands.all)
+        registry.describeGroup("record", "record this session as a replayable, checkable script")
         registry.add(SessionCommands.all)
         registry.describeGroup("shm", "System V shared memory: shmget, shmat, shmdt, shmctl")
         registry.add(SharedMemoryCommands.all)

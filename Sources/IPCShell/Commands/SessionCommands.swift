@@ -2,7 +2,34 @@ import IPCSys
 
 /// status, cleanup.
 enum SessionCommands {
-    static let all: [CommandSpec] = [status, cleanup, trace]
+    static let all: [CommandSpec] = [status, cleanup, trace, recordStart, recordStop]
+
+    static let recordStart = CommandSpec(
+        "record start", summary: "record this session to FILE: commands, their output and pauses",
+        arguments: [ArgumentSpec("FILE", .path)],
+        example: "record start lesson1.ipcs",
+        discussion: "The recording is itself a script: each command as typed, its output as #| lines, the pause before it as #@ SECONDS. ipcsh replay shows it to a class; ipcsh check verifies it still holds."
+    ) { ctx in
+        if let current = ctx.interpreter.recorder {
+            throw ctx.failure("record start: already recording to \(current.path)", hint: "record stop first")
+        }
+        let path = ctx.string("FILE") ?? ""
+        ctx.interpreter.recorder = try Recorder(path: path)
+        ctx.output.info("recording to \(path) (record stop ends it)")
+        return .none
+    }
+
+    static let recordStop = CommandSpec(
+        "record stop", summary: "stop recording",
+        example: "record stop"
+    ) { ctx in
+        guard let recorder = ctx.interpreter.recorder else { throw ctx.failure("record stop: not recording") }
+        recorder.discardCurrent()
+        ctx.interpreter.recorder = nil
+        recorder.close()
+        ctx.output.info("recording saved to \(recorder.path)")
+        return .none
+    }
 
     static let trace = CommandSpec(
         "trace", summary: "print each system call a command makes, C-style, on stderr",

@@ -18,8 +18,8 @@ extension Interpreter {
         supervisor.forgetAllInChild()
         session.isChild = true
         session.cleanupOnExit = false
-        session.output.discardBuffer()
-        session.output.flushEachCommand = true
+        recorder = nil
+        session.output.becomeChildOutput()
     }
 
     /// Runs a `fork { }` block in the child and exits with its status.

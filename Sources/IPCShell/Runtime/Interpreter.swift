@@ -10,6 +10,18 @@ public final class Interpreter {
     public private(set) var failureCount = 0
     /// Depth of `source` nesting, to stop runaway recursion.
     var sourceDepth = 0
+    /// `--record` / `record start`: every top-level command and its output go to a recording.
+    public var recorder: Recorder? {
+        didSet {
+            if let recorder {
+                session.output.tap = { line, _ in recorder.output(line) }
+            } else {
+                session.output.tap = nil
+            }
+        }
+    }
+    /// Replay and check: after each command, wait for children's output to settle.
+    public var settlesAfterEachCommand = false
     /// The children: output relay, reaping, and every blocking wait of this process.
     public private(set) lazy var supervisor = Supervisor(session: session)
 
@@ -32,6 +44,9 @@ public final class Interpreter {
 
     /// Runs one top-level command, reporting its failure.
     public func runTopLevel(_ command: Command) throws(ControlFlow) {
+        let recording = recorder
+        recording?.begin(command.source)
+        defer { if recorder === recording { recording?.end() } }
         do {
             try execute(command)
         } catch let failure as CommandFailure {
@@ -42,7 +57,8 @@ public final class Interpreter {
         } catch {
             report(Diagnostic("\(error)", at: command.location))
         }
-        supervisor.drainAvailable()
+        // Recording: let children's output arrive before the next command, as check and replay do.
+        if recording != nil || settlesAfterEachCommand { settleChildren() } else { supervisor.drainAvailable() }
         if session.output.flushEachCommand { session.output.flush() }
     }
 

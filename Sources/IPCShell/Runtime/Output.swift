@@ -7,8 +7,8 @@ public final class Output {
     public enum Stream: Sendable { case stdout, stderr }
 
     private var buffer: [UInt8] = []
-    private let stdoutFD: Int32
-    private let stderrFD: Int32
+    private var stdoutFD: Int32
+    private var stderrFD: Int32
     /// Colors only on a terminal and never with NO_COLOR.
     public var useColor: Bool
     /// Flush after every command (a terminal, or a pipe someone is watching).
@@ -17,6 +17,10 @@ public final class Output {
     public var linePrefix: String = ""
     /// Sees every line written (recordings).
     public var tap: ((String, Stream) -> Void)?
+    /// Only the tap sees output (ipcsh check).
+    public var captureOnly = false
+    /// Lines written so far (to notice activity).
+    public private(set) var linesWritten = 0
 
     public init(stdoutFD: Int32 = 1, stderrFD: Int32 = 2, useColor: Bool? = nil) {
         self.stdoutFD = stdoutFD
@@ -65,8 +69,17 @@ public final class Output {
         emit(text, stream: stream, color: nil)
     }
 
-    /// Drops buffered output without writing it (a forked child starts clean).
-    public func discardBuffer() { buffer.removeAll(keepingCapacity: true) }
+    /// In a forked child: plain lines to its own stdout/stderr (relay pipes), no colors,
+    /// no recording, nothing inherited in the buffer.
+    public func becomeChildOutput() {
+        buffer.removeAll(keepingCapacity: true)
+        stdoutFD = 1
+        stderrFD = 2
+        useColor = false
+        captureOnly = false
+        tap = nil
+        flushEachCommand = true
+    }
 
     /// A system-call trace line (stderr, dimmed cyan on a terminal).
     public func trace(_ text: String) {
@@ -78,7 +91,9 @@ public final class Output {
     }
 
     private func emit(_ text: String, stream: Stream, color: String?) {
+        linesWritten &+= 1
         tap?(text, stream)
+        if captureOnly { return }
         var out = text
         if !linePrefix.isEmpty {
             out = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -99,7 +114,7 @@ public final class Output {
     }
 
     public func flush() {
-        guard !buffer.isEmpty else { return }
+        guard !buffer.isEmpty, !captureOnly else { return }
         buffer.withUnsafeBytes { FileSystem.writeAll(stdoutFD, $0) }
         buffer.removeAll(keepingCapacity: true)
     }

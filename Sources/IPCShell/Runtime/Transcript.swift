@@ -1,0 +1,101 @@
+import IPCSys
+
+/// A recording read back: its commands with the pause before each and the output recorded
+/// after each, all with their line numbers in the file.
+public struct Transcript {
+    public struct Entry {
+        public var command: Command
+        public var pause: Double
+        /// The command's lines in the file (1-based, inclusive).
+        public var lines: ClosedRange<Int>
+        /// `#| ` lines after it: (line number, text without the marker).
+        public var output: [(line: Int, text: String)]
+    }
+
+    public var path: String
+    public var entries: [Entry]
+    /// Every line of the file.
+    public var fileLines: [String]
+
+    public static func load(_ path: String) throws(Diagnostic) -> Transcript {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readBytes(path) } catch {
+            throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+        }
+        return try parse(bytes: bytes, path: path)
+    }
+
+    public static func parse(bytes: [UInt8], path: String) throws(Diagnostic) -> Transcript {
+        let script = try Parser.parse(bytes: bytes, file: path)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var entries: [Entry] = []
+        for (index, command) in script.commands.enumerated() {
+            let first = command.location.line
+            let last = first + command.source.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            var pause = 0.0
+            if first >= 2, lines[first - 2].hasPrefix("#@ ") {
+                pause = Double(lines[first - 2].dropFirst(3).trimmingSpaces) ?? 0
+            }
+            let nextFirst = index + 1 < script.commands.count ? script.commands[index + 1].location.line : lines.count + 1
+            var output: [(Int, String)] = []
+            var lineNumber = last + 1
+            while lineNumber < nextFirst && lineNumber <= lines.count {
+                let line = lines[lineNumber - 1]
+                if line.hasPrefix("#| ") {
+                    output.append((lineNumber, String(line.dropFirst(3))))
+                } else if line == "#|" {
+                    output.append((lineNumber, ""))
+                }
+                lineNumber += 1
+            }
+            entries.append(Entry(command: command, pause: pause, lines: first...max(first, last), output: output))
+        }
+        return Transcript(path: path, entries: entries, fileLines: lines)
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" || s.last == "\r" { s.removeLast() }
+        return s
+    }
+}
+
+/// Hides what legitimately changes from run to run: ids, addresses, pids, descriptor
+/// numbers, times, durations.
+public enum VolatileMask {
+    nonisolated(unsafe) private static var rules: [(Regex<AnyRegexOutput>, (Regex<AnyRegexOutput>.Match) -> String)] = {
+        func rule(_ pattern: String, _ replace: @escaping (Regex<AnyRegexOutput>.Match) -> String)
+            -> (Regex<AnyRegexOutput>, (Regex<AnyRegexOutput>.Match) -> String) {
+            ((try? Regex(pattern)) ?? (try! Regex("$^")), replace)
+        }
+        func group(_ m: Regex<AnyRegexOutput>.Match, _ i: Int) -> String {
+            m.output[i].substring.map(String.init) ?? ""
+        }
+        return [
+            // A system-call trace line: every number may differ (ids, descriptors, results).
+            rule(#"^(\[[^\]]*\] )?[a-z_0-9]+\(.*\) = .*$"#) { m in
+                String(m.output[0].substring ?? "").replacing(try! Regex(#"\b\d+\b"#), with: "N")
+            },
+            rule(#"0x[0-9a-fA-F]{9,}"#) { _ in "0xADDR" },
+            rule(#"\[([A-Za-z_][A-Za-z0-9_]*) \d+\]"#) { m in "[\(group(m, 1)) PID]" },
+            rule(#"ipcsh\[\d+\]"#) { _ in "ipcsh[PID]" },
+            rule(#"\b(pid|cpid|lpid|shmid|msqid|semid|fd|uid|gid|id)(:?\s*)\d+"#) { m in "\(group(m, 1))\(group(m, 2))N" },
+            rule(#"(-[mqs]) \d+"#) { m in "\(group(m, 1)) N" },
+            rule(#"\b(pipe|socket|anon_inode):\[\d+\]"#) { m in "\(group(m, 1)):[N]" },
+            rule(#"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"#) { _ in "TIME" },
+            rule(#"\b\d+(\.\d+)? ?(ns|us|µs|ms|s|MB/s|MiB/s|msg/s)\b"#) { m in "DURATION\(group(m, 2).hasSuffix("/s") ? "/s" : "")" },
+        ]
+    }()
+
+    public static func apply(_ line: String) -> String {
+        var result = line
+        for (regex, replace) in rules {
+            result = result.replacing(regex, with: replace)
+        }
+        return result
+    }
+}

@@ -1,0 +1,149 @@
+import IPCSys
+
+/// `ipcsh check FILE`: re-runs a recording in a fresh session and compares what it prints
+/// now with what it printed then, masking what legitimately changes (`VolatileMask`).
+public struct TranscriptChecker {
+    public struct Outcome {
+        public var path: String
+        public var commands: Int
+        public var outputLines: Int
+        /// A unified diff (empty when the recording still holds).
+        public var diff: [String]
+        public var passed: Bool { diff.isEmpty }
+    }
+
+    /// One line of a transcript: its text and, for the recording's side, its line number.
+    struct Line: Equatable {
+        var text: String
+        var masked: String
+        var fileLine: Int?
+        static func == (a: Line, b: Line) -> Bool { a.masked == b.masked }
+    }
+
+    public init() {}
+
+    /// Runs the recording's commands; keeps going after a failed command, as a lesson may show one.
+    public func check(_ transcript: Transcript) -> Outcome {
+        var captured: [String] = []
+        let output = Output(stdoutFD: -1, stderrFD: -1, useColor: false)
+        output.captureOnly = true
+        output.tap = { line, _ in captured.append(contentsOf: line.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)) }
+        let session = Session(output: output)
+        session.cleanupOnExit = true
+        session.positionalStack = [[transcript.path]]
+        let interpreter = Interpreter(session: session)
+        interpreter.keepGoing = true
+        interpreter.settlesAfterEachCommand = true
+
+        var expected: [Line] = []
+        var actual: [Line] = []
+        for entry in transcript.entries {
+            for number in entry.lines where number <= transcript.fileLines.count {
+                let text = transcript.fileLines[number - 1]
+                let line = Line(text: text, masked: VolatileMask.apply(text), fileLine: number)
+                expected.append(line)
+                actual.append(line)
+            }
+            for (number, text) in entry.output {
+                expected.append(Line(text: "#| " + text, masked: "#| " + VolatileMask.apply(text), fileLine: number))
+            }
+            captured = []
+            var stop = false
+            do {
+                try interpreter.runTopLevel(entry.command)
+            } catch {
+                if case .exit = error { stop = true }
+            }
+            for text in captured {
+                actual.append(Line(text: "#| " + text, masked: "#| " + VolatileMask.apply(text), fileLine: nil))
+            }
+            if stop { break }
+        }
+        captured = []
+        _ = interpreter.supervisor.shutdown(graceMilliseconds: 500)
+        _ = session.finish()
+        let diff = TranscriptChecker.unifiedDiff(expected, actual, path: transcript.path)
+        return Outcome(path: transcript.path, commands: transcript.entries.count,
+                       outputLines: expected.filter { $0.text.hasPrefix("#|") }.count, diff: diff)
+    }
+
+    /// A unified diff of the recording (`-`, with its line numbers) against this run (`+`).
+    static func unifiedDiff(_ a: [Line], _ b: [Line], path: String) -> [String] {
+        let n = a.count, m = b.count
+        // Longest common subsequence table (recordings are small).
+        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+            }
+        }
+        enum Op { case same(Line), removed(Line), added(Line) }
+        var ops: [Op] = []
+        var i = 0, j = 0
+        while i < n || j < m {
+            if i < n && j < m && a[i] == b[j] {
+                ops.append(.same(a[i])); i += 1; j += 1
+            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+                ops.append(.removed(a[i])); i += 1
+            } else {
+                ops.append(.added(b[j])); j += 1
+            }
+        }
+        guard ops.contains(where: { if case .same = $0 { return false }; return true }) else { return [] }
+        var lines = ["--- \(path) (recorded)", "+++ \(path) (this run)"]
+        var index = 0
+        while index < ops.count {
+            guard case .same = ops[index] else {
+                // A hunk: up to 2 lines of context around a run of changes.
+                let start = max(0, index - 2)
+                var end = index
+                while end < ops.count {
+                    if case .same = ops[end] {
+                        var lookahead = end
+                        while lookahead < ops.count, case .same = ops[lookahead], lookahead - end < 4 { lookahead += 1 }
+                        if lookahead == ops.count || lookahead - end >= 4 { break }
+                        end = lookahead
+                    } else {
+                        end += 1
+                    }
+                }
+                let stop = min(ops.count, end + 2)
+                let firstLine = ops[start...].compactMap { op -> Int? in
+                    switch op { case .same(let l), .removed(let l): return l.fileLine; case .added: return nil }
+                }.first ?? 0
+                lines.append("@@ line \(firstLine) @@")
+                for op in ops[start..<stop] {
+                    switch op {
+                    case .same(let l): lines.append("  " + l.text)
+                    case .removed(let l): lines.append("-" + (l.fileLine.map { "\($0):" } ?? "") + " " + l.text)
+                    case .added(let l): lines.append("+ " + l.text)
+                    }
+                }
+                index = stop
+                continue
+            }
+            index += 1
+        }
+        return lines
+    }
+}
+
+extension Interpreter {
+    /// After a command in replay/check: lets children's output arrive (until 150ms of quiet,
+    /// at most 2s), so that it is shown after the command that caused it, as when recorded.
+    public func settleChildren() {
+        guard supervisor.children.contains(where: { $0.exitStatus == nil || $0.stdoutFD != nil }) else { return }
+        let start = Clock.monotonicNanoseconds()
+        var lastActivity = start
+        var seen = session.output.linesWritten
+        while Clock.monotonicNanoseconds() - start < 2_000_000_000 {
+            _ = try? supervisor.wait(for: nil, timeoutMilliseconds: 50, until: nil)
+            if session.output.linesWritten != seen {
+                seen = session.output.linesWritten
+                lastActivity = Clock.monotonicNanoseconds()
+            } else if Clock.monotonicNanoseconds() - lastActivity > 150_000_000 {
+                return
+            }
+        }
+    }
+}

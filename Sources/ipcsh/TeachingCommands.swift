@@ -1,0 +1,105 @@
+import ArgumentParser
+@preconcurrency import Glibc
+import IPCShell
+import IPCSys
+
+/// `ipcsh replay FILE [--step] [--speed X] [--no-pause]`.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipcsh replay",
+        abstract: "Replay a recording for an audience: each command typed out at the recorded pace, then run for real.")
+
+    @Argument(help: ArgumentHelp("A recording made with ipcsh --record or record start.", valueName: "file"))
+    var file: String
+
+    @Flag(help: "Wait for Enter before each command (q then Enter quits).")
+    var step = false
+
+    @Option(help: ArgumentHelp("Divide the recorded pauses (and typing) by X.", valueName: "x"))
+    var speed: Double = 1
+
+    @Flag(help: "Do not pause or type slowly at all.")
+    var noPause = false
+
+    func validate() throws {
+        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number") }
+    }
+
+    func execute() -> Int32 {
+        Signals.install()
+        let transcript: Transcript
+        do { transcript = try Transcript.load(file) } catch {
+            FileHandleShim.writeStderr(error.render(withLocation: true) + "\n")
+            return 1
+        }
+        let session = Session(output: Output())
+        session.positionalStack = [[file]]
+        let interpreter = Interpreter(session: session)
+        var replayer = Replayer()
+        replayer.speed = speed
+        replayer.step = step
+        replayer.noPause = noPause
+        replayer.waitForEnter = { ReplayCommand.readEnter() }
+        let status = replayer.replay(transcript, interpreter: interpreter)
+        session.output.flush()
+        for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
+        for line in session.finish() { FileHandleShim.writeStderr(line + "\n") }
+        return status
+    }
+
+    /// Reads a line from the terminal (or stdin); false for q or end of input.
+    static func readEnter() -> Bool {
+        let tty = open("/dev/tty", O_RDONLY | O_CLOEXEC)
+        let fd = tty >= 0 ? tty : STDIN_FILENO
+        defer { if tty >= 0 { close(tty) } }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR {
+                if Signals.interruptPending { return false }
+                continue
+            }
+            if n <= 0 { return false }
+            if byte == 0x0A { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        return text != "q" && text != "quit"
+    }
+}
+
+/// `ipcsh check FILE...`.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipcsh check",
+        abstract: "Re-run recordings and verify that they still print what they recorded.",
+        discussion: "Values that change from run to run (ids, addresses, pids, descriptor numbers, times, durations) are masked. Prints a diff with the recording's line numbers and exits 1 on any real difference.")
+
+    @Argument(help: ArgumentHelp("Recordings to check.", valueName: "file"))
+    var files: [String]
+
+    func execute() -> Int32 {
+        Signals.install()
+        var failed = 0
+        for file in files {
+            let transcript: Transcript
+            do { transcript = try Transcript.load(file) } catch {
+                FileHandleShim.writeStderr(error.render(withLocation: true) + "\n")
+                failed += 1
+                continue
+            }
+            let outcome = TranscriptChecker().check(transcript)
+            if Signals.interruptPending { return 130 }
+            if outcome.passed {
+                print("\(file): ok (\(outcome.commands) commands, \(outcome.outputLines) output lines)")
+            } else {
+                failed += 1
+                print("\(file): FAILED")
+                for line in outcome.diff { print(line) }
+            }
+        }
+        if files.count > 1 { print("\(files.count - failed) of \(files.count) recordings hold") }
+        return failed == 0 ? 0 : 1
+    }
+}
