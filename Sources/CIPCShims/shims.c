@@ -169,3 +169,172 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
 
 int ipcsh_fflush_all(void) { return fflush(NULL); }
 int ipcsh_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+/* ---- sockets (issue 5) ---- */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+int ipcsh_sun_path_max(void) { struct sockaddr_un a; return (int)sizeof a.sun_path; }
+
+static int fill_unix(struct sockaddr_un *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof a->sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(a->sun_path, path);
+    return 0;
+}
+
+static int fill_inet(struct sockaddr_in *a, const char *ip, int port) {
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_port = htons((unsigned short)port);
+    if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) { errno = EINVAL; return -1; }
+    return 0;
+}
+
+int ipcsh_unix_listen(const char *path, int type, int backlog) {
+    struct sockaddr_un a;
+    if (fill_unix(&a, path) != 0) return -1;
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    mode_t old = umask(0177); /* the socket file is created 0600 */
+    int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    if (rc != 0 || (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
+        int e = errno; close(fd); errno = e; return -1;
+    }
+    return fd;
+}
+
+int ipcsh_inet_listen(const char *ip, int port, int type, int backlog) {
+    struct sockaddr_in a;
+    if (fill_inet(&a, ip, port) != 0) return -1;
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
+        int e = errno; close(fd); errno = e; return -1;
+    }
+    return fd;
+}
+
+int ipcsh_unix_connect_start(const char *path, int type) {
+    struct sockaddr_un a;
+    if (fill_unix(&a, path) != 0) return -1;
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS && errno != EAGAIN) {
+        int e = errno; close(fd); errno = e; return -1;
+    }
+    return fd;
+}
+
+int ipcsh_inet_connect_start(const char *ip, int port, int type) {
+    struct sockaddr_in a;
+    if (fill_inet(&a, ip, port) != 0) return -1;
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+        int e = errno; close(fd); errno = e; return -1;
+    }
+    return fd;
+}
+
+int ipcsh_socket_error(int fd) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+    return err;
+}
+
+int ipcsh_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
+static void describe(const struct sockaddr_storage *s, socklen_t len, char *buf, size_t cap) {
+    if (s->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)s;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        snprintf(buf, cap, "%s:%d", ip, ntohs(in->sin_port));
+    } else if (s->ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)s;
+        if (len <= sizeof(sa_family_t) || un->sun_path[0] == 0) snprintf(buf, cap, "(unnamed)");
+        else snprintf(buf, cap, "%s", un->sun_path);
+    } else {
+        snprintf(buf, cap, "(family %d)", s->ss_family);
+    }
+}
+
+int ipcsh_socket_name(int fd, int peer, char *buf, size_t cap) {
+    struct sockaddr_storage s;
+    socklen_t len = sizeof s;
+    memset(&s, 0, sizeof s);
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&s, &len) : getsockname(fd, (struct sockaddr *)&s, &len);
+    if (rc != 0) return -1;
+    describe(&s, len, buf, cap);
+    return 0;
+}
+
+int ipcsh_socket_type(int fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return -1;
+    return type;
+}
+
+ssize_t ipcsh_recvfrom(int fd, void *buf, size_t len, char *from, size_t fromlen) {
+    struct sockaddr_storage s;
+    socklen_t slen = sizeof s;
+    memset(&s, 0, sizeof s);
+    ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&s, &slen);
+    if (n >= 0) describe(&s, slen, from, fromlen);
+    return n;
+}
+
+ssize_t ipcsh_sendto_inet(int fd, const void *buf, size_t len, const char *ip, int port) {
+    struct sockaddr_in a;
+    if (fill_inet(&a, ip, port) != 0) return -1;
+    return sendto(fd, buf, len, 0, (struct sockaddr *)&a, sizeof a);
+}
+
+int ipcsh_send_fd(int sock, int fd) {
+    char byte = 'F';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int ipcsh_recv_fd(int sock) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0) return -1;
+    if (n == 0) { errno = ECONNRESET; return -1; }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}

@@ -55,3 +55,26 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
 int ipcsh_fflush_all(void);
 /* pipe2 needs _GNU_SOURCE, which the Swift importer does not set. */
 int ipcsh_pipe2(int fds[2], int flags);
+
+/* ---- sockets (issue 5) ---- */
+/* Each returns a descriptor (close-on-exec) or -1 with errno set. type: SOCK_STREAM or SOCK_DGRAM. */
+int ipcsh_unix_listen(const char *path, int type, int backlog);
+int ipcsh_inet_listen(const char *ip, int port, int type, int backlog);
+/* Starts a non-blocking connect; the descriptor is returned non-blocking (EINPROGRESS is success). */
+int ipcsh_unix_connect_start(const char *path, int type);
+int ipcsh_inet_connect_start(const char *ip, int port, int type);
+/* The pending error of a non-blocking connect (0 when connected). */
+int ipcsh_socket_error(int fd);
+int ipcsh_accept(int fd);
+/* "127.0.0.1:5555", "/path/to/sock", "(unnamed)"; 0 or -1. peer != 0: getpeername. */
+int ipcsh_socket_name(int fd, int peer, char *buf, size_t len);
+int ipcsh_socket_type(int fd);
+/* recvfrom, writing the sender as text into from. */
+ssize_t ipcsh_recvfrom(int fd, void *buf, size_t len, char *from, size_t fromlen);
+/* sendto an IPv4 address. */
+ssize_t ipcsh_sendto_inet(int fd, const void *buf, size_t len, const char *ip, int port);
+/* SCM_RIGHTS: send one descriptor with one byte of data; receive one (returns it, or -1). */
+int ipcsh_send_fd(int sock, int fd);
+int ipcsh_recv_fd(int sock);
+/* sizeof(sun_path) */
+int ipcsh_sun_path_max(void);

@@ -43,6 +43,8 @@ public struct CommandRegistry: Sendable {
         registry.describeGroup("fifo", "named pipes: mkfifo, open, unlink")
         registry.add(FifoCommands.all)
         registry.add(ProcessCommands.all)
+        registry.describeGroup("sock", "sockets: socketpair, unix/tcp/udp, descriptor passing")
+        registry.add(SocketCommands.all)
         return registry
     }()
 

@@ -12,6 +12,8 @@ extension Session {
     public func finish() -> [String] {
         guard !isChild else { return [] }
         var lines: [String] = []
+        // A listener's unix socket file goes with the shell: nobody can connect to it any more.
+        for case let socket as SocketHandle in handles(of: .sock) { socket.removeSocketFile() }
         let remaining = remainingCreatedObjects
         let fifos = createdFIFOs.filter { Descriptors.isFIFO($0) }
         if cleanupOnExit {

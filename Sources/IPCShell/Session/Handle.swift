@@ -1,6 +1,6 @@
 /// The kinds of object a session tracks. The raw value is the auto-name stem: `shm1`.
 public enum HandleKind: String, Sendable, CaseIterable {
-    case shm, pipe, fifo, sock, mq, sem, child
+    case shm, pipe, fifo, sock, mq, sem, child, fd
 
     public var displayName: String {
         switch self {
@@ -11,6 +11,7 @@ public enum HandleKind: String, Sendable, CaseIterable {
         case .mq: return "message queue"
         case .sem: return "semaphore set"
         case .child: return "child process"
+        case .fd: return "descriptor"
         }
     }
 }

@@ -1,0 +1,165 @@
+@preconcurrency import Glibc
+import IPCSys
+
+/// `sock pair|listen|accept|connect|sendfd|recvfd`.
+enum SocketCommands {
+    static let all: [CommandSpec] = [pair, listen, accept, connect, sendfd, recvfd]
+
+    static func address(_ ctx: CommandContext, _ name: String = "ADDR") throws(Diagnostic) -> SocketAddress {
+        let text = ctx.string(name) ?? ""
+        do {
+            return try SocketAddress.parse(text)
+        } catch {
+            switch error {
+            case .message(let message, let hint): throw ctx.failure("\(ctx.spec.name): \(message)", hint: hint)
+            }
+        }
+    }
+
+    static let pair = CommandSpec(
+        "sock pair", summary: "socketpair(AF_UNIX, SOCK_STREAM): two connected ends NAME.a and NAME.b",
+        example: "s = sock pair",
+        discussion: "Like a pipe, but both ways, and it can carry descriptors (sock sendfd). A forked child inherits both ends."
+    ) { ctx in
+        let (a, b) = try Sockets.pair()
+        let handle = SocketHandle(pair: a, b)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): \(name).a = fd \(a), \(name).b = fd \(b)")
+        return .handle(handle)
+    }
+
+    static let listen = CommandSpec(
+        "sock listen", summary: "socket + bind + listen on unix:/path, tcp:HOST:PORT or udp:HOST:PORT",
+        arguments: [ArgumentSpec("ADDR", .text)],
+        options: [OptionSpec("--public", summary: "allow a non-loopback address (the default is 127.0.0.1 only)")],
+        example: "srv = sock listen unix:/tmp/echo.sock",
+        discussion: "tcp: and udp: without a host listen on 127.0.0.1; port 0 picks a free port ($NAME.port tells which). A unix socket file is created 0600 and removed when the listener is closed. udp: gives a datagram socket: read receives one datagram and says who sent it, write answers the last sender."
+    ) { ctx in
+        let address = try address(ctx)
+        if !address.isLoopback && !ctx.flag("--public") {
+            throw ctx.failure("sock listen: \(address) is not a loopback address",
+                              hint: "listening beyond this machine needs --public")
+        }
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try Sockets.listen(address)
+        } catch {
+            var hint: String?
+            if error.errno == EADDRINUSE {
+                if case .unix(let path) = address { hint = "\(path) exists: remove it if no server uses it" }
+                else { hint = "another socket uses that port: pick another, or port 0 for any free one" }
+            }
+            if error.errno == EACCES { hint = "ports below 1024 need privileges; the directory must be writable for unix:" }
+            throw Diagnostic(error.description, at: ctx.location, hint: hint)
+        }
+        let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .listener, address: address)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): \(address.isDatagram ? "bound" : "listening") on \(handle.local) (fd \(fd))")
+        return .handle(handle)
+    }
+
+    static let accept = CommandSpec(
+        "sock accept", summary: "accept one connection on a listener (waits for a client)",
+        arguments: [ArgumentSpec("NAME", .handle([.sock]))],
+        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D")],
+        example: "c = sock accept srv --timeout 5s"
+    ) { ctx in
+        guard let listener = ctx.handle("NAME", as: SocketHandle.self) else { return .none }
+        guard listener.role == .listener, let fd = listener.descriptor(end: nil) else {
+            throw ctx.failure("sock accept: \(listener.name) is not an open listening socket", hint: "sock listen ADDR makes one")
+        }
+        ctx.output.flush()
+        let timeout = ctx.integer("--timeout")
+        guard try ctx.interpreter.supervisor.wait(for: fd, timeoutMilliseconds: timeout, until: nil) else {
+            throw ctx.failure("sock accept: no client connected within \(Durations.describe(timeout ?? 0))")
+        }
+        let client = try Sockets.accept(fd)
+        let handle = SocketHandle(fd: client, role: .connection, address: nil)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): accepted \(handle.peer) (fd \(client))")
+        return .handle(handle)
+    }
+
+    static let connect = CommandSpec(
+        "sock connect", summary: "socket + connect to unix:/path, tcp:HOST:PORT or udp:HOST:PORT",
+        arguments: [ArgumentSpec("ADDR", .text)],
+        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
+        example: "c = sock connect unix:/tmp/echo.sock"
+    ) { ctx in
+        let address = try address(ctx)
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try Sockets.startConnect(address)
+        } catch {
+            throw Diagnostic(error.description, at: ctx.location, hint: connectHint(error, address))
+        }
+        let timeout = ctx.integer("--timeout") ?? 10_000
+        do {
+            guard try ctx.interpreter.supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
+                Glibc.close(fd)
+                throw ctx.failure("sock connect: \(address) did not answer within \(Durations.describe(timeout))")
+            }
+            try Sockets.finishConnect(fd)
+        } catch let error as SystemCallError {
+            Glibc.close(fd)
+            throw Diagnostic(error.description, at: ctx.location, hint: connectHint(error, address))
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .connection, address: address)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): connected to \(address) from \(handle.local) (fd \(fd))")
+        return .handle(handle)
+    }
+
+    static func connectHint(_ error: SystemCallError, _ address: SocketAddress) -> String? {
+        switch error.errno {
+        case ECONNREFUSED: return "nothing is listening on \(address)"
+        case ENOENT: return "no socket file: is the server running?"
+        default: return nil
+        }
+    }
+
+    static let sendfd = CommandSpec(
+        "sock sendfd", summary: "pass a descriptor over a unix socket (sendmsg with SCM_RIGHTS)",
+        arguments: [ArgumentSpec("SOCK", .descriptor), ArgumentSpec("FD", .descriptor)],
+        example: "sock sendfd s.a p.w",
+        discussion: "The receiver gets its own descriptor for the same open file (a pipe end, a FIFO, a socket): the kernel copies it across, whatever the process relation."
+    ) { ctx in
+        guard let socket = ctx.descriptor("SOCK"), let passed = ctx.descriptor("FD") else { return .none }
+        guard socket.owner is SocketHandle else {
+            throw ctx.failure("sock sendfd: \(socket.label) is not a socket", hint: "descriptors travel over unix sockets: sock pair or unix:")
+        }
+        try Sockets.sendDescriptor(passed.fd, over: socket.fd)
+        ctx.output.info("sent \(passed.label) (fd \(passed.fd)) over \(socket.label)")
+        return .none
+    }
+
+    static let recvfd = CommandSpec(
+        "sock recvfd", summary: "receive a descriptor from a unix socket (recvmsg with SCM_RIGHTS)",
+        arguments: [ArgumentSpec("SOCK", .descriptor)],
+        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D")],
+        example: "w = sock recvfd s.b",
+        discussion: "The descriptor becomes a handle (fd1, ...) that read, write and close take."
+    ) { ctx in
+        guard let socket = ctx.descriptor("SOCK") else { return .none }
+        guard socket.owner is SocketHandle else { throw ctx.failure("sock recvfd: \(socket.label) is not a socket") }
+        let timeout = ctx.integer("--timeout")
+        ctx.output.flush()
+        guard try ctx.interpreter.supervisor.wait(for: socket.fd, timeoutMilliseconds: timeout, until: nil) else {
+            throw ctx.failure("sock recvfd: nothing arrived on \(socket.label) within \(Durations.describe(timeout ?? 0))")
+        }
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try Sockets.receiveDescriptor(over: socket.fd)
+        } catch {
+            throw Diagnostic(error.description, at: ctx.location,
+                             hint: error.errno == EBADMSG ? "the message carried no descriptor: the peer wrote data, not sock sendfd" : nil)
+        }
+        let handle = ReceivedDescriptorHandle(fd: fd)
+        let name = ctx.register(handle)
+        ctx.output.info("\(name): received fd \(fd) (\(handle.target))")
+        return .handle(handle)
+    }
+}

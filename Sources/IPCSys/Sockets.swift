@@ -1,0 +1,193 @@
+@preconcurrency import Glibc
+import CIPCShims
+
+/// A socket address as the language writes it: `unix:/path`, `tcp:127.0.0.1:8080`, `udp:127.0.0.1:9000`.
+public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
+    case unix(path: String)
+    case tcp(host: String, port: Int)
+    case udp(host: String, port: Int)
+
+    public enum ParseError: Error, Equatable {
+        case message(String, hint: String)
+    }
+
+    /// Parses an address; a missing host means 127.0.0.1, `localhost` is 127.0.0.1.
+    public static func parse(_ text: String) throws(ParseError) -> SocketAddress {
+        let forms = "addresses are unix:/path, tcp:HOST:PORT or udp:HOST:PORT (HOST defaults to 127.0.0.1)"
+        guard let colon = text.firstIndex(of: ":") else {
+            throw .message("'\(text)' is not a socket address", hint: forms)
+        }
+        let scheme = text[..<colon]
+        let rest = String(text[text.index(after: colon)...])
+        switch scheme {
+        case "unix":
+            guard !rest.isEmpty else { throw .message("'\(text)' has no path", hint: "write unix:/tmp/NAME.sock") }
+            let limit = Int(ipcsh_sun_path_max()) - 1
+            guard rest.utf8.count <= limit else {
+                throw .message("the path in '\(text)' is \(rest.utf8.count) bytes; a unix socket path holds at most \(limit)",
+                               hint: "use a shorter path, e.g. under /tmp")
+            }
+            guard !rest.utf8.contains(0) else { throw .message("the path holds a NUL byte", hint: forms) }
+            return .unix(path: rest)
+        case "tcp", "udp":
+            var host = "127.0.0.1"
+            var portText = rest
+            if let last = rest.lastIndex(of: ":") {
+                let h = String(rest[..<last])
+                if !h.isEmpty { host = h }
+                portText = String(rest[rest.index(after: last)...])
+            }
+            if host == "localhost" { host = "127.0.0.1" }
+            guard isIPv4(host) else {
+                throw .message("'\(host)' is not an IPv4 address", hint: "use 127.0.0.1 (or localhost); names are not looked up")
+            }
+            guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText),
+                  (0...65535).contains(port) else {
+                throw .message("port '\(portText)' in '\(text)' is not 0 to 65535", hint: forms)
+            }
+            return scheme == "tcp" ? .tcp(host: host, port: port) : .udp(host: host, port: port)
+        default:
+            throw .message("unknown address kind '\(scheme)' in '\(text)'", hint: forms)
+        }
+    }
+
+    static func isIPv4(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in
+            !p.isEmpty && p.count <= 3 && p.allSatisfy { $0.isASCII && $0.isNumber } && (Int(p) ?? 256) <= 255
+        }
+    }
+
+    public var isLoopback: Bool {
+        switch self {
+        case .unix: return true
+        case .tcp(let host, _), .udp(let host, _): return host.hasPrefix("127.")
+        }
+    }
+
+    public var isDatagram: Bool { if case .udp = self { return true }; return false }
+
+    public var description: String {
+        switch self {
+        case .unix(let path): return "unix:\(path)"
+        case .tcp(let host, let port): return "tcp:\(host):\(port)"
+        case .udp(let host, let port): return "udp:\(host):\(port)"
+        }
+    }
+
+    var socketType: Int32 { isDatagram ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue) }
+    var family: String {
+        switch self {
+        case .unix: return "AF_UNIX"
+        default: return "AF_INET"
+        }
+    }
+    var typeName: String { isDatagram ? "SOCK_DGRAM" : "SOCK_STREAM" }
+}
+
+/// `socket`, `bind`, `listen`, `accept`, `connect`, `socketpair`, `sendmsg`/`recvmsg` with SCM_RIGHTS.
+public enum Sockets {
+    private static func check(_ call: String, _ args: @autoclosure () -> String, _ result: Int32) throws(SystemCallError) -> Int32 {
+        if result < 0 {
+            let error = SystemCallError(call, errno: Errno.current)
+            SyscallTrace.reportFailure(call, args(), error)
+            throw error
+        }
+        SyscallTrace.report(call, args(), result: String(result))
+        return result
+    }
+
+    /// `socketpair(AF_UNIX, SOCK_STREAM, 0, fds)`.
+    public static func pair() throws(SystemCallError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        let rc = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        _ = try check("socketpair", "AF_UNIX, SOCK_STREAM, 0, [\(fds[0]), \(fds[1])]", rc)
+        return (fds[0], fds[1])
+    }
+
+    /// `socket` + `bind` (+ `listen` for a stream). A unix socket file is created 0600.
+    public static func listen(_ address: SocketAddress, backlog: Int32 = 64) throws(SystemCallError) -> Int32 {
+        let args = "\(address.family), \(address.typeName), \(address) (socket+bind+listen)"
+        switch address {
+        case .unix(let path):
+            return try check("bind", args, ipcsh_unix_listen(path, address.socketType, backlog))
+        case .tcp(let host, let port), .udp(let host, let port):
+            return try check("bind", args, ipcsh_inet_listen(host, Int32(port), address.socketType, backlog))
+        }
+    }
+
+    /// Starts a non-blocking `connect`; finish it with `finishConnect` once writable.
+    public static func startConnect(_ address: SocketAddress) throws(SystemCallError) -> Int32 {
+        let args = "\(address.family), \(address.typeName), \(address)"
+        switch address {
+        case .unix(let path):
+            return try check("connect", args, ipcsh_unix_connect_start(path, address.socketType))
+        case .tcp(let host, let port), .udp(let host, let port):
+            return try check("connect", args, ipcsh_inet_connect_start(host, Int32(port), address.socketType))
+        }
+    }
+
+    /// The outcome of a non-blocking connect; on success the descriptor is made blocking again.
+    public static func finishConnect(_ fd: Int32) throws(SystemCallError) {
+        let err = ipcsh_socket_error(fd)
+        if err != 0 {
+            let error = SystemCallError("connect", errno: err)
+            SyscallTrace.reportFailure("connect", "\(fd) (completion)", error)
+            throw error
+        }
+        try Descriptors.setNonBlocking(fd, false)
+    }
+
+    /// `accept(fd, NULL, NULL)`.
+    public static func accept(_ fd: Int32) throws(SystemCallError) -> Int32 {
+        try check("accept", "\(fd), NULL, NULL", ipcsh_accept(fd))
+    }
+
+    /// `getsockname` (or `getpeername`) as text.
+    public static func name(_ fd: Int32, peer: Bool) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard ipcsh_socket_name(fd, peer ? 1 : 0, &buffer, buffer.count) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func isDatagram(_ fd: Int32) -> Bool { ipcsh_socket_type(fd) == Int32(SOCK_DGRAM.rawValue) }
+
+    /// One `recvfrom`: the datagram and who sent it.
+    public static func receive(_ fd: Int32, max: Int) throws(SystemCallError) -> (data: [UInt8], from: String) {
+        var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
+        var from = [CChar](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { ipcsh_recvfrom(fd, $0.baseAddress, max, &from, from.count) }
+        let sender = String(decoding: from.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if n < 0 {
+            let error = SystemCallError("recvfrom", errno: Errno.current)
+            SyscallTrace.reportFailure("recvfrom", "\(fd), buf, \(max)", error)
+            throw error
+        }
+        buffer.removeSubrange(n...)
+        SyscallTrace.report("recvfrom", "\(fd), \(Descriptors.quoted(buffer)), \(max), \(sender)", result: String(n))
+        return (buffer, sender)
+    }
+
+    /// One `sendto` an IPv4 `host:port`.
+    public static func send(_ fd: Int32, _ bytes: [UInt8], to host: String, port: Int) throws(SystemCallError) -> Int {
+        let n = bytes.withUnsafeBytes { ipcsh_sendto_inet(fd, $0.baseAddress, $0.count, host, Int32(port)) }
+        let args = "\(fd), \(Descriptors.quoted(bytes)), \(bytes.count), \(host):\(port)"
+        if n < 0 {
+            let error = SystemCallError("sendto", errno: Errno.current)
+            SyscallTrace.reportFailure("sendto", args, error)
+            throw error
+        }
+        SyscallTrace.report("sendto", args, result: String(n))
+        return n
+    }
+
+    /// `sendmsg` with one descriptor in an SCM_RIGHTS control message.
+    public static func sendDescriptor(_ fd: Int32, over socket: Int32) throws(SystemCallError) {
+        _ = try check("sendmsg", "\(socket), {SCM_RIGHTS [\(fd)]}, 0", ipcsh_send_fd(socket, fd) == 0 ? 1 : -1)
+    }
+
+    /// `recvmsg` of one descriptor (SCM_RIGHTS).
+    public static func receiveDescriptor(over socket: Int32) throws(SystemCallError) -> Int32 {
+        try check("recvmsg", "\(socket), {SCM_RIGHTS}, MSG_CMSG_CLOEXEC", ipcsh_recv_fd(socket))
+    }
+}
