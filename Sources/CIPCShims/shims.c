@@ -338,3 +338,4 @@ int ipcsh_recv_fd(int sock) {
     memcpy(&fd, CMSG_DATA(c), sizeof(int));
     return fd;
 }
+int ipcsh_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }

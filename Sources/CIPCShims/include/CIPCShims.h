@@ -78,3 +78,4 @@ int ipcsh_send_fd(int sock, int fd);
 int ipcsh_recv_fd(int sock);
 /* sizeof(sun_path) */
 int ipcsh_sun_path_max(void);
+int ipcsh_accept_nonblocking(int fd);

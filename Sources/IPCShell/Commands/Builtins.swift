@@ -2,7 +2,26 @@ import IPCSys
 
 /// echo, sleep, set, repeat, expect, source, help, exit.
 enum BuiltinCommands {
-    static let all: [CommandSpec] = [echo, sleep, set, repeatBlock, expect, source, help, exit]
+    static let all: [CommandSpec] = [echo, sleep, set, repeatBlock, expect, source, proc, help, exit]
+
+    static let proc = CommandSpec(
+        "proc", summary: "define a procedure: NAME ARG... runs BLOCK with $1 ... $#, $@; what it prints is its result",
+        arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("BLOCK", .block)],
+        example: "proc greet { echo \"hello, $1\" }",
+        discussion: "Call it like a command: greet world, or msg = greet world. rpc serve makes every proc a JSON-RPC method."
+    ) { ctx in
+        let name = ctx.string("NAME") ?? ""
+        guard Parser.isName(name) else {
+            throw ctx.failure("proc: '\(name)' is not a valid name", hint: "names start with a letter or _ and hold letters, digits and _")
+        }
+        let registry = ctx.interpreter.registry
+        if registry.specs[name] != nil || registry.groups[name] != nil {
+            throw ctx.failure("proc: \(name) is a command; pick another name")
+        }
+        guard let block = ctx.block("BLOCK") else { return .none }
+        ctx.session.procs[name] = block
+        return .none
+    }
 
     static let echo = CommandSpec(
         "echo", summary: "print the words, separated by spaces",

@@ -32,8 +32,19 @@ enum DataCommands {
             }
             bytes += [UInt8](repeating: 0, count: size - data.count)
         }
+        // An unconnected UDP socket answers whoever sent the last datagram.
+        var destination: (host: String, port: Int)?
+        if let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
+            guard let sender = socket.lastSender, let colon = sender.lastIndex(of: ":"),
+                  let port = Int(sender[sender.index(after: colon)...]) else {
+                throw ctx.failure("write: \(target.label) is a UDP socket with no peer yet",
+                                  hint: "read a datagram first (a write answers its sender), or sock connect udp:HOST:PORT")
+            }
+            destination = (String(sender[..<colon]), port)
+        }
         let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable") { () throws(SystemCallError) in
-            try Descriptors.write(target.fd, bytes)
+            if let destination { return try Sockets.send(target.fd, bytes, to: destination.host, port: destination.port) }
+            return try Descriptors.write(target.fd, bytes)
         }
         if written < bytes.count {
             ctx.output.info("\(target.label): wrote \(written) of \(bytes.count) bytes (the rest did not fit)")
@@ -62,8 +73,20 @@ enum DataCommands {
         guard limit > 0, limit <= 16 << 20 else {
             throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
         }
+        let datagramSocket = (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
+        var sender: String?
         let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
-            try Descriptors.read(target.fd, max: limit)
+            if datagramSocket != nil {
+                let datagram = try Sockets.receive(target.fd, max: limit)
+                sender = datagram.from
+                return datagram.data
+            }
+            return try Descriptors.read(target.fd, max: limit)
+        }
+        if let datagramSocket, let sender {
+            datagramSocket.lastSender = sender
+            ctx.output.info("\(target.label): datagram of \(data.count) bytes from \(sender)")
+            if data.isEmpty { return .value([]) }
         }
         if data.isEmpty { return .value(Array("EOF".utf8)) }
         var end = data.count

@@ -45,6 +45,8 @@ public struct CommandRegistry: Sendable {
         registry.add(ProcessCommands.all)
         registry.describeGroup("sock", "sockets: socketpair, unix/tcp/udp, descriptor passing")
         registry.add(SocketCommands.all)
+        registry.describeGroup("rpc", "JSON-RPC 2.0: procs as methods over unix or tcp sockets")
+        registry.add(RPCCommands.all)
         return registry
     }()
 

@@ -162,6 +162,10 @@ public final class Interpreter {
             }
             spec = found
             consumed = 2
+        } else if let body = session.procs[name] {
+            if let binding = command.binding { try session.checkBindable(binding) }
+            let arguments = words.dropFirst().map { String(decoding: $0.bytes, as: UTF8.self) }
+            return .value(try callProc(name, body: body, arguments: arguments, at: command.location))
         } else {
             throw Diagnostic("unknown command '\(name)'", at: first.word.location, hint: unknownCommandHint(name))
         }
@@ -179,11 +183,28 @@ public final class Interpreter {
         return try spec.run(&context)
     }
 
+    /// Runs a proc with `$1 ... $#` set; what it prints is its result.
+    public func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation) throws -> [UInt8] {
+        guard session.positionalStack.count < 64 else {
+            throw Diagnostic("\(name): procs nested too deeply (does it call itself forever?)", at: location)
+        }
+        session.positionalStack.append([name] + arguments)
+        session.output.beginCapture()
+        defer { session.positionalStack.removeLast() }
+        do {
+            try runBlock(body)
+        } catch {
+            _ = session.output.endCapture()
+            throw error
+        }
+        return session.output.endCapture()
+    }
+
     private func unknownCommandHint(_ name: String) -> String {
         if name.contains("=") {
             return "to set a variable write set NAME VALUE; to name a result write NAME = COMMAND (with spaces)"
         }
-        let candidates = registry.topLevel
+        let candidates = registry.topLevel + session.procs.keys.sorted()
         if let guess = CommandRegistry.didYouMean(name, among: candidates) { return guess + " (help lists every command)" }
         return "help lists every command"
     }

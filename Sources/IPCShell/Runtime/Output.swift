@@ -41,8 +41,25 @@ public final class Output {
         emit(text, stream: .stdout, color: nil)
     }
 
+    /// Captured standard output of running procs (innermost last).
+    private var captures: [[UInt8]] = []
+
+    /// Starts capturing standard output (a proc's output is its result).
+    public func beginCapture() { captures.append([]) }
+
+    /// Ends the innermost capture: what was printed, without the final newline.
+    public func endCapture() -> [UInt8] {
+        var bytes = captures.popLast() ?? []
+        if bytes.last == 0x0A { bytes.removeLast() }
+        return bytes
+    }
+
     /// Raw bytes as one line (data read from the kernel, already escaped).
     public func line(bytes: [UInt8]) {
+        if !captures.isEmpty {
+            captures[captures.count - 1] += bytes + [0x0A]
+            return
+        }
         if tap != nil || !linePrefix.isEmpty {
             line(String(decoding: bytes, as: UTF8.self))
             return
@@ -91,6 +108,10 @@ public final class Output {
     }
 
     private func emit(_ text: String, stream: Stream, color: String?) {
+        if stream == .stdout && !captures.isEmpty {
+            captures[captures.count - 1] += Array(text.utf8) + [0x0A]
+            return
+        }
         linesWritten &+= 1
         tap?(text, stream)
         if captureOnly { return }

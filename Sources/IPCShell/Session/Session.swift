@@ -20,6 +20,8 @@ public final class Session {
     public var isInteractive = false
     /// A forked child: it owns nothing it inherited, cleans nothing up and reports nothing at exit.
     public var isChild = false
+    /// `proc NAME { ... }` definitions.
+    public var procs: [String: Block] = [:]
     /// FIFOs `fifo make` created that still exist (for the exit notice and --cleanup).
     public var createdFIFOs: [String] = []
 

@@ -1,0 +1,279 @@
+@preconcurrency import Glibc
+import CIPCShims
+import IPCSys
+
+/// `rpc serve` and `rpc call`: JSON-RPC 2.0, one JSON text per line over a stream socket.
+/// The server exposes procs only, never arbitrary commands.
+enum RPCCommands {
+    static let all: [CommandSpec] = [serve, call]
+
+    /// The longest request line the server takes.
+    static let maximumLine = 1 << 20
+
+    static let serve = CommandSpec(
+        "rpc serve", summary: "serve every proc as a JSON-RPC 2.0 method on unix:/path or tcp:HOST:PORT",
+        arguments: [ArgumentSpec("ADDR", .text)],
+        options: [
+            OptionSpec("--count", .count, valueName: "N", summary: "stop after N responses (errors included)"),
+            OptionSpec("--public", summary: "allow a non-loopback tcp address"),
+        ],
+        example: "rpc serve unix:/tmp/calc.sock --count 10",
+        discussion: "Requests are one JSON object (or a batch array) per line: {\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"1\",\"2\"],\"id\":1}. params is an array of strings, passed as $1 ... $#; what the proc prints is the result. Errors: -32700 parse error, -32600 invalid request (also a line over 1 MiB), -32601 method not found, -32602 invalid params, -32000 the proc failed (its message). A client that disconnects or sends garbage never stops the server; Ctrl-C does."
+    ) { ctx in
+        let address = try SocketCommands.address(ctx)
+        guard !address.isDatagram else {
+            throw ctx.failure("rpc serve: JSON-RPC here runs over a stream socket: use unix: or tcp:")
+        }
+        if !address.isLoopback && !ctx.flag("--public") {
+            throw ctx.failure("rpc serve: \(address) is not a loopback address", hint: "serving beyond this machine needs --public")
+        }
+        let listener: Int32
+        do throws(SystemCallError) {
+            listener = try Sockets.listen(address)
+        } catch {
+            throw Diagnostic(error.description, at: ctx.location,
+                             hint: error.errno == EADDRINUSE ? "the address is in use: pick another (port 0 picks a free one)" : nil)
+        }
+        var server = RPCServer(listener: listener, interpreter: ctx.interpreter, limit: ctx.integer("--count"))
+        defer {
+            server.closeAll()
+            if case .unix(let path) = address { _ = try? Descriptors.unlink(path) }
+        }
+        let procs = ctx.session.procs.keys.sorted()
+        ctx.output.info("rpc: serving \(procs.isEmpty ? "no procs (define some with proc NAME { ... })" : procs.joined(separator: ", ")) on \(Sockets.name(listener, peer: false) ?? address.description)")
+        ctx.output.flush()
+        try server.run()
+        ctx.output.info("rpc: served \(server.responses) response\(server.responses == 1 ? "" : "s")")
+        return .none
+    }
+
+    static let call = CommandSpec(
+        "rpc call", summary: "call a JSON-RPC 2.0 method and print its result",
+        arguments: [ArgumentSpec("ADDR", .text), ArgumentSpec("METHOD", .text), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
+        example: "sum = rpc call unix:/tmp/calc.sock add 1 2"
+    ) { ctx in
+        let address = try SocketCommands.address(ctx)
+        let method = ctx.string("METHOD") ?? ""
+        let timeout = ctx.integer("--timeout") ?? 10_000
+        let supervisor = ctx.interpreter.supervisor
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try Sockets.startConnect(address)
+        } catch {
+            throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.connectHint(error, address))
+        }
+        defer { Glibc.close(fd) }
+        guard try supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
+            throw ctx.failure("rpc call: \(address) did not answer within \(Durations.describe(timeout))")
+        }
+        do throws(SystemCallError) { try Sockets.finishConnect(fd) } catch {
+            throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.connectHint(error, address))
+        }
+        let request = JSON.object([
+            ("jsonrpc", .string("2.0")), ("method", .string(method)),
+            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", .number(1)),
+        ])
+        _ = try Descriptors.write(fd, Array((request.serialized + "\n").utf8))
+        var buffer: [UInt8] = []
+        while !buffer.contains(0x0A) {
+            guard try supervisor.wait(for: fd, timeoutMilliseconds: timeout, until: nil) else {
+                throw ctx.failure("rpc call: no answer within \(Durations.describe(timeout))")
+            }
+            let chunk = try Descriptors.read(fd, max: 65536)
+            if chunk.isEmpty { break }
+            buffer += chunk
+            if buffer.count > maximumLine { throw ctx.failure("rpc call: the answer is over 1 MiB") }
+        }
+        let line = buffer.prefix { $0 != 0x0A }
+        guard !line.isEmpty else { throw ctx.failure("rpc call: the server closed the connection without answering") }
+        let response: JSON
+        do throws(JSON.ParseError) { response = try JSON.parse(Array(line)) } catch {
+            throw ctx.failure("rpc call: the answer is not JSON (\(error.message))")
+        }
+        if let error = response["error"] {
+            let code = error["code"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 0
+            var message = "?"
+            if case .string(let m)? = error["message"] { message = m }
+            var detail = ""
+            if case .string(let d)? = error["data"] { detail = ": " + d }
+            throw ctx.failure("rpc call: \(method) failed: \(code) \(message)\(detail)")
+        }
+        guard let result = response["result"] else { throw ctx.failure("rpc call: the answer has neither result nor error") }
+        if case .string(let text) = result { return .value(Array(text.utf8)) }
+        return .value(Array(result.serialized.utf8))
+    }
+}
+
+/// The server's loop: accepts clients and answers their lines, one poll loop for all.
+struct RPCServer {
+    let listener: Int32
+    let interpreter: Interpreter
+    let limit: Int?
+    var clients: [Int32: [UInt8]] = [:]
+    var responses = 0
+
+    init(listener: Int32, interpreter: Interpreter, limit: Int?) {
+        self.listener = listener
+        self.interpreter = interpreter
+        self.limit = limit
+    }
+
+    var done: Bool { limit.map { responses >= $0 } ?? false }
+
+    mutating func run() throws(ControlFlow) {
+        try? Descriptors.setNonBlocking(listener, true)
+        while !done {
+            if Signals.interruptPending { throw ControlFlow.interrupted }
+            var fds = [pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            let clientFDs = clients.keys.sorted()
+            for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let n = poll(&fds, nfds_t(fds.count), -1)
+            if n < 0 { continue }
+            if fds[0].revents != 0 {
+                Signals.drainWakeups()
+                interpreter.supervisor.reap()
+            }
+            if Signals.interruptPending { throw ControlFlow.interrupted }
+            if fds[1].revents != 0 {
+                let client = ipcsh_accept_nonblocking(listener)
+                if client >= 0 { clients[client] = [] }
+            }
+            for (i, fd) in clientFDs.enumerated() where fds[i + 2].revents != 0 {
+                serve(fd)
+                if done { break }
+            }
+        }
+    }
+
+    private mutating func serve(_ fd: Int32) {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        guard n > 0 else { return drop(fd) }
+        var buffer = clients[fd, default: []] + chunk[0..<n]
+        while let newline = buffer.firstIndex(of: 0x0A), !done {
+            let line = Array(buffer[..<newline])
+            buffer.removeSubrange(...newline)
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            if let reply = answer(line), !send(reply, to: fd) { return drop(fd) }
+        }
+        if buffer.count > RPCCommands.maximumLine {
+            let error = RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "request line over 1 MiB")
+            responses += 1
+            _ = send(error.serialized, to: fd)
+            interpreter.session.output.info("rpc: dropped a client whose request was over 1 MiB")
+            return drop(fd)
+        }
+        clients[fd] = buffer
+    }
+
+    private mutating func drop(_ fd: Int32) {
+        clients[fd] = nil
+        close(fd)
+    }
+
+    func closeAll() {
+        for fd in clients.keys { close(fd) }
+        close(listener)
+    }
+
+    private func send(_ text: String, to fd: Int32) -> Bool {
+        let bytes = Array((text + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let w = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if w < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN {
+                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    if poll(&p, 1, 5000) <= 0 { return false }
+                    continue
+                }
+                return false
+            }
+            offset += w
+        }
+        return true
+    }
+
+    /// The reply to one request line (nil for notifications only).
+    mutating func answer(_ line: [UInt8]) -> String? {
+        let request: JSON
+        do throws(JSON.ParseError) { request = try JSON.parse(line) } catch {
+            responses += 1
+            return RPCServer.errorResponse(-32700, "Parse error", id: .null, data: error.message).serialized
+        }
+        if case .array(let batch) = request {
+            if batch.isEmpty {
+                responses += 1
+                return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "empty batch").serialized
+            }
+            let replies = batch.compactMap { handle($0) }
+            responses += replies.count
+            return replies.isEmpty ? nil : JSON.array(replies).serialized
+        }
+        guard let reply = handle(request) else { return nil }
+        responses += 1
+        return reply.serialized
+    }
+
+    static func errorResponse(_ code: Int, _ message: String, id: JSON, data: String? = nil) -> JSON {
+        var error: [(String, JSON)] = [("code", .number(Double(code))), ("message", .string(message))]
+        if let data { error.append(("data", .string(data))) }
+        return .object([("jsonrpc", .string("2.0")), ("error", .object(error)), ("id", id)])
+    }
+
+    /// One request object: its response, or nil for a notification.
+    func handle(_ request: JSON) -> JSON? {
+        guard case .object = request else {
+            return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "a request is a JSON object")
+        }
+        let rawID = request["id"]
+        var id = JSON.null
+        switch rawID {
+        case nil, .null?: break
+        case .string?, .number?: id = rawID ?? .null
+        default: return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "id must be a string, a number or null")
+        }
+        guard request["jsonrpc"] == .string("2.0") else {
+            return RPCServer.errorResponse(-32600, "Invalid Request", id: id, data: "jsonrpc must be \"2.0\"")
+        }
+        guard case .string(let method)? = request["method"] else {
+            return RPCServer.errorResponse(-32600, "Invalid Request", id: id, data: "method must be a string")
+        }
+        var arguments: [String] = []
+        switch request["params"] {
+        case nil: break
+        case .array(let items)?:
+            for item in items {
+                guard case .string(let s) = item else {
+                    return RPCServer.errorResponse(-32602, "Invalid params", id: id, data: "params must be an array of strings")
+                }
+                arguments.append(s)
+            }
+        default:
+            return RPCServer.errorResponse(-32602, "Invalid params", id: id, data: "params must be an array of strings")
+        }
+        let isNotification = rawID == nil
+        let output = interpreter.session.output
+        guard let body = interpreter.session.procs[method] else {
+            output.info("rpc: \(method): method not found")
+            return isNotification ? nil : RPCServer.errorResponse(-32601, "Method not found", id: id, data: method)
+        }
+        do {
+            let result = try interpreter.callProc(method, body: body, arguments: arguments,
+                                                  at: SourceLocation(file: "rpc", line: 1, column: 1))
+            output.info("rpc: \(method)(\(arguments.map { "\"\($0)\"" }.joined(separator: ", "))) ok")
+            return isNotification ? nil : .object([("jsonrpc", .string("2.0")),
+                                                   ("result", .string(String(decoding: result, as: UTF8.self))), ("id", id)])
+        } catch {
+            var message = "\(error)"
+            if let failure = error as? CommandFailure { message = failure.diagnostic.message }
+            if let diagnostic = error as? Diagnostic { message = diagnostic.message }
+            output.info("rpc: \(method) failed: \(message)")
+            return isNotification ? nil : RPCServer.errorResponse(-32000, "Server error", id: id, data: message)
+        }
+    }
+}
