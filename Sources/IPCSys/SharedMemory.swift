@@ -135,8 +135,10 @@ public enum SharedMemory {
     }
 
     /// The kernel's largest segment size (`/proc/sys/kernel/shmmax`), if readable.
+    /// The default is ULONG_MAX - 2^24, above Int.max: that means "no limit a size can reach".
     public static func maximumSize() -> Int? {
-        guard let text = try? FileSystem.readWholeFile("/proc/sys/kernel/shmmax") else { return nil }
-        return Int(text.split(separator: "\n").first ?? "")
+        guard let text = try? FileSystem.readWholeFile("/proc/sys/kernel/shmmax"),
+              let value = UInt64(text.split(separator: "\n").first ?? "") else { return nil }
+        return Int(clamping: value)
     }
 }

@@ -173,7 +173,7 @@ public struct Lexer {
                         advance()
                         break
                     } else if d == UInt8(ascii: "\\") {
-                        try lexEscape(into: &literal)
+                        try lexEscape(into: &literal, quoteStart: quoteStart)
                     } else if d == UInt8(ascii: "$") {
                         if let part = try lexDollar() {
                             flush()
@@ -190,7 +190,12 @@ public struct Lexer {
                 advance()
                 if let d = peek() {
                     advance()
-                    literal.append(d)
+                    // Backslash-newline joins the lines, as in sh; any other byte is quoted
+                    // (so `\=` is not the binding operator and `\--x` is not an option).
+                    if d != UInt8(ascii: "\n") {
+                        literal.append(d)
+                        quoted = true
+                    }
                 } else {
                     literal.append(c)
                 }
@@ -212,11 +217,12 @@ public struct Lexer {
     }
 
     /// `\n \t \r \0 \\ \" \$ \xHH` inside double quotes.
-    private mutating func lexEscape(into literal: inout [UInt8]) throws(Diagnostic) {
+    private mutating func lexEscape(into literal: inout [UInt8], quoteStart: SourceLocation) throws(Diagnostic) {
         let escapeStart = location
         advance() // backslash
         guard let e = peek() else {
-            throw Diagnostic("unterminated double quote", at: escapeStart, isIncomplete: true)
+            // Like any unterminated quote: point at where it opened.
+            throw Diagnostic("unterminated double quote", at: quoteStart, isIncomplete: true)
         }
         advance()
         switch e {

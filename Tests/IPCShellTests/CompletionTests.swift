@@ -1,0 +1,148 @@
+@preconcurrency import Glibc
+@testable import IPCShell
+import XCTest
+
+/// A pipe handle backed by a real pipe(), to show that completion filters handles by kind.
+private final class PipeTestHandle: Handle {
+    let kind = HandleKind.pipe
+    var name = ""
+    var fds: [Int32] = [-1, -1]
+    init() { _ = pipe(&fds) }
+    var isOpen: Bool { fds[0] >= 0 }
+    var summary: String { "read end \(fds[0]), write end \(fds[1])" }
+    var fields: [(name: String, value: String)] { [("r", String(fds[0])), ("w", String(fds[1]))] }
+    func close() {
+        for fd in fds where fd >= 0 { Glibc.close(fd) }
+        fds = [-1, -1]
+    }
+}
+
+final class CompletionTests: ShellTestCase {
+    private var pipeHandle: PipeTestHandle?
+    private var directory: String?
+
+    override func tearDown() {
+        pipeHandle?.close()
+        if let directory { _ = try? removeTree(directory) }
+        super.tearDown()
+    }
+
+    /// Completes the last word of `line` (readline gives the word's start and the cursor).
+    private func complete(_ line: String) -> [String] {
+        let bytes = Array(line.utf8)
+        var start = bytes.count
+        while start > 0, bytes[start - 1] != 0x20, bytes[start - 1] != 0x09 { start -= 1 }
+        return Completion.candidates(line: line, start: start, end: bytes.count,
+                                     session: shell.session, registry: shell.interpreter.registry)
+    }
+
+    /// Two segments (`buf`, `other`) and a pipe handle.
+    private func makeHandles() throws {
+        let r = try shell.run("buf = shm create \(hexText(shell.makeKey())) 64; other = shm create \(hexText(shell.makeKey())) 64")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let p = PipeTestHandle()
+        pipeHandle = p
+        shell.session.register(p, requestedName: "p1")
+    }
+
+    func testCommandsAtTheStart() {
+        XCTAssertEqual(complete(""), shell.interpreter.registry.topLevel)
+        XCTAssertEqual(complete("sh"), ["shm"])
+        XCTAssertEqual(Set(complete("e")), ["echo", "exit", "expect"])
+        XCTAssertEqual(complete("zz"), [])
+    }
+
+    func testCommandsAfterSeparatorsBindingsAndBraces() {
+        XCTAssertEqual(complete("echo a; sl"), ["sleep"])
+        XCTAssertEqual(complete("x = sh"), ["shm"])
+        XCTAssertEqual(complete("repeat 2 { ec"), ["echo"])
+        XCTAssertEqual(Set(complete("repeat 2 { echo a }; ex")), ["exit", "expect"])
+    }
+
+    func testSubcommands() {
+        XCTAssertEqual(complete("shm "), shell.interpreter.registry.groups["shm"])
+        XCTAssertEqual(complete("shm c"), ["create"])
+        XCTAssertEqual(complete("shm d"), ["detach", "dump"])
+        XCTAssertEqual(complete("x = shm a"), ["attach"])
+    }
+
+    func testHandlesOfTheRightKind() throws {
+        try makeHandles()
+        XCTAssertEqual(complete("shm attach "), ["buf", "other"])
+        XCTAssertEqual(complete("shm attach b"), ["buf"])
+        XCTAssertEqual(complete("write "), ["buf", "other"])
+        XCTAssertEqual(complete("shm rm o"), ["other"])
+        XCTAssertEqual(complete("status "), ["buf", "other", "p1"])
+    }
+
+    func testRemovedHandlesAreNotOffered() throws {
+        try makeHandles()
+        let r = try shell.run("shm rm other")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        XCTAssertEqual(complete("shm attach "), ["buf"])
+    }
+
+    func testOptions() {
+        XCTAssertEqual(complete("shm create 1 64 --"), ["--mode", "--excl"])
+        XCTAssertEqual(complete("shm create 1 64 --e"), ["--excl"])
+        XCTAssertEqual(complete("write buf hi -"), ["--at", "--raw"])
+        // Past the last argument, options are what is left.
+        XCTAssertEqual(complete("shm create 1 64 "), ["--mode", "--excl"])
+    }
+
+    func testOptionValueAndPositionAfterOptions() throws {
+        try makeHandles()
+        XCTAssertEqual(complete("write --at 3 "), ["buf", "other"])
+        XCTAssertEqual(complete("write buf --raw "), [])
+        XCTAssertEqual(complete("shm create --mode 0600 "), ["private", "ftok:"])
+    }
+
+    func testKeywordsAndKeys() {
+        XCTAssertEqual(complete("cleanup "), ["on", "off"])
+        XCTAssertEqual(complete("cleanup o"), ["on", "off"])
+        XCTAssertEqual(complete("cleanup of"), ["off"])
+        XCTAssertEqual(complete("shm create "), ["private", "ftok:"])
+        XCTAssertEqual(complete("shm open p"), ["private"])
+    }
+
+    func testHelpCompletesCommandsThenSubcommands() {
+        XCTAssertEqual(complete("help sh"), ["shm"])
+        XCTAssertEqual(complete("help shm cr"), ["create"])
+        XCTAssertEqual(complete("help echo x"), [])
+    }
+
+    func testActorPrefixIsSkipped() {
+        XCTAssertEqual(complete("@child1 sh"), ["shm"])
+    }
+
+    func testUnknownCommandHasNoCandidates() {
+        XCTAssertEqual(complete("nosuch "), [])
+        XCTAssertEqual(complete("shm nosuch "), [])
+    }
+
+    func testPaths() throws {
+        var template = Array("/tmp/ipcsh-complete-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let dir = String(cString: try XCTUnwrap(made))
+        directory = dir
+        for file in ["alpha.ipcs", "alpine.txt", ".hidden"] {
+            let fd = open(dir + "/" + file, O_CREAT | O_WRONLY, 0o600)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            close(fd)
+        }
+        XCTAssertEqual(mkdir(dir + "/beta", 0o700), 0)
+
+        XCTAssertEqual(complete("source \(dir)/"), ["\(dir)/alpha.ipcs", "\(dir)/alpine.txt", "\(dir)/beta/"])
+        XCTAssertEqual(complete("source \(dir)/alp"), ["\(dir)/alpha.ipcs", "\(dir)/alpine.txt"])
+        XCTAssertEqual(complete("source \(dir)/b"), ["\(dir)/beta/"])
+        XCTAssertEqual(complete("source \(dir)/."), ["\(dir)/.hidden"])
+        XCTAssertEqual(complete("source \(dir)/none"), [])
+        XCTAssertEqual(Completion.paths("/nonexistent-ipcsh-dir/x"), [])
+    }
+
+    private func removeTree(_ path: String) throws {
+        for name in ["alpha.ipcs", "alpine.txt", ".hidden"] { unlink(path + "/" + name) }
+        rmdir(path + "/beta")
+        rmdir(path)
+    }
+}

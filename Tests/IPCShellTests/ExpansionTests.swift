@@ -1,0 +1,164 @@
+@preconcurrency import Glibc
+@testable import IPCShell
+import IPCSys
+import XCTest
+
+/// `$NAME`, `${NAME}`, `$NAME.FIELD`, `$?`, `$_`, `$1 $# $@`, run through a real interpreter.
+final class ExpansionTests: ShellTestCase {
+    func testVariableForms() throws {
+        let r = try shell.run(#"set x hello; echo $x ${x}y "<$x>" '$x'"#)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(r.stdout, "hello helloy <hello> $x\n")
+    }
+
+    func testQuotedExpansionStaysOneWord() throws {
+        let r = try shell.run(#"set x "a  b"; expect "$x" == "a  b"; echo "[$x]""#)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(r.stdout, "[a  b]\n")
+    }
+
+    func testUnquotedExpansionIsNotSplitAgain() throws {
+        // A variable is one word even unquoted: the lexer made the words before expansion.
+        let r = try shell.run(#"set x "a b"; expect $x == "a b""#)
+        XCTAssertEqual(r.failures, 0, r.stderr)
+    }
+
+    func testBinaryVariableKeepsItsBytes() throws {
+        let r = try shell.run(#"set b "\x00\xff-"; echo $b"#)
+        XCTAssertEqual(r.stdoutBytes, [0x00, 0xFF, 0x2D, 0x0A])
+    }
+
+    func testLastStatus() throws {
+        shell.interpreter.keepGoing = true
+        var r = try shell.run("echo $?")
+        XCTAssertEqual(r.stdout, "0\n")
+        r = try shell.run("expect a == b\necho $?\necho $?")
+        XCTAssertEqual(r.failures, 1)
+        XCTAssertEqual(r.stdout, "1\n0\n")
+    }
+
+    func testLastResult() throws {
+        let r = try shell.run("echo first; echo \"[$_]\"; set v x; echo \"[$_]\"")
+        // set has no value: $_ keeps the value of the echo before it.
+        XCTAssertEqual(r.stdout, "first\n[first]\n[[first]]\n")
+    }
+
+    func testBoundValueIsAVariableAndTheResult() throws {
+        let r = try shell.run("m = echo hi there; echo \"$m|$_\"")
+        XCTAssertEqual(r.stdout, "hi there|hi there\n")
+    }
+
+    func testPositionalArguments() throws {
+        let fixture = ShellFixture(positional: ["s.ipcs", "a", "b c"])
+        defer { fixture.tearDown() }
+        let r = try fixture.run(#"echo "$#|$0|$1|$2|$@|${1}x""#)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(r.stdout, "2|s.ipcs|a|b c|a b c|ax\n")
+    }
+
+    func testMissingPositionalIsAnErrorWithLocation() throws {
+        let fixture = ShellFixture(positional: ["s.ipcs", "a"])
+        defer { fixture.tearDown() }
+        let r = try fixture.run("echo ok\n  echo $2", file: "s.ipcs")
+        XCTAssertEqual(r.stdout, "ok\n")
+        XCTAssertTrue(r.stderr.hasPrefix("s.ipcs:2:8: error: $2 is not set: 1 argument(s) were given"), r.stderr)
+    }
+
+    func testNoArguments() throws {
+        let r = try shell.run(#"echo "[$#][$@]""#)
+        XCTAssertEqual(r.stdout, "[0][]\n")
+    }
+
+    func testUndefinedVariableIsAnErrorWithFileLineColumn() throws {
+        let r = try shell.run("echo ok\necho   $nope\necho not-reached", file: "u.ipcs")
+        XCTAssertEqual(r.stdout, "ok\n")
+        XCTAssertEqual(r.failures, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("u.ipcs:2:8: error: undefined variable $nope\n"), r.stderr)
+    }
+
+    func testUndefinedVariableInsideQuotesPointsAtTheWord() throws {
+        let r = try shell.run(#"echo "x $nope""#, file: "u.ipcs")
+        XCTAssertTrue(r.stderr.hasPrefix("u.ipcs:1:6: error: undefined variable $nope"), r.stderr)
+    }
+
+    func testUndefinedVariableSuggestsAKnownName() throws {
+        let r = try shell.run("set count 1; echo $cuont")
+        XCTAssertTrue(r.stderr.contains("undefined variable $cuont"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("did you mean 'count'?"), r.stderr)
+    }
+
+    func testInteractiveErrorsHaveNoLocation() throws {
+        shell.session.isInteractive = true
+        let r = try shell.run("echo $nope")
+        XCTAssertTrue(r.stderr.hasPrefix("error: undefined variable $nope"), r.stderr)
+    }
+
+    func testLoopVariable() throws {
+        let r = try shell.run("repeat 3 { echo \"i=$i\" }\necho $i", file: "l.ipcs")
+        XCTAssertEqual(r.stdout, "i=0\ni=1\ni=2\n")
+        XCTAssertTrue(r.stderr.hasPrefix("l.ipcs:2:6: error: undefined variable $i"), r.stderr)
+    }
+
+    func testVariableHasNoField() throws {
+        let r = try shell.run("set v 1; echo $v.f")
+        XCTAssertTrue(r.stderr.contains("error: $v is a variable and has no field 'f'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("${v}.f"), r.stderr)
+    }
+
+    func testUndefinedHandleField() throws {
+        let r = try shell.run("echo x $nobuf.shmid", file: "h.ipcs")
+        XCTAssertTrue(r.stderr.hasPrefix("h.ipcs:1:8: error: undefined handle $nobuf (in $nobuf.shmid)"), r.stderr)
+    }
+
+    // MARK: Fields of a real segment
+
+    func testHandleFieldsOfARealSegment() throws {
+        let key = shell.makeKey()
+        var r = try shell.run("buf = shm create \(hexText(key)) 64")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let id = shmget(key, 0, 0)
+        XCTAssertGreaterThanOrEqual(id, 0)
+
+        r = try shell.run("echo $buf $buf.name $buf.kind $buf.shmid ${buf.shmid} $buf.size $buf.key $buf.mode $buf.attached $_")
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(r.stdout, "buf buf shm \(id) \(id) 64 \(SyscallTrace.hexKey(key)) 0600 no buf\n")
+
+        r = try shell.run("shm attach buf; echo $buf.attached $buf.addr")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("yes 0x"), last)
+        let shm = try XCTUnwrap(shell.session.handle(named: "buf") as? ShmHandle)
+        XCTAssertEqual(last, "yes " + shm.addressText)
+
+        r = try shell.run("shm detach buf; shm rm buf; echo $buf.removed $buf.attached")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("yes no\n"), r.stdout)
+        XCTAssertEqual(shmget(key, 0, 0), -1)
+    }
+
+    func testUnknownFieldListsTheFields() throws {
+        let key = shell.makeKey()
+        try shell.run("buf = shm create \(hexText(key)) 64")
+        let r = try shell.run("echo\techo $buf.shmidd", file: "f.ipcs")
+        XCTAssertTrue(r.stderr.hasPrefix("f.ipcs:1:11: error: buf has no field 'shmidd'\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("its fields are: name, kind, key, shmid, size"), r.stderr)
+        try shell.run("shm rm buf")
+    }
+
+    func testAutoNamedHandleAndFieldInABoundVariable() throws {
+        let key = shell.makeKey()
+        let r = try shell.run("shm create \(hexText(key)) 1KiB; id = echo $shm1.shmid; expect $id == $shm1.shmid; echo $_ $shm1.size; shm rm shm1")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let id = try XCTUnwrap(shell.session.variables["id"])
+        XCTAssertTrue(r.stdout.contains("\n" + String(decoding: id, as: UTF8.self) + " 1024\n"), r.stdout)
+    }
+
+    // MARK: expand() directly
+
+    func testExpandReturnsBytes() throws {
+        shell.session.variables["v"] = [0x01, 0x02]
+        let script = try Parser.parse(#"x "a$v$?""#, file: "e")
+        guard case .word(let word) = script.commands[0].arguments[1] else { return XCTFail() }
+        XCTAssertEqual(try shell.interpreter.expand(word), [0x61, 0x01, 0x02, 0x30])
+    }
+}

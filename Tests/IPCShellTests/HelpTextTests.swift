@@ -1,0 +1,69 @@
+@testable import IPCShell
+import XCTest
+
+final class HelpTextTests: ShellTestCase {
+    private var registry: CommandRegistry { .standard }
+
+    func testOverviewListsEveryCommand() throws {
+        let r = try shell.run("help")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertFalse(registry.topLevel.isEmpty)
+        for name in registry.topLevel {
+            XCTAssertTrue(lines.contains { $0.hasPrefix("  " + name + " ") || $0 == "  " + name },
+                          "help does not list \(name)")
+        }
+        // Every subcommand appears in its noun's row, and every plain command with its summary.
+        for (noun, subs) in registry.groups {
+            let row = lines.first { $0.hasPrefix("  \(noun) ") }
+            for sub in subs { XCTAssertEqual(row?.contains(sub), true, "\(noun) \(sub) missing from help") }
+        }
+        for name in registry.topLevel where registry.groups[name] == nil {
+            let summary = try XCTUnwrap(registry.specs[name]?.summary)
+            XCTAssertTrue(r.stdout.contains(summary), "help lacks the summary of \(name)")
+        }
+    }
+
+    func testHelpForOneCommandShowsUsageAndExample() throws {
+        let r = try shell.run("help shm create")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.first, "usage: shm create KEY SIZE [--mode MODE] [--excl]")
+        let example = try XCTUnwrap(lines.firstIndex(of: "example:"))
+        XCTAssertEqual(lines[example + 1], "  buf = shm create 3306 1024")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  --excl") })
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  KEY") && $0.contains("IPC key") })
+    }
+
+    func testEveryCommandHasHelp() throws {
+        for (name, spec) in registry.specs {
+            let lines = try HelpText.render(topic: name.split(separator: " ").map(String.init), registry: registry, at: nil)
+            XCTAssertEqual(lines.first, "usage: " + spec.usage, name)
+            XCTAssertTrue(lines.contains("  " + spec.example), name)
+        }
+    }
+
+    func testHelpForANounListsItsSubcommands() throws {
+        let lines = try HelpText.render(topic: ["shm"], registry: registry, at: nil)
+        for sub in try XCTUnwrap(registry.groups["shm"]) {
+            let usage = try XCTUnwrap(registry.specs["shm \(sub)"]?.usage)
+            XCTAssertTrue(lines.contains { $0.hasPrefix("  " + usage) }, sub)
+        }
+    }
+
+    func testUnknownTopicSuggests() throws {
+        let d = diagnostic({ try HelpText.render(topic: ["shm", "craete"], registry: registry, at: nil) })
+        XCTAssertEqual(d?.message, "help: no command named 'shm craete'")
+        XCTAssertEqual(d?.hint?.contains("'shm create'"), true, d?.hint ?? "")
+
+        let r = try shell.run("help ehco", file: "h.ipcs")
+        XCTAssertEqual(r.failures, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("h.ipcs:1:1: error: help: no command named 'ehco'\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("did you mean 'echo'?"), r.stderr)
+    }
+
+    func testUnrelatedTopicPointsToHelp() {
+        let d = diagnostic({ try HelpText.render(topic: ["qqqqqqqq"], registry: registry, at: nil) })
+        XCTAssertEqual(d?.hint, "help lists every command")
+    }
+}

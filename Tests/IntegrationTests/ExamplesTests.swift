@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+/// Runs every script in examples/ the way the README and the scripts' own comments say,
+/// on unique keys (passed as `$1`), and checks what they print and that they leave nothing.
+final class ExamplesTests: IPCTestCase {
+    /// Every example this suite runs. Adding an example without a test here fails
+    /// `testEveryExampleIsCovered`.
+    static let covered: Set<String> = ["tour.ipcs", "shm-writer.ipcs", "shm-reader.ipcs"]
+
+    static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
+
+    static func path(_ name: String) -> String { examples.appendingPathComponent(name).path }
+
+    func testEveryExampleIsCovered() throws {
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path)
+            .filter { $0.hasSuffix(".ipcs") }
+        XCTAssertFalse(scripts.isEmpty, "no examples found in \(Self.examples.path)")
+        XCTAssertEqual(Set(scripts).subtracting(Self.covered), [],
+                       "examples without a test in ExamplesTests: add one and list it in `covered`")
+        XCTAssertEqual(Self.covered.subtracting(scripts), [], "covered examples that no longer exist")
+    }
+
+    func testEveryExampleStartsWithAShebangAndSaysHowToRunIt() throws {
+        for name in Self.covered.sorted() {
+            let text = try String(contentsOfFile: Self.path(name), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertEqual(lines.first, "#!/usr/bin/env ipcsh", name)
+            let header = lines.dropFirst().prefix { $0.hasPrefix("#") }
+            XCTAssertTrue(header.contains { $0.contains("ipcsh examples/\(name)") },
+                          "\(name): its opening comment should show how to run it")
+            XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.path(name)), "\(name) is not executable")
+        }
+    }
+
+    // MARK: tour.ipcs
+
+    func testTourRunsCleanlyAndLeavesNothing() throws {
+        // The tour uses a private segment; the key is passed as the suite's convention and must stay unused.
+        let key = makeKey()
+        let result = try Harness.run([Self.path("tour.ipcs"), Harness.hex(key)])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "", "the tour should print no errors or leftover notices")
+        let out = result.stdout
+        for expected in ["hello, shared memory\n", "second string\n", "count 0\ncount 1\ncount 2\n",
+                         "00000000: 6865 6c6c 6f2c 2073 6861 7265 6420 6d65  hello, shared me\n",
+                         "nattch:   1\n", "nattch:   0\n", "buf: removed\n", "tour done"] {
+            XCTAssertTrue(out.contains(expected), "tour output lacks \(expected.debugDescription):\n\(out)")
+        }
+        // The segment it made (named in its output) is gone from the kernel, and so is anything
+        // else its process created.
+        let shmid = try XCTUnwrap(firstNumber(after: "the kernel calls it shmid ", in: out), out)
+        let pid = try XCTUnwrap(firstNumber(after: "cpid:     ", in: out), out)
+        var status = shmid_ds()
+        let stillThere = shmctl(Int32(shmid), IPC_STAT, &status) == 0 && Int(status.shm_cpid) == pid
+        if stillThere { shmctl(Int32(shmid), IPC_RMID, nil) }
+        XCTAssertFalse(stillThere, "tour left segment \(shmid) behind")
+        XCTAssertEqual(segments(createdBy: pid), [], "tour left segments behind")
+        XCTAssertFalse(Harness.segmentExists(key: key))
+    }
+
+    // MARK: shm-writer.ipcs and shm-reader.ipcs
+
+    func testReaderSeesTheCounterTheWriterWrites() throws {
+        let key = makeKey()
+        let writerRounds = 4
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-writer-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL) }
+        let outHandle = try FileHandle(forWritingTo: outURL)
+        defer { try? outHandle.close() }
+
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: Harness.ipcshPath)
+        writer.arguments = [Self.path("shm-writer.ipcs"), Harness.hex(key), String(writerRounds)]
+        writer.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        writer.standardOutput = outHandle
+        writer.standardError = outHandle
+        writer.standardInput = FileHandle.nullDevice
+        try writer.run()
+        defer {
+            if writer.isRunning { writer.terminate(); writer.waitUntilExit() }
+        }
+
+        // Start the reader once the writer has written its first value (its output is flushed
+        // at each `sleep`), as a person would in a second terminal.
+        func writerOutput() -> String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while !writerOutput().contains("Wrote to shared mem: 0") && writer.isRunning && Date() < deadline {
+            usleep(20_000)
+        }
+        XCTAssertTrue(writerOutput().contains("Wrote to shared mem: 0"), "writer never wrote:\n\(writerOutput())")
+
+        let reader = try Harness.run([Self.path("shm-reader.ipcs"), Harness.hex(key), "2"])
+
+        while writer.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(writer.isRunning, "writer did not finish")
+        writer.waitUntilExit()
+        let written = writerOutput()
+        XCTAssertEqual(writer.terminationStatus, 0, written)
+        XCTAssertEqual(reader.status, 0, reader.stderr)
+
+        XCTAssertTrue(written.contains("buf: created segment key \(Harness.hex(key)), shmid"), written)
+        let wroteValues = numbers(after: "Wrote to shared mem: ", in: written)
+        XCTAssertEqual(wroteValues, Array(0..<writerRounds), written)
+
+        XCTAssertTrue(reader.stdout.contains("buf: opened segment key \(Harness.hex(key))"), reader.stdout)
+        let readValues = numbers(after: "Data read from shared mem: ", in: reader.stdout)
+        XCTAssertEqual(readValues.count, 2, "reader should print one value per round:\n\(reader.stdout)")
+        for value in readValues {
+            XCTAssertTrue(wroteValues.contains(value), "reader printed \(value), which the writer never wrote")
+        }
+        XCTAssertEqual(readValues, readValues.sorted(), "the counter only goes up")
+
+        // The writer removes the segment; the reader only detaches: nothing is left.
+        XCTAssertFalse(Harness.segmentExists(key: key), "the writer should have removed the segment")
+    }
+
+    func testReaderWithoutAWriterFailsWithENOENT() throws {
+        let key = makeKey()
+        let result = try Harness.run([Self.path("shm-reader.ipcs"), Harness.hex(key), "1"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("shm-reader.ipcs:"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("shmget: ENOENT"), result.stderr)
+        XCTAssertFalse(Harness.segmentExists(key: key), "the reader must not create the segment")
+    }
+
+    func testWriterWithoutArgumentsSaysWhatIsMissing() throws {
+        let result = try Harness.run([Self.path("shm-writer.ipcs")])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("$1 is not set"), result.stderr)
+        XCTAssertFalse(result.stdout.contains("created segment"), result.stdout)
+    }
+
+    // MARK: Helpers
+
+    /// The integers that follow `prefix` at the start of lines, in order.
+    private func numbers(after prefix: String, in text: String) -> [Int] {
+        text.split(separator: "\n").compactMap { line in
+            line.hasPrefix(prefix) ? Int(line.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    private func firstNumber(after prefix: String, in text: String) -> Int? {
+        guard let range = text.range(of: prefix) else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// shmids of segments whose creator pid is `pid` (from /proc/sysvipc/shm, as ipcs -m reads).
+    private func segments(createdBy pid: Int) -> [Int] {
+        guard let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return [] }
+        // key shmid perms size cpid lpid nattch ...
+        return table.split(separator: "\n").dropFirst().compactMap { row in
+            let fields = row.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 4, Int(fields[4]) == pid else { return nil }
+            return Int(fields[1])
+        }
+    }
+}
