@@ -179,6 +179,7 @@ public struct Lexer {
                             flush()
                             parts.append(part)
                         } else {
+                            advance() // a literal `$`: step over it, or the loop never ends
                             literal.append(d)
                         }
                     } else {
@@ -204,6 +205,7 @@ public struct Lexer {
                     flush()
                     parts.append(part)
                 } else {
+                    advance() // a literal `$`: step over it, or the loop never ends
                     literal.append(c)
                 }
             default:
