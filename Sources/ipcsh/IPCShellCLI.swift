@@ -36,7 +36,10 @@ struct IPCShellCLI: ParsableCommand {
     static func main() {
         let command: IPCShellCLI
         do {
-            command = try parseAsRoot() as! IPCShellCLI
+            var parsed = try parseAsRoot()
+            // `--help`/`-h` parse as swift-argument-parser's own HelpCommand: run it (prints, exits 0).
+            guard let cli = parsed as? IPCShellCLI else { try parsed.run(); Glibc.exit(0) }
+            command = cli
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
