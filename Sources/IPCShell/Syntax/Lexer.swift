@@ -242,7 +242,7 @@ public struct Lexer {
             advance(); advance()
             literal.append(h << 4 | l)
         default:
-            throw Diagnostic("unknown escape \\\(Character(Unicode.Scalar(e)))", at: escapeStart,
+            throw Diagnostic("unknown escape \\\(Escaping.display([e]))", at: escapeStart,
                              hint: "escapes are \\n \\t \\r \\0 \\\\ \\\" \\$ \\xHH; use single quotes for a literal backslash")
         }
     }
