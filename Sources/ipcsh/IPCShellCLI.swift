@@ -34,6 +34,7 @@ struct IPCShellCLI: ParsableCommand {
 
     /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
     static func main() {
+        if let plain = FastArguments.parse(CommandLine.arguments.dropFirst()) { Glibc.exit(plain.execute()) }
         let command: IPCShellCLI
         do {
             var parsed = try parseAsRoot()
