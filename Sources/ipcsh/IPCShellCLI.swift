@@ -32,6 +32,9 @@ struct IPCShellCLI: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
     var scriptArguments: [String] = []
 
+    /// A script that has run, kept until exit (see execute()).
+    nonisolated(unsafe) static var finishedScript: Script?
+
     /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
     static func main() {
         if let plain = FastArguments.parse(CommandLine.arguments.dropFirst()) { Glibc.exit(plain.execute()) }
@@ -83,6 +86,8 @@ struct IPCShellCLI: ParsableCommand {
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(parsed)
             }
+            // The process ends next: don't free a long script's syntax tree node by node.
+            Self.finishedScript = parsed
         } else if isatty(STDIN_FILENO) == 1 {
             status = REPL(interpreter: interpreter).run()
         } else {
