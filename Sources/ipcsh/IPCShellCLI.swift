@@ -44,15 +44,22 @@ struct IPCShellCLI: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
     var scriptArguments: [String] = []
 
+    /// A script that has run, kept until exit (see execute()).
+    nonisolated(unsafe) static var finishedScript: Script?
+
     /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
     static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = CommandLine.arguments.dropFirst()
         if let first = arguments.first, first == "replay" || first == "check" {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
         }
+        if let plain = FastArguments.parse(arguments) { Glibc.exit(plain.execute()) }
         let command: IPCShellCLI
         do {
-            command = try parseAsRoot() as! IPCShellCLI
+            var parsed = try parseAsRoot()
+            // `--help`/`-h` parse as swift-argument-parser's own HelpCommand: run it (prints, exits 0).
+            guard let cli = parsed as? IPCShellCLI else { try parsed.run(); Glibc.exit(0) }
+            command = cli
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
@@ -124,6 +131,8 @@ struct IPCShellCLI: ParsableCommand {
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(parsed)
             }
+            // The process ends next: don't free a long script's syntax tree node by node.
+            Self.finishedScript = parsed
         } else if isatty(STDIN_FILENO) == 1 {
             status = REPL(interpreter: interpreter).run()
         } else {

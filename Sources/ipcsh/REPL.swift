@@ -18,7 +18,9 @@ struct REPL {
             wakeDescriptor: Signals.wakeDescriptor,
             takeInterrupt: { Signals.takeInterrupt() },
             completer: { line, start, end in
-                Completion.candidates(line: line, start: start, end: end, session: session, registry: registry)
+                let result = Completion.complete(line: line, start: start, end: end, session: session,
+                                                 registry: registry)
+                return LineEditor.Completions(result.candidates, areFilenames: result.areFilenames)
             })
         defer { editor.close() }
 
@@ -70,6 +72,8 @@ struct REPL {
                     case .interrupted:
                         Signals.takeInterrupt()
                         output.flush()
+                        // The terminal echoed ^C where the cursor was: start a fresh line.
+                        FileHandleShim.writeStderr("\n")
                         output.warning("interrupted")
                         session.lastStatus = 130
                     }

@@ -85,7 +85,7 @@ final class CompletionTests: ShellTestCase {
     func testOptions() {
         XCTAssertEqual(complete("shm create 1 64 --"), ["--mode", "--excl"])
         XCTAssertEqual(complete("shm create 1 64 --e"), ["--excl"])
-        XCTAssertEqual(complete("write buf hi -"), ["--at", "--raw"])
+        XCTAssertEqual(complete("write buf hi -"), ["--at", "--raw", "--size", "--nonblock", "--timeout"])
         // Past the last argument, options are what is left.
         XCTAssertEqual(complete("shm create 1 64 "), ["--mode", "--excl"])
     }

@@ -35,7 +35,10 @@ func describe(_ tokens: [Token]) -> [String] {
 }
 
 func describe(_ word: Word) -> String {
-    word.parts.map { part in
+    word.parts.map(describe).joined()
+}
+
+func describe(_ part: WordPart) -> String {
         switch part {
         case .literal(let bytes): return Escaping.display(bytes)
         case .variable(let name, let field): return "$(" + name + (field.map { "." + $0 } ?? "") + ")"
@@ -44,8 +47,8 @@ func describe(_ word: Word) -> String {
         case .allArguments: return "$@"
         case .lastStatus: return "$?"
         case .lastResult: return "$_"
+        case .withDefault(let inner, let fallback): return "${" + describe(inner) + ":-" + Escaping.display(fallback) + "}"
         }
-    }.joined()
 }
 
 func tokenize(_ source: String, file: String = "t.ipcs") throws(Diagnostic) -> [Token] {

@@ -6,7 +6,11 @@ import XCTest
 final class ExamplesTests: IPCTestCase {
     /// Every example this suite runs. Adding an example without a test here fails
     /// `testEveryExampleIsCovered`.
-    static let covered: Set<String> = ["tour.ipcs", "shm-writer.ipcs", "shm-reader.ipcs"]
+    static let covered: Set<String> = [
+        "tour.ipcs", "shm-writer.ipcs", "shm-reader.ipcs",
+        // Run by PipesAndProcessesTests:
+        "unnamed-pipe.ipcs", "fifo-receiver.ipcs", "fifo-sender.ipcs", "actor-pipe.ipcs",
+    ]
 
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
 
@@ -125,11 +129,14 @@ final class ExamplesTests: IPCTestCase {
         XCTAssertFalse(Harness.segmentExists(key: key), "the reader must not create the segment")
     }
 
-    func testWriterWithoutArgumentsSaysWhatIsMissing() throws {
-        let result = try Harness.run([Self.path("shm-writer.ipcs")])
+    func testReaderDefaultsToTheTextbooksKey() throws {
+        // Only opens (never creates), so running it on the textbook key leaves nothing behind.
+        try XCTSkipIf(Harness.segmentExists(key: 3306), "a segment with key 3306 exists on this machine")
+        let result = try Harness.run([Self.path("shm-reader.ipcs")])
+        XCTAssertTrue(result.stdout.hasPrefix("reader: key 3306, 10 rounds\n"), result.stdout)
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("$1 is not set"), result.stderr)
-        XCTAssertFalse(result.stdout.contains("created segment"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("shmget: ENOENT"), result.stderr)
+        XCTAssertFalse(Harness.segmentExists(key: 3306))
     }
 
     // MARK: Helpers

@@ -229,7 +229,7 @@ final class PipesAndProcessesTests: IPCTestCase {
             ("p = pipe; write p.w 123456 --size 3", "more than --size 3"),
             ("kill child1", "no handle named 'child1'"),
             ("fork { sleep 1 }; kill child1 NOPE", "'NOPE' is not a signal"),
-            ("fork { echo hi }; @child1 echo no", "not an actor"),
+            ("fork { sleep 2 }; @child1 echo no", "not an actor"),
         ]
         for (script, message) in cases {
             let r = try Harness.runCommands(script)

@@ -5,7 +5,8 @@ enum ArgumentBinder {
     static func bind(spec: CommandSpec, words: ArraySlice<(word: Word, bytes: [UInt8])>, blocks: [Block],
                      session: Session, commandLocation: SourceLocation,
                      into context: inout CommandContext) throws(Diagnostic) {
-        let usage = "usage: \(spec.usage)"
+        // Built only when an error needs it: it costs more than binding a simple command.
+        var usage: String { "usage: \(spec.usage)" }
         var positionals: [(word: Word, bytes: [UInt8])] = []
         var index = words.startIndex
         while index < words.endIndex {
@@ -96,8 +97,10 @@ enum ArgumentBinder {
 
     static func convert(_ bytes: [UInt8], kind: ArgumentKind, what: String, spec: CommandSpec,
                         session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let shown = Escaping.display(bytes)
+        // Decoded (and escaped for messages) only by the kinds and errors that need it:
+        // this runs for every argument of every command.
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+        var shown: String { Escaping.display(bytes) }
         func bad(_ expected: String) -> Diagnostic {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
@@ -107,6 +110,7 @@ enum ArgumentBinder {
             if kind == .path && bytes.isEmpty { throw bad("a path (it is empty)") }
             return .bytes(bytes)
         case .keyword(let words):
+            let text = text
             guard words.contains(text) else {
                 var hint = "\(what) is one of: \(words.joined(separator: ", "))"
                 if let guess = CommandRegistry.didYouMean(text, among: words) { hint = guess + " " + hint }
@@ -118,6 +122,7 @@ enum ArgumentBinder {
             guard n >= 0 else { throw bad("a whole number of 0 or more") }
             return .integer(n)
         case .size:
+            let text = text
             guard let n = Literals.size(text) else {
                 if text.hasPrefix("-") { throw bad("a size (sizes cannot be negative)") }
                 throw bad("a size (bytes, with an optional k, KiB, M or MiB suffix, at most \(Int.max))")
@@ -136,6 +141,7 @@ enum ArgumentBinder {
         case .handle(let kinds):
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
         case .handleOrKey(let kinds):
+            let text = text
             if session.handle(named: text) != nil {
                 return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
             }
@@ -182,7 +188,7 @@ enum ArgumentBinder {
             var hint = candidates.isEmpty ? "this session has no descriptors yet: pipe or fifo open PATH read makes one"
                                           : "the session has: " + candidates.joined(separator: ", ")
             if let guess = CommandRegistry.didYouMean(text, among: candidates) { hint = guess }
-            throw Diagnostic("\(spec.name): no descriptor named '\(Escaping.display(Array(text.utf8)))'", at: location, hint: hint)
+            throw Diagnostic("\(spec.name): no handle named '\(Escaping.display(Array(text.utf8)))'", at: location, hint: hint)
         }
         guard let owner = handle as? any DescriptorOwner else {
             throw Diagnostic("\(spec.name): \(base) is a \(handle.kind.displayName), not a descriptor", at: location,

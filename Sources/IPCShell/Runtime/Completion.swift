@@ -3,9 +3,27 @@
 /// Tab completion driven by the command specs: the argument kind at the cursor says what
 /// to offer (commands, subcommands, handles of the right kind, keywords, options, paths).
 public enum Completion {
+    /// What to offer for a word, and whether the candidates are file names (the line
+    /// editor then lets a directory end in '/' without a space after it).
+    public struct Result: Equatable {
+        public var candidates: [String]
+        public var areFilenames: Bool
+
+        public init(_ candidates: [String], areFilenames: Bool = false) {
+            self.candidates = candidates
+            self.areFilenames = areFilenames
+        }
+    }
+
     /// Candidates for the word from `start` to `end` (byte offsets) of `line`.
     public static func candidates(line: String, start: Int, end: Int, session: Session,
                                   registry: CommandRegistry) -> [String] {
+        complete(line: line, start: start, end: end, session: session, registry: registry).candidates
+    }
+
+    /// Candidates for the word from `start` to `end` (byte offsets) of `line`, with their kind.
+    public static func complete(line: String, start: Int, end: Int, session: Session,
+                                registry: CommandRegistry) -> Result {
         let bytes = Array(line.utf8)
         let clampedStart = min(max(0, start), bytes.count)
         let clampedEnd = min(max(clampedStart, end), bytes.count)
@@ -21,23 +39,23 @@ public enum Completion {
         if let first = words.first, first.hasPrefix("@") { words.removeFirst() }
 
         if words.isEmpty {
-            return filter(registry.topLevel, prefix)
+            return Result(filter(registry.topLevel, prefix))
         }
         var specName = words[0]
         var argumentWords = Array(words.dropFirst())
         if let subs = registry.groups[words[0]] {
-            if words.count == 1 { return filter(subs, prefix) }
+            if words.count == 1 { return Result(filter(subs, prefix)) }
             specName = "\(words[0]) \(words[1])"
             argumentWords = Array(words.dropFirst(2))
         }
-        guard let spec = registry.specs[specName] else { return [] }
+        guard let spec = registry.specs[specName] else { return Result([]) }
         if prefix.hasPrefix("-") {
-            return filter(spec.options.map(\.name), prefix)
+            return Result(filter(spec.options.map(\.name), prefix))
         }
         // The value of an option just typed?
         if let last = argumentWords.last, let option = spec.options.first(where: { $0.name == last }),
            let kind = option.value {
-            return candidates(for: kind, prefix: prefix, session: session, registry: registry)
+            return result(for: kind, prefix: prefix, session: session, registry: registry)
         }
         // Count positional words so far, skipping options and their values.
         var position = 0
@@ -52,21 +70,27 @@ public enum Completion {
             i += 1
         }
         let positional = spec.arguments.filter { $0.kind != .block }
-        guard !positional.isEmpty else { return [] }
+        guard !positional.isEmpty else { return Result([]) }
         let argument: ArgumentSpec
         if position < positional.count {
             argument = positional[position]
         } else if let last = positional.last, last.isVariadic {
             argument = last
         } else {
-            return filter(spec.options.map(\.name), prefix)
+            return Result(filter(spec.options.map(\.name), prefix))
         }
         if argument.kind == .commandName {
-            if position == 0 { return filter(registry.topLevel, prefix) }
-            if let subs = registry.groups[argumentWords[0]], position == 1 { return filter(subs, prefix) }
-            return []
+            if position == 0 { return Result(filter(registry.topLevel, prefix)) }
+            if let subs = registry.groups[argumentWords[0]], position == 1 { return Result(filter(subs, prefix)) }
+            return Result([])
         }
-        return candidates(for: argument.kind, prefix: prefix, session: session, registry: registry)
+        return result(for: argument.kind, prefix: prefix, session: session, registry: registry)
+    }
+
+    static func result(for kind: ArgumentKind, prefix: String, session: Session,
+                       registry: CommandRegistry) -> Result {
+        Result(candidates(for: kind, prefix: prefix, session: session, registry: registry),
+               areFilenames: kind == .path)
     }
 
     static func candidates(for kind: ArgumentKind, prefix: String, session: Session,
@@ -77,6 +101,15 @@ public enum Completion {
             return filter(names, prefix)
         case .keyword(let words):
             return filter(words, prefix)
+        case .descriptor, .descriptorOrOwner, .dataTarget:
+            var names: [String] = []
+            for handle in session.allHandles where handle.isOpen {
+                if kind == .dataTarget && handle.kind == .shm { names.append(handle.name); continue }
+                guard let owner = handle as? any DescriptorOwner else { continue }
+                if owner.endNames.isEmpty || kind == .descriptorOrOwner { names.append(owner.name) }
+                names += owner.openDescriptors.map(\.label).filter { $0 != owner.name }
+            }
+            return filter(names, prefix)
         case .key:
             return filter(["private", "ftok:"], prefix)
         case .path:

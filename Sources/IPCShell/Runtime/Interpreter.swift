@@ -158,7 +158,7 @@ public final class Interpreter {
             guard let found = registry.specs["\(name) \(sub)"] else {
                 var hint = "\(name) takes one of: \(subcommands.joined(separator: ", "))"
                 if let guess = CommandRegistry.didYouMean(sub, among: subcommands) { hint = guess + " " + hint }
-                throw Diagnostic("\(name): unknown subcommand '\(sub)'", at: words[1].word.location, hint: hint)
+                throw Diagnostic("\(name): unknown subcommand '\(Escaping.display(words[1].bytes))'", at: words[1].word.location, hint: hint)
             }
             spec = found
             consumed = 2
@@ -167,7 +167,7 @@ public final class Interpreter {
             let arguments = words.dropFirst().map { String(decoding: $0.bytes, as: UTF8.self) }
             return .value(try callProc(name, body: body, arguments: arguments, at: command.location))
         } else {
-            throw Diagnostic("unknown command '\(name)'", at: first.word.location, hint: unknownCommandHint(name))
+            throw Diagnostic("unknown command '\(Escaping.display(first.bytes))'", at: first.word.location, hint: unknownCommandHint(name))
         }
         if let binding = command.binding {
             do { try session.checkBindable(binding) } catch {

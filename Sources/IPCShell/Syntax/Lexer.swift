@@ -129,6 +129,13 @@ public struct Lexer {
             || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
     }
 
+    /// Neither ends a word nor starts a quote, escape or substitution.
+    @inline(__always)
+    private static func isPlainWordByte(_ c: UInt8) -> Bool {
+        !endsWord(c) && c != UInt8(ascii: "'") && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\")
+            && c != UInt8(ascii: "$")
+    }
+
     static func isNameStart(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_")
     }
@@ -179,6 +186,7 @@ public struct Lexer {
                             flush()
                             parts.append(part)
                         } else {
+                            advance() // a literal `$`: step over it, or the loop never ends
                             literal.append(d)
                         }
                     } else {
@@ -204,11 +212,16 @@ public struct Lexer {
                     flush()
                     parts.append(part)
                 } else {
+                    advance() // a literal `$`: step over it, or the loop never ends
                     literal.append(c)
                 }
             default:
-                advance()
-                literal.append(c)
+                // A run of plain bytes in one go: most words are nothing else. (No newline can
+                // be in it, so the line bookkeeping of advance() has nothing to do.)
+                let runStart = index
+                index += 1
+                while index < bytes.count, Lexer.isPlainWordByte(bytes[index]) { index += 1 }
+                literal.append(contentsOf: bytes[runStart..<index])
             }
         }
         flush()
@@ -240,7 +253,7 @@ public struct Lexer {
             advance(); advance()
             literal.append(h << 4 | l)
         default:
-            throw Diagnostic("unknown escape \\\(Character(Unicode.Scalar(e)))", at: escapeStart,
+            throw Diagnostic("unknown escape \\\(Escaping.display([e]))", at: escapeStart,
                              hint: "escapes are \\n \\t \\r \\0 \\\\ \\\" \\$ \\xHH; use single quotes for a literal backslash")
         }
     }

@@ -1,0 +1,246 @@
+import Foundation
+import XCTest
+
+/// The interactive shell on a real terminal (tmux): prompt, colors, Tab completion,
+/// history, Ctrl-C, Ctrl-D, continuation lines and interactive errors.
+final class REPLTests: IPCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(TmuxSession.isAvailable, "tmux is not installed")
+        directory = try makeDirectory()
+    }
+
+    private func startShell(environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = [],
+                            history: String = "history") throws -> TmuxSession {
+        try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent(history).path,
+                        directory: directory.path, environment: environment, removing: removing)
+    }
+
+    // MARK: Prompt and colors
+
+    func testPromptCarriesTheShellsPIDAndHasNoColorsWithNO_COLOR() throws {
+        let shell = try startShell()
+        let comm = try String(contentsOfFile: "/proc/\(shell.pid)/comm", encoding: .utf8)
+        XCTAssertEqual(comm.trimmingCharacters(in: .whitespacesAndNewlines), "ipcsh",
+                       "the pid in the prompt must be the shell's own")
+        try shell.waitForLastLine("ipcsh[\(shell.pid)]> ")
+        try shell.type("echo plain")
+        try shell.press("Enter")
+        try shell.waitForLastLine(shell.prompt)
+        XCTAssertFalse(try shell.screen(escapes: true).contains("\u{1B}["), "NO_COLOR must mean no escapes")
+    }
+
+    func testPromptAndErrorsAreColoredOnATerminalWithoutNO_COLOR() throws {
+        let shell = try startShell(environment: [:], removing: ["NO_COLOR"])
+        try shell.type("shm attach nothing-here")
+        try shell.press("Enter")
+        try shell.waitForScreen("the error") { $0.contains("error: shm attach") }
+        let screen = try shell.screen(escapes: true)
+        XCTAssertTrue(screen.contains("\u{1B}["), "expected color sequences, got:\n\(screen)")
+        // The escapes are around the prompt, not inside it: the text stays the same.
+        XCTAssertTrue(try shell.screen().contains("ipcsh[\(shell.pid)]> shm attach nothing-here"))
+    }
+
+    // MARK: Completion
+
+    func testTabCompletesCommandsAndSubcommands() throws {
+        let shell = try startShell()
+        try shell.type("sh")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm ")
+        try shell.type("at")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm attach ")
+    }
+
+    func testTabCompletesHandleNamesOfTheKindThePositionTakes() throws {
+        let keyValue = makeKey()
+        let key = Harness.hex(keyValue)
+        let shell = try startShell()
+        try shell.type("buf = shm create \(key) 64")
+        try shell.press("Enter")
+        try shell.waitForScreen("the segment") { $0.contains("buf: created") }
+        try shell.type("set bee 1")
+        try shell.press("Enter")
+        try shell.waitForLastLine(shell.prompt)
+
+        // A variable starting with b is not a segment: only buf is offered.
+        try shell.type("shm attach b")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm attach buf ")
+        try shell.press("C-u")
+        try shell.waitForLastLine(shell.prompt)
+        // After NAME =, the command is completed as at the start of a line.
+        try shell.type("x = shm st")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "x = shm stat ")
+        try shell.type("b")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "x = shm stat buf ")
+        try shell.press("C-u")
+        try shell.type("shm rm buf")
+        try shell.press("Enter")
+        try shell.waitForScreen("the removal") { $0.contains("buf: removed") }
+        XCTAssertFalse(Harness.segmentExists(key: keyValue))
+    }
+
+    func testTabCompletesOptions() throws {
+        let shell = try startShell()
+        // Never run: the line is only completed, then cleared.
+        try shell.type("shm create 1 1 --e")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm create 1 1 --excl ")
+        try shell.press("C-u")
+        try shell.waitForLastLine(shell.prompt)
+    }
+
+    func testTabCompletesPathsWithASlashAfterADirectoryAndASpaceAfterAFile() throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("lessons"),
+                                                withIntermediateDirectories: false)
+        try "echo sourced\n".write(to: directory.appendingPathComponent("lessons/first.ipcs"),
+                                   atomically: true, encoding: .utf8)
+        try "".write(to: directory.appendingPathComponent("notes.ipcs"), atomically: true, encoding: .utf8)
+        let shell = try startShell()
+        // A directory: '/' and no space, so the next Tab goes on inside it.
+        try shell.type("source les")
+        try shell.press("Tab")
+        // (The cursor right after the '/': no space after a directory.)
+        try shell.waitForLastLine(shell.prompt + "source lessons/")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "source lessons/first.ipcs ")
+        try shell.press("Enter")
+        try shell.waitForScreen("the script's output") { $0.split(separator: "\n").contains("sourced") }
+        // A file in the current directory.
+        try shell.type("source no")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "source notes.ipcs ")
+        try shell.press("C-u")
+    }
+
+    // MARK: History
+
+    func testUpRecallsThePreviousLineAndTheHistoryFileIsPrivate() throws {
+        let historyPath = directory.appendingPathComponent("history").path
+        XCTAssertFalse(FileManager.default.fileExists(atPath: historyPath))
+        do {
+            let shell = try startShell()
+            try shell.type("echo first-line")
+            try shell.press("Enter")
+            try shell.waitForLastLine(shell.prompt)
+            try shell.type("echo second-line")
+            try shell.press("Enter")
+            try shell.waitForLastLine(shell.prompt)
+            try shell.press("Up")
+            try shell.waitForLastLine(shell.prompt + "echo second-line")
+            try shell.press("Up")
+            try shell.waitForLastLine(shell.prompt + "echo first-line")
+            try shell.press("Enter")
+            try shell.waitForScreen("the recalled line's output") {
+                $0.split(separator: "\n").filter { $0 == "first-line" }.count == 2
+            }
+            try shell.press("C-d")
+            try shell.waitForScreen("exit") { _ in (try? shell.exitStatus()) != nil }
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: historyPath)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let saved = try String(contentsOfFile: historyPath, encoding: .utf8)
+        XCTAssertEqual(saved.split(separator: "\n").map(String.init),
+                       ["echo first-line", "echo second-line", "echo first-line"])
+
+        // A new shell reads it back.
+        let next = try startShell()
+        try next.press("Up")
+        try next.waitForLastLine(next.prompt + "echo first-line")
+    }
+
+    // MARK: Ctrl-C and Ctrl-D
+
+    func testCtrlCAtThePromptDropsTheTypedLine() throws {
+        let shell = try startShell()
+        try shell.type("echo never-run")
+        try shell.waitForLastLine(shell.prompt + "echo never-run")
+        try shell.press("C-c")
+        try shell.waitForLastLine(shell.prompt)
+        XCTAssertEqual(try shell.promptCount(), 2)
+        try shell.type("echo ran")
+        try shell.press("Enter")
+        try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("ran") }
+        XCTAssertFalse(try shell.lines().contains("never-run"), "the cleared line must not run")
+        // Nor is it in the history: Up gives the last line entered.
+        try shell.waitForLastLine(shell.prompt)
+        try shell.press("Up")
+        try shell.waitForLastLine(shell.prompt + "echo ran")
+    }
+
+    func testCtrlCInterruptsABlockingSleepAndTheShellGoesOn() throws {
+        let shell = try startShell()
+        try shell.type("sleep 30")
+        try shell.press("Enter")
+        try shell.waitForScreen("the sleep to start") { $0.contains("> sleep 30\n") }
+        usleep(300_000)
+        try shell.press("C-c")
+        // Far less than the 30 s the sleep would take.
+        try shell.waitForLastLine(shell.prompt)
+        XCTAssertTrue(try shell.screen().contains("interrupted"))
+        try shell.type("echo still-here")
+        try shell.press("Enter")
+        try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("still-here") }
+        XCTAssertTrue(shell.processExists)
+    }
+
+    func testCtrlDOnAnEmptyLineExits() throws {
+        let shell = try startShell()
+        XCTAssertTrue(shell.processExists)
+        try shell.press("C-d")
+        try shell.waitForScreen("the shell to exit") { _ in (try? shell.exitStatus()) != nil }
+        XCTAssertEqual(try shell.exitStatus(), 0)
+        XCTAssertFalse(shell.processExists)
+    }
+
+    // MARK: Continuation and errors
+
+    func testAnOpenBlockContinuesAndRunsWhenClosed() throws {
+        let shell = try startShell()
+        try shell.type("repeat 2 {")
+        try shell.press("Enter")
+        try shell.waitForLastLine("...> ")
+        try shell.type("echo block-$i")
+        try shell.press("Enter")
+        try shell.waitForLastLine("...> ")
+        XCTAssertFalse(try shell.lines().contains { $0.hasPrefix("block-") }, "nothing runs before the block closes")
+        try shell.type("}")
+        try shell.press("Enter")
+        try shell.waitForLastLine(shell.prompt)
+        let lines = try shell.lines()
+        XCTAssertEqual(lines.filter { $0.hasPrefix("block-") }.count, 2, "\(lines)")
+    }
+
+    func testAnUnterminatedQuoteContinuesOnTheNextLine() throws {
+        let shell = try startShell()
+        try shell.type("echo \"two")
+        try shell.press("Enter")
+        try shell.waitForLastLine("...> ")
+        try shell.type("lines\"")
+        try shell.press("Enter")
+        try shell.waitForLastLine(shell.prompt)
+        let lines = try shell.lines()
+        XCTAssertTrue(lines.contains("two") && lines.contains("lines"), "\(lines)")
+    }
+
+    func testErrorsAreReportedWithoutALocation() throws {
+        let shell = try startShell()
+        try shell.type("shm attach nothing-here")
+        try shell.press("Enter")
+        try shell.waitForLastLine(shell.prompt)
+        try shell.type("}")
+        try shell.press("Enter")
+        try shell.waitForScreen("the second error") { $0.components(separatedBy: "error: ").count == 3 }
+        let errors = try shell.lines().filter { $0.contains("error:") }
+        XCTAssertEqual(errors.count, 2)
+        for line in errors {
+            XCTAssertTrue(line.hasPrefix("error: "), "interactive errors carry no file:line:col: \(line)")
+        }
+        try shell.waitForLastLine(shell.prompt)
+    }
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Measures the two performance targets of ipcsh (README "Performance"):
+#   (a) start-up: `ipcsh -c 'echo hi'` against `bash -c true` (target: within 2x of bash);
+#   (b) throughput: a generated script of N commands alternating `write shm1 hello-K` /
+#       `read shm1`, output to a file, against the real Python interpreter running the same
+#       loop with sysv_ipc (target: ipcsh at least 4x faster, end to end).
+# It builds the shipping binary first (`swift build -c release --static-swift-stdlib`, in
+# .build-release so it never waits on the debug build's lock), checks that both sides of (b)
+# print the same lines, and ends with a Markdown table for the README.
+#
+# usage: scripts/bench.sh [--no-build] [--commands N] [--runs N] [--startup-runs N]
+#                         [--only startup|throughput] [--keep-script DIR]
+# Environment: IPCSH_BIN=path uses that binary (implies --no-build).
+# Timings are never part of the test suite: run this by hand on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+commands=100000
+runs=10
+startup_runs=500
+only=""
+keep_dir=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-build) build=0 ;;
+        --commands) commands="$2"; shift ;;
+        --runs) runs="$2"; shift ;;
+        --startup-runs) startup_runs="$2"; shift ;;
+        --only) only="$2"; shift ;;
+        --keep-script) keep_dir="$2"; shift ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ $((commands % 2)) -ne 0 ] || [ "$commands" -lt 2 ]; then
+    echo "bench.sh: --commands must be an even number of at least 2" >&2; exit 2
+fi
+
+# --- Build ---------------------------------------------------------------------------------
+if [ -n "${IPCSH_BIN:-}" ]; then
+    bin="$IPCSH_BIN"
+else
+    bin=.build-release/release/ipcsh
+    if [ "$build" -eq 1 ]; then
+        echo "==> swift build -c release --static-swift-stdlib --scratch-path .build-release" >&2
+        swift build -c release --static-swift-stdlib --scratch-path .build-release >&2
+    fi
+fi
+[ -x "$bin" ] || { echo "bench.sh: no binary at $bin (build it, or drop --no-build)" >&2; exit 1; }
+
+# --- Tools ---------------------------------------------------------------------------------
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+if ! command -v hyperfine >/dev/null; then
+    echo "==> installing hyperfine" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y hyperfine >&2 \
+        || { $SUDO apt-get update >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y hyperfine >&2; } \
+        || echo "bench.sh: hyperfine unavailable, timing with a date +%s%N loop" >&2
+fi
+have_hyperfine=0; command -v hyperfine >/dev/null && have_hyperfine=1
+
+# The interpreter itself, not a pyenv shim (the shim alone costs ~90 ms per start).
+python=$(python3 -c 'import sys; print(sys.executable)')
+if [ "$only" != startup ] && ! "$python" -c 'import sysv_ipc' 2>/dev/null; then
+    echo "==> $python -m pip install sysv_ipc" >&2
+    "$python" -m pip install --quiet sysv_ipc >&2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ipcsh-bench.XXXXXX")
+keys=()
+cleanup() {
+    local key
+    for key in "${keys[@]}"; do ipcrm -M "$key" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A System V key in the 0x7e?????? test range that no segment uses yet.
+fresh_key() {
+    local key
+    while :; do
+        key=$(printf '0x7e%06x' $(( (RANDOM << 9 ^ RANDOM ^ $$) & 0xffffff )))
+        if ! ipcs -m | awk 'NR>3 {print $1}' | grep -qix "$key"; then echo "$key"; return; fi
+    done
+}
+
+# time_mean RUNS WARMUP COMMAND SHELLMODE: mean wall time of COMMAND in ms, into $REPLY, and
+# its mean CPU time (user + system) into $CPU ("?" without hyperfine).
+# With hyperfine: SHELLMODE "none" runs it without a shell (-N), "shell" through one (hyperfine
+# subtracts the shell's own start-up). Without: a loop timed with date +%s%N, run by eval.
+time_mean() {
+    local runs="$1" warmup="$2" cmd="$3" shellmode="$4"
+    if [ "$have_hyperfine" -eq 1 ]; then
+        local csv="$work/hf.csv"
+        local opts=(--warmup "$warmup" --runs "$runs" --export-csv "$csv" --style basic)
+        [ "$shellmode" = none ] && opts+=(-N)
+        hyperfine "${opts[@]}" "$cmd" >&2
+        REPLY=$(awk -F, 'NR==2 {printf "%.3f", $2 * 1000}' "$csv")
+        CPU=$(awk -F, 'NR==2 {printf "%.3f", ($5 + $6) * 1000}' "$csv")
+    else
+        CPU="?"
+        local i start end
+        for ((i = 0; i < warmup; i++)); do eval "$cmd" >/dev/null; done
+        start=$(date +%s%N)
+        for ((i = 0; i < runs; i++)); do eval "$cmd" >/dev/null; done
+        end=$(date +%s%N)
+        REPLY=$(awk -v a="$start" -v b="$end" -v n="$runs" 'BEGIN {printf "%.3f", (b - a) / n / 1e6}')
+        echo "  $cmd: $REPLY ms (mean of $runs)" >&2
+    fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+verdict() { awk -v r="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = dir == "le" ? r <= t : r >= t; print ok ? "met" : "NOT met"}'; }
+
+rows=()
+cpu=$(nproc)
+echo "==> $($bin --version 2>/dev/null || echo ipcsh), $cpu cores, $(uname -r)" >&2
+
+# --- (a) Start-up ----------------------------------------------------------------------------
+if [ "$only" != throughput ]; then
+    [ "$("$bin" -c 'echo hi')" = hi ] || { echo "bench.sh: $bin -c 'echo hi' did not print hi" >&2; exit 1; }
+    echo "==> start-up" >&2
+    time_mean "$startup_runs" 20 "$bin -c 'echo hi'" none; ipcsh_start=$REPLY; ipcsh_cpu=$CPU
+    time_mean "$startup_runs" 20 "bash -c true" none; bash_start=$REPLY; bash_cpu=$CPU
+    r=$(ratio "$ipcsh_start" "$bash_start")
+    rows+=("| start-up: \`ipcsh -c 'echo hi'\` vs \`bash -c true\` | ${ipcsh_start} ms (CPU ${ipcsh_cpu}) | ${bash_start} ms (CPU ${bash_cpu}) | ${r}× slower | ≤ 2× ($(verdict "$r" 2 le)) |")
+fi
+
+# --- (b) Throughput --------------------------------------------------------------------------
+if [ "$only" != startup ]; then
+    pairs=$((commands / 2))
+    key_sh=$(fresh_key); keys+=("$key_sh")
+    key_py=$(fresh_key); keys+=("$key_py")
+    script="$work/writes-reads.ipcs"
+    {
+        echo "# $commands commands alternating write/read on one segment (generated by scripts/bench.sh)"
+        echo "shm create $key_sh 1024"
+        echo "shm attach shm1"
+        awk -v n="$pairs" 'BEGIN {for (i = 0; i < n; i++) printf "write shm1 hello-%d\nread shm1\n", i}'
+        echo "shm detach shm1"
+        echo "shm rm shm1"
+    } >"$script"
+    cat >"$work/writes_reads.py" <<'EOF'
+import sys
+import sysv_ipc
+
+key, pairs = int(sys.argv[1], 0), int(sys.argv[2])
+segment = sysv_ipc.SharedMemory(key, sysv_ipc.IPC_CREX, 0o600, 1024)
+write = sys.stdout.write
+try:
+    for n in range(pairs):
+        segment.write(b"hello-%d\0" % n)                 # NUL-terminated, as ipcsh's write
+        data = segment.read()
+        write(data[:data.index(b"\0")].decode() + "\n")  # the C string, as ipcsh's read
+finally:
+    segment.detach()
+    segment.remove()
+EOF
+    if [ -n "$keep_dir" ]; then mkdir -p "$keep_dir"; cp "$script" "$work/writes_reads.py" "$keep_dir/"; fi
+
+    # Same lines from both, and each leaves its segment removed.
+    "$bin" "$script" >"$work/ipcsh.out"
+    "$python" "$work/writes_reads.py" "$key_py" "$pairs" >"$work/python.out"
+    grep '^hello-' "$work/ipcsh.out" >"$work/ipcsh.lines" || true
+    if ! cmp -s "$work/ipcsh.lines" "$work/python.out"; then
+        echo "bench.sh: ipcsh and Python printed different lines:" >&2
+        diff "$work/ipcsh.lines" "$work/python.out" | head -5 >&2
+        exit 1
+    fi
+    [ "$(wc -l <"$work/python.out")" -eq "$pairs" ] || { echo "bench.sh: expected $pairs lines" >&2; exit 1; }
+    echo "==> throughput: $commands commands, outputs identical ($pairs lines)" >&2
+
+    time_mean "$runs" 2 "$bin $script > $work/ipcsh.out" shell; ipcsh_tp=$REPLY; ipcsh_cpu=$CPU
+    time_mean "$runs" 2 "$python $work/writes_reads.py $key_py $pairs > $work/python.out" shell; py_tp=$REPLY; py_cpu=$CPU
+    r=$(ratio "$py_tp" "$ipcsh_tp")
+    per=$(awk -v t="$ipcsh_tp" -v n="$commands" 'BEGIN {printf "%.2f", t * 1000 / n}')
+    rows+=("| $commands commands \`write shm1 hello-N\` / \`read shm1\` vs Python + sysv_ipc | ${ipcsh_tp} ms (CPU ${ipcsh_cpu}; ${per} µs/command) | ${py_tp} ms (CPU ${py_cpu}) | ${r}× faster | ≥ 4× ($(verdict "$r" 4 ge)) |")
+fi
+
+# --- Table -----------------------------------------------------------------------------------
+echo
+echo "Measured with \`scripts/bench.sh\` ($cpu cores; mean wall time, and user + system CPU time, in ms):"
+echo
+echo "| measurement | ipcsh | baseline | ratio | target |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
