@@ -52,6 +52,12 @@ public final class LineEditor {
         rl_completer_quote_characters = UnsafePointer(strdup("\"'"))
         using_history()
         stifle_history(2000)
+        // A block typed over several lines is one entry, in memory and in the file: each
+        // entry is written after a `#<time>` line, and when a file starts with one, reading
+        // joins the lines up to the next (readline turns on history_multiline_entries itself;
+        // setting it here would glue every line of an old file without times into one entry).
+        history_comment_char = CChar(UInt8(ascii: "#"))
+        history_write_timestamps = 1
         if let historyPath {
             // Create it 0600 before readline touches it: history can hold data.
             let fd = open(historyPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
