@@ -118,8 +118,14 @@ final class TmuxSession {
         return parts.count > 1 ? Int32(parts[1]) : nil
     }
 
-    /// Whether the shell's process is still alive.
-    var processExists: Bool { kill(pid, 0) == 0 || errno != ESRCH }
+    /// Whether the shell's process is still running: not gone and not a zombie (tmux does
+    /// not always reap at once, so the pane can look alive a while after the shell ended).
+    var processExists: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
+        return state != "Z" && state != "X"
+    }
 
     @discardableResult
     private func tmux(_ arguments: [String]) throws -> Harness.Result {
