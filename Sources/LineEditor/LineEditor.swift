@@ -46,6 +46,9 @@ public final class LineEditor {
         // We own SIGINT (the self-pipe); readline only follows window-size changes.
         rl_catch_signals = 0
         rl_catch_sigwinch = 1
+        // Keep readline's SIGWINCH handler while the prompt waits in poll (not only inside
+        // rl_callback_read_char), so a resize is noticed and redrawn at once.
+        rl_persistent_signal_handlers = 1
         rl_attempted_completion_function = lineEditorCompletion
         // Handle names contain '.', e.g. pipe1.r: not a word break.
         rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n;{}=\"'"))
@@ -101,7 +104,10 @@ public final class LineEditor {
                     clearAfterInterrupt()
                     return .interrupted
                 }
-                if n < 0 { continue }
+                if n < 0 {
+                    rl_check_signals()
+                    continue
+                }
             }
             let stdinEvents = Int32(fds[0].revents)
             if stdinEvents & Int32(POLLNVAL) != 0 { return .endOfInput }
