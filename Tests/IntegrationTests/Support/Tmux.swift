@@ -18,10 +18,12 @@ final class TmuxSession {
     /// `historyPath`. Waits for the first prompt.
     init(testCase: XCTestCase, historyPath: String, directory: String? = nil,
          environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = []) throws {
-        socket = "ipcsh-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // A socket path of our own (-S): tmux leaves its socket file behind after kill-server.
+        socket = "/tmp/ipcsh-tmux-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
         self.historyPath = historyPath
         testCase.addTeardownBlock { [socket] in
-            _ = try? TmuxSession.run(["-L", socket, "kill-server"])
+            _ = try? TmuxSession.run(["-S", socket, "kill-server"])
+            unlink(socket)
         }
         var env = ["IPCSH_HISTORY": historyPath]
         for (k, v) in environment { env[k] = v }
@@ -129,7 +131,7 @@ final class TmuxSession {
 
     @discardableResult
     private func tmux(_ arguments: [String]) throws -> Harness.Result {
-        try Self.run(["-f", "/dev/null", "-L", socket] + arguments)
+        try Self.run(["-f", "/dev/null", "-S", socket] + arguments)
     }
 
     /// Runs the tmux client. Not with Foundation's `Process`: it learns that a child ended
