@@ -46,12 +46,21 @@ public final class LineEditor {
         // We own SIGINT (the self-pipe); readline only follows window-size changes.
         rl_catch_signals = 0
         rl_catch_sigwinch = 1
+        // Keep readline's SIGWINCH handler while the prompt waits in poll (not only inside
+        // rl_callback_read_char), so a resize is noticed and redrawn at once.
+        rl_persistent_signal_handlers = 1
         rl_attempted_completion_function = lineEditorCompletion
         // Handle names contain '.', e.g. pipe1.r: not a word break.
         rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n;{}=\"'"))
         rl_completer_quote_characters = UnsafePointer(strdup("\"'"))
         using_history()
         stifle_history(2000)
+        // A block typed over several lines is one entry, in memory and in the file: each
+        // entry is written after a `#<time>` line, and when a file starts with one, reading
+        // joins the lines up to the next (readline turns on history_multiline_entries itself;
+        // setting it here would glue every line of an old file without times into one entry).
+        history_comment_char = CChar(UInt8(ascii: "#"))
+        history_write_timestamps = 1
         if let historyPath {
             // Create it 0600 before readline touches it: history can hold data.
             let fd = open(historyPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -95,7 +104,10 @@ public final class LineEditor {
                     clearAfterInterrupt()
                     return .interrupted
                 }
-                if n < 0 { continue }
+                if n < 0 {
+                    rl_check_signals()
+                    continue
+                }
             }
             let stdinEvents = Int32(fds[0].revents)
             if stdinEvents & Int32(POLLNVAL) != 0 { return .endOfInput }

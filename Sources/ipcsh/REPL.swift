@@ -37,10 +37,14 @@ struct REPL {
             let event = editor.readLine(prompt: pending.isEmpty ? prompt : continuation)
             switch event {
             case .endOfInput:
+                FileHandleShim.writeStderr("\n")
+                // Ctrl-D at `...>` drops the unfinished command; only at the prompt does it leave.
                 if !pending.isEmpty {
                     output.warning("unfinished command discarded")
+                    output.flush()
+                    pending = ""
+                    continue loop
                 }
-                FileHandleShim.writeStderr("\n")
                 status = session.lastStatus
                 break loop
             case .interrupted:

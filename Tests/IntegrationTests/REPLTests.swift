@@ -125,6 +125,14 @@ final class REPLTests: IPCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: historyPath))
         do {
             let shell = try startShell()
+            try shell.type("repeat 2 {")
+            try shell.press("Enter")
+            try shell.waitForLastLine("...> ")
+            try shell.type("echo in-block")
+            try shell.press("Enter")
+            try shell.type("}")
+            try shell.press("Enter")
+            try shell.waitForLastLine(shell.prompt)
             try shell.type("echo first-line")
             try shell.press("Enter")
             try shell.waitForLastLine(shell.prompt)
@@ -140,18 +148,31 @@ final class REPLTests: IPCTestCase {
                 $0.split(separator: "\n").filter { $0 == "first-line" }.count == 2
             }
             try shell.press("C-d")
-            try shell.waitForScreen("exit") { _ in (try? shell.exitStatus()) != nil }
+            try shell.waitForScreen("exit") { _ in !shell.processExists }
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: historyPath)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
         let saved = try String(contentsOfFile: historyPath, encoding: .utf8)
-        XCTAssertEqual(saved.split(separator: "\n").map(String.init),
-                       ["echo first-line", "echo second-line", "echo first-line"])
+        // Each entry follows a `#<time>` line (that is how a block keeps its lines together).
+        let entries = saved.split(separator: "\n").map(String.init)
+            .filter { !($0.hasPrefix("#") && $0.dropFirst().allSatisfy(\.isNumber)) }
+        XCTAssertEqual(entries, ["repeat 2 {", "echo in-block", "}", "echo first-line", "echo second-line",
+                                 "echo first-line"])
 
-        // A new shell reads it back.
+        // A new shell reads it back, the block as one entry that runs again.
         let next = try startShell()
         try next.press("Up")
         try next.waitForLastLine(next.prompt + "echo first-line")
+        try next.press("Up")
+        try next.waitForLastLine(next.prompt + "echo second-line")
+        try next.press("Up")
+        try next.waitForLastLine(next.prompt + "echo first-line")
+        try next.press("Up")
+        try next.waitForLastLine("}")
+        try next.press("Enter")
+        try next.waitForLastLine(next.prompt)
+        let lines = try next.lines()
+        XCTAssertEqual(lines.filter { $0 == "in-block" }.count, 2, "\(lines)")
     }
 
     // MARK: Ctrl-C and Ctrl-D
@@ -193,9 +214,9 @@ final class REPLTests: IPCTestCase {
         let shell = try startShell()
         XCTAssertTrue(shell.processExists)
         try shell.press("C-d")
-        try shell.waitForScreen("the shell to exit") { _ in (try? shell.exitStatus()) != nil }
-        XCTAssertEqual(try shell.exitStatus(), 0)
-        XCTAssertFalse(shell.processExists)
+        try shell.waitForScreen("the shell to exit") { _ in !shell.processExists }
+        // tmux reports the status once it has reaped the shell.
+        if let status = try shell.exitStatus() { XCTAssertEqual(status, 0) }
     }
 
     // MARK: Continuation and errors
@@ -214,6 +235,24 @@ final class REPLTests: IPCTestCase {
         try shell.waitForLastLine(shell.prompt)
         let lines = try shell.lines()
         XCTAssertEqual(lines.filter { $0.hasPrefix("block-") }.count, 2, "\(lines)")
+    }
+
+    func testCtrlDAtTheContinuationPromptDropsTheUnfinishedCommandAndStays() throws {
+        let shell = try startShell()
+        try shell.type("repeat 2 {")
+        try shell.press("Enter")
+        try shell.waitForLastLine("...> ")
+        try shell.type("echo dropped")
+        try shell.press("Enter")
+        try shell.waitForLastLine("...> ")
+        try shell.press("C-d")
+        try shell.waitForLastLine(shell.prompt)
+        XCTAssertTrue(try shell.screen().contains("unfinished command discarded"))
+        XCTAssertNil(try shell.exitStatus(), "Ctrl-D at ...> must not end the shell")
+        try shell.type("echo kept")
+        try shell.press("Enter")
+        try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("kept") }
+        XCTAssertFalse(try shell.lines().contains("dropped"))
     }
 
     func testAnUnterminatedQuoteContinuesOnTheNextLine() throws {

@@ -18,10 +18,12 @@ final class TmuxSession {
     /// `historyPath`. Waits for the first prompt.
     init(testCase: XCTestCase, historyPath: String, directory: String? = nil,
          environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = []) throws {
-        socket = "ipcsh-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        // A socket path of our own (-S): tmux leaves its socket file behind after kill-server.
+        socket = "/tmp/ipcsh-tmux-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
         self.historyPath = historyPath
         testCase.addTeardownBlock { [socket] in
-            _ = try? TmuxSession.run(["-L", socket, "kill-server"])
+            _ = try? TmuxSession.run(["-S", socket, "kill-server"])
+            unlink(socket)
         }
         var env = ["IPCSH_HISTORY": historyPath]
         for (k, v) in environment { env[k] = v }
@@ -118,12 +120,18 @@ final class TmuxSession {
         return parts.count > 1 ? Int32(parts[1]) : nil
     }
 
-    /// Whether the shell's process is still alive.
-    var processExists: Bool { kill(pid, 0) == 0 || errno != ESRCH }
+    /// Whether the shell's process is still running: not gone and not a zombie (tmux does
+    /// not always reap at once, so the pane can look alive a while after the shell ended).
+    var processExists: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
+        return state != "Z" && state != "X"
+    }
 
     @discardableResult
     private func tmux(_ arguments: [String]) throws -> Harness.Result {
-        try Self.run(["-f", "/dev/null", "-L", socket] + arguments)
+        try Self.run(["-f", "/dev/null", "-S", socket] + arguments)
     }
 
     /// Runs the tmux client. Not with Foundation's `Process`: it learns that a child ended
