@@ -83,6 +83,14 @@ public final class LineEditor {
     /// called again at once.
     public func readLine(prompt: String, extraDescriptors: [Int32],
                          onReadable: (Int32) -> Void) -> Event {
+        readLine(prompt: prompt, watching: { extraDescriptors }, onReadable: onReadable)
+    }
+
+    /// Like `readLine(prompt:extraDescriptors:onReadable:)`, but asks `watching` for the
+    /// descriptors before every wait, so a callback may close one (a child's output pipe at
+    /// end of file) without the loop spinning on it.
+    public func readLine(prompt: String, watching: () -> [Int32],
+                         onReadable: (Int32) -> Void, onWake: () -> Void = {}) -> Event {
         EditorState.result = nil
         // A line recalled with Up and then abandoned must not leave history half-way.
         using_history()
@@ -90,13 +98,12 @@ public final class LineEditor {
         EditorState.handlerInstalled = true
         defer { removeHandler() }
         var fds: [pollfd] = []
-        fds.reserveCapacity(2 + extraDescriptors.count)
         while true {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0))
             // A negative fd is ignored by poll, so the indices stay fixed.
             fds.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0))
-            for fd in extraDescriptors { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for fd in watching() { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), -1)
             if n < 0 && errno != EINTR && errno != EAGAIN { return .endOfInput }
             if n < 0 || fds[1].revents != 0 {
@@ -104,6 +111,9 @@ public final class LineEditor {
                     clearAfterInterrupt()
                     return .interrupted
                 }
+                // Another signal (SIGCHLD; poll may have returned EINTR for it, and the
+                // self-pipe is drained now): the caller may have something to say.
+                onWake()
                 if n < 0 {
                     rl_check_signals()
                     continue

@@ -34,7 +34,20 @@ struct REPL {
         var pending = ""
         var status: Int32 = 0
         loop: while true {
-            let event = editor.readLine(prompt: pending.isEmpty ? prompt : continuation)
+            // While the prompt is shown, children's output and their ends are printed above it.
+            let supervisor = interpreter.supervisor
+            supervisor.asyncEmit = { text, stream in
+                editor.printAbove(text, descriptor: stream == .stderr ? STDERR_FILENO : STDOUT_FILENO)
+            }
+            reportEndedChildren(editor)
+            let event = editor.readLine(prompt: pending.isEmpty ? prompt : continuation,
+                                        watching: { supervisor.relayDescriptors },
+                                        onReadable: { fd in
+                                            supervisor.relay(fd)
+                                            reportEndedChildren(editor)
+                                        },
+                                        onWake: { reportEndedChildren(editor) })
+            supervisor.asyncEmit = nil
             switch event {
             case .endOfInput:
                 FileHandleShim.writeStderr("\n")
@@ -86,8 +99,24 @@ struct REPL {
             }
         }
         output.flush()
+        for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
+        output.flush()
         for line in session.finish() { FileHandleShim.writeStderr(line + "\n") }
         return status
+    }
+
+    /// Says above the prompt how each child that ended since the last time ended
+    /// (SIGCHLD wakes the loop; a child's output pipe reaching end of file does too).
+    private func reportEndedChildren(_ editor: LineEditor) {
+        let supervisor = interpreter.supervisor
+        supervisor.reap()
+        for child in supervisor.children where child.exitStatus != nil && !child.reported
+            && child.stdoutFD == nil && child.stderrFD == nil {
+            child.reported = true
+            if let status = child.exitStatus {
+                editor.printAbove("\(child.name) (pid \(child.pid)) \(status)")
+            }
+        }
     }
 
     /// `$IPCSH_HISTORY`, else `~/.ipcsh_history`.
