@@ -13,14 +13,6 @@ final class SharedMemoryInteropTests: IPCTestCase {
         super.tearDown()
     }
 
-    /// Harness.compilePeer leaves its binaries in a per-process temporary folder: remove it
-    /// (a later class that needs a peer compiles it again).
-    override class func tearDown() {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-peers-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
-        super.tearDown()
-    }
-
     private func reader() throws -> String { try Harness.compilePeer("shm_reader") }
     private func writer() throws -> String { try Harness.compilePeer("shm_writer") }
 

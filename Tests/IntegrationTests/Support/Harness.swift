@@ -80,15 +80,28 @@ enum Harness {
         return Result(status: process.terminationStatus, stdout: out, stderr: err)
     }
 
-    /// Compiles `Tests/IntegrationTests/Peers/NAME.c` once per test run; returns the binary's path.
+    /// Compiles `Tests/IntegrationTests/Peers/NAME.c` (again only when the source is newer) into
+    /// the git-ignored `.build/test-peers/`, so nothing is left in /tmp; returns the binary's path.
     static func compilePeer(_ name: String) throws -> String {
         let source = packageRoot.appendingPathComponent("Tests/IntegrationTests/Peers/\(name).c").path
-        let outDir = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-peers-\(getpid())")
+        let outDir = packageRoot.appendingPathComponent(".build/test-peers")
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let binary = outDir.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: binary) { return binary }
-        let result = try runProgram("/usr/bin/env", ["cc", "-O1", "-Wall", "-o", binary, source])
-        guard result.status == 0 else { throw HarnessError.compileFailed(name, result.stderr) }
+        let attributes = FileManager.default
+        if attributes.isExecutableFile(atPath: binary),
+           let built = try? attributes.attributesOfItem(atPath: binary)[.modificationDate] as? Date,
+           let written = try? attributes.attributesOfItem(atPath: source)[.modificationDate] as? Date,
+           built >= written {
+            return binary
+        }
+        // Compile to a private name, then rename: concurrent test processes never see half a binary.
+        let temporary = binary + ".\(getpid()).tmp"
+        let result = try runProgram("/usr/bin/env", ["cc", "-O1", "-Wall", "-o", temporary, source])
+        guard result.status == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw HarnessError.compileFailed(name, result.stderr)
+        }
+        guard rename(temporary, binary) == 0 else { throw HarnessError.compileFailed(name, "rename failed") }
         return binary
     }
 
