@@ -188,8 +188,8 @@ enum SharedMemoryCommands {
         guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
         let base = try DataCommands.attachedBase(shm, command: "shm dump", ctx: ctx)
         let offset = ctx.integer("OFFSET") ?? 0
-        guard offset <= shm.size else {
-            throw ctx.failure("shm dump: OFFSET \(offset) is past the end of \(shm.name) (\(shm.size) bytes)")
+        guard offset < shm.size else {
+            throw ctx.failure("shm dump: OFFSET \(offset) is outside \(shm.name) (\(shm.size) bytes: 0 to \(shm.size - 1))")
         }
         let available = shm.size - offset
         let length = min(ctx.integer("LEN") ?? available, available)

@@ -9,6 +9,11 @@ extension Interpreter {
         } catch {
             throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
         }
+        // A program or data file, not a script: say so rather than report its first odd byte.
+        if bytes.prefix(4096).contains(0) {
+            throw Diagnostic("\(path) is not a text script (it holds NUL bytes)",
+                             hint: "ipcsh runs .ipcs scripts; run a program with: run PROGRAM")
+        }
         return try Parser.parse(bytes: bytes, file: path)
     }
 
