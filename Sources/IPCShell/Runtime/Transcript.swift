@@ -85,6 +85,10 @@ public enum VolatileMask {
             rule(#"ipcsh\[\d+\]"#) { _ in "ipcsh[PID]" },
             rule(#"\b(pid|cpid|lpid|shmid|msqid|semid|fd|uid|gid|id)(:?\s*)\d+"#) { m in "\(group(m, 1))\(group(m, 2))N" },
             rule(#"(-[mqs]) \d+"#) { m in "\(group(m, 1)) N" },
+            // `status NAME` fields that hold a descriptor number or a port: `  r      6`.
+            rule(#"^((?:\[[^\]]*\] )?  (?:r|w|a|b|fd|port)\s+)\d+$"#) { m in "\(group(m, 1))N" },
+            // An IPv4 address's port (tcp::0 and every accepted connection get a new one).
+            rule(#"\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):\d+"#) { m in "\(group(m, 1)):PORT" },
             rule(#"\b(pipe|socket|anon_inode):\[\d+\]"#) { m in "\(group(m, 1)):[N]" },
             rule(#"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"#) { _ in "TIME" },
             rule(#"\b\d+(\.\d+)? ?(ns|us|µs|ms|s|MB/s|MiB/s|msg/s)\b"#) { m in "DURATION\(group(m, 2).hasSuffix("/s") ? "/s" : "")" },
