@@ -29,7 +29,6 @@ public struct TranscriptChecker {
         output.captureOnly = true
         output.tap = { line, _ in captured.append(contentsOf: line.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)) }
         let session = Session(output: output)
-        session.cleanupOnExit = true
         session.positionalStack = [[transcript.path]]
         let interpreter = Interpreter(session: session)
         interpreter.keepGoing = true
@@ -61,6 +60,8 @@ public struct TranscriptChecker {
         }
         captured = []
         _ = interpreter.supervisor.shutdown(graceMilliseconds: 500)
+        // Remove what the lesson left behind; only now, or `status` would say "cleanup on exit: on".
+        session.cleanupOnExit = true
         _ = session.finish()
         let diff = TranscriptChecker.unifiedDiff(expected, actual, path: transcript.path)
         return Outcome(path: transcript.path, commands: transcript.entries.count,
