@@ -128,6 +128,9 @@ struct IPCShellCLI: ParsableCommand {
                 output.diagnostic(error.location == nil ? Diagnostic("ipcsh: " + error.message) : error, withLocation: true)
                 return 1
             }
+            if let recorder = interpreter.recorder, let bytes = try? FileSystem.readBytes(script) {
+                recorder.keepComments(of: script, source: bytes)
+            }
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(parsed)
             }

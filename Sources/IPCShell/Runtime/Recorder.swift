@@ -11,6 +11,10 @@ public final class Recorder {
     private var block: [UInt8] = []
     private var inCommand = false
     private var lastEnd: UInt64
+    /// Recording a script: its lines, so that its comments and blank lines are kept.
+    private var script: (file: String, lines: [Substring])?
+    /// The script's next line not yet written (1-based).
+    private var nextScriptLine = 1
 
     public init(path: String) throws(Diagnostic) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -45,10 +49,49 @@ public final class Recorder {
             """
     }
 
+    /// Records a script (`ipcsh --record OUT SCRIPT`): the comments and blank lines between its
+    /// commands go into the recording too, so a recorded lesson keeps its explanations. A
+    /// `#!` line, the header and the `#|`/`#@` lines of a script that is itself a recording
+    /// are left out (they would be doubled).
+    public func keepComments(of file: String, source bytes: [UInt8]) {
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        script = (file, lines)
+        nextScriptLine = 1
+        if lines.first?.hasPrefix("#!") == true { nextScriptLine = 2 }
+        if lines.first?.hasPrefix("# ipcsh recording") == true {
+            let header = ["# ipcsh recording", "# date: ", "# machine: ", "# Replay it with", "# Lines: "]
+            while nextScriptLine <= lines.count, header.contains(where: lines[nextScriptLine - 1].hasPrefix) {
+                nextScriptLine += 1
+            }
+        }
+    }
+
+    /// The script's comment and blank lines before `line` (or to its end).
+    private func scriptLines(before line: Int) -> [UInt8] {
+        guard let script, nextScriptLine < line else { return [] }
+        var bytes: [UInt8] = []
+        for number in nextScriptLine..<min(line, script.lines.count + 1) {
+            let text = script.lines[number - 1]
+            let trimmed = text.drop { $0 == " " || $0 == "\t" }
+            guard trimmed.isEmpty || trimmed.hasPrefix("#") else { continue }
+            if trimmed.hasPrefix("#|") || trimmed.hasPrefix("#@") { continue }
+            bytes += Array(text.utf8) + [0x0A]
+        }
+        nextScriptLine = line
+        return bytes
+    }
+
     /// A command starts: its pause and its text go into the block.
-    public func begin(_ source: String) {
+    public func begin(_ command: Command) {
         let pause = Double(Clock.monotonicNanoseconds() &- lastEnd) / 1e9
-        block = Array("#@ \(Recorder.seconds(pause))\n".utf8) + Array(source.utf8) + [0x0A]
+        var comments: [UInt8] = []
+        if let script, command.location.file == script.file {
+            comments = scriptLines(before: command.location.line)
+            let last = command.location.line + command.source.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            nextScriptLine = max(nextScriptLine, last + 1)
+        }
+        block = comments + Array("#@ \(Recorder.seconds(pause))\n".utf8) + Array(command.source.utf8) + [0x0A]
         inCommand = true
     }
 
@@ -82,6 +125,7 @@ public final class Recorder {
 
     public func close() {
         end()
+        if let script { write(scriptLines(before: script.lines.count + 1)) }
         Glibc.close(fd)
     }
 

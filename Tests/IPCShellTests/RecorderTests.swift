@@ -1,0 +1,64 @@
+@preconcurrency import Glibc
+@testable import IPCShell
+import IPCSys
+import XCTest
+
+/// The recorder on its own: commands of a parsed script fed to it as the interpreter does.
+final class RecorderTests: XCTestCase {
+    private func record(script: String, file: String = "lesson.ipcs") throws -> String {
+        let path = "/tmp/ipcsh-recorder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).ipcs"
+        defer { unlink(path) }
+        let recorder = try Recorder(path: path)
+        recorder.keepComments(of: file, source: Array(script.utf8))
+        for command in try Parser.parse(bytes: Array(script.utf8), file: file).commands {
+            recorder.begin(command)
+            recorder.output("out of line \(command.location.line)")
+            recorder.end()
+        }
+        recorder.close()
+        return String(decoding: try FileSystem.readBytes(path), as: UTF8.self)
+    }
+
+    /// Recording a lesson script keeps its explanations: comments and blank lines go
+    /// before the command they preceded (and before its #@ pause), in order.
+    func testRecordingAScriptKeepsItsComments() throws {
+        let text = try record(script: """
+            #!/usr/bin/env ipcsh
+            # A lesson.
+
+            # Step 1: make a pipe.
+            p = pipe
+            repeat 2 {
+                # inside a block: part of the command
+                echo $i
+            }
+            # The end.
+            close p
+
+            # trailing note
+
+            """)
+        let body = text.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("# ") && !$0.hasPrefix("# A lesson") }
+        XCTAssertEqual(Array(body), [
+            "# A lesson.", "", "# Step 1: make a pipe.",
+            "#@ 0.00", "p = pipe", "#| out of line 5",
+            "#@ 0.00", "repeat 2 {", "    # inside a block: part of the command", "    echo $i", "}", "#| out of line 6",
+            "# The end.",
+            "#@ 0.00", "close p", "#| out of line 11",
+            "", "# trailing note", "",
+        ].map { Substring($0) }, text)
+        XCTAssertFalse(text.contains("#!/usr/bin/env"))
+        // Still a recording: three commands, each with its output.
+        let transcript = try Transcript.parse(bytes: Array(text.utf8), path: "r.ipcs")
+        XCTAssertEqual(transcript.entries.map(\.output.count), [1, 1, 1])
+    }
+
+    /// Re-recording a recording: its header and old #| / #@ lines are not copied.
+    func testRecordingARecordingDoesNotDoubleItsOutput() throws {
+        let first = try record(script: "# Lesson.\necho hi\n")
+        let second = try record(script: first, file: "again.ipcs")
+        XCTAssertEqual(second.components(separatedBy: "# ipcsh recording").count, 2, second)
+        XCTAssertEqual(second.components(separatedBy: "#| out of line").count, 2, second)
+        XCTAssertTrue(second.contains("# Lesson.\n#@ "), second)
+    }
+}
