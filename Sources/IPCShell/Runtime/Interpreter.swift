@@ -127,36 +127,14 @@ public final class Interpreter {
     }
 
     private func dispatch(_ command: Command) throws -> CommandResult {
-        // The spec this command's literal first words named last time (the registry does not
-        // change, and a command name always wins over a proc of the same name).
-        let cache = command.runCache
-        if cache.owner == ObjectIdentifier(self), let spec = cache.value as? CommandSpec {
-            var expanded: [[UInt8]]?
-            if !cache.flag {
-                // Some word has substitutions: expand them all first, in order, as below.
-                var all: [[UInt8]] = []
-                all.reserveCapacity(command.arguments.count)
-                for argument in command.arguments {
-                    if case .word(let word) = argument { all.append(try expand(word)) } else { all.append([]) }
-                }
-                expanded = all
-            }
-            return try run(spec, command, skipWords: cache.count, expanded: expanded)
-        }
-
         // Expand every word; blocks stay as they are.
         var words: [(word: Word, bytes: [UInt8])] = []
-        var expanded: [[UInt8]] = []
+        var blocks: [Block] = []
         words.reserveCapacity(command.arguments.count)
-        expanded.reserveCapacity(command.arguments.count)
         for argument in command.arguments {
             switch argument {
-            case .word(let word):
-                let bytes = try expand(word)
-                words.append((word, bytes))
-                expanded.append(bytes)
-            case .block:
-                expanded.append([])
+            case .word(let word): words.append((word, try expand(word)))
+            case .block(let block): blocks.append(block)
             }
         }
         guard let first = words.first else {
@@ -191,18 +169,6 @@ public final class Interpreter {
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes))'", at: first.word.location, hint: unknownCommandHint(name))
         }
-        // Remember the spec when the words naming it are literal.
-        if words[..<consumed].allSatisfy({ $0.word.isLiteral }) {
-            cache.owner = ObjectIdentifier(self)
-            cache.value = spec
-            cache.count = consumed
-            cache.flag = words.allSatisfy { $0.word.isLiteral }
-        }
-        return try run(spec, command, skipWords: consumed, expanded: expanded)
-    }
-
-    /// Checks the binding, binds the arguments and runs the spec.
-    private func run(_ spec: CommandSpec, _ command: Command, skipWords: Int, expanded: [[UInt8]]?) throws -> CommandResult {
         if let binding = command.binding {
             do { try session.checkBindable(binding) } catch {
                 var e = error
@@ -212,7 +178,7 @@ public final class Interpreter {
         }
         var context = CommandContext(spec: spec, session: session, interpreter: self,
                                      location: command.location, binding: command.binding)
-        try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skipWords, expanded: expanded,
+        try ArgumentBinder.bind(spec: spec, words: words[consumed...], blocks: blocks,
                                 session: session, commandLocation: command.location, into: &context)
         return try spec.run(&context)
     }
