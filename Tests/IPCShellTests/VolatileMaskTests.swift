@@ -33,4 +33,18 @@ final class VolatileMaskTests: XCTestCase {
         XCTAssertEqual(VolatileMask.apply("attached: 2026-11-25 15:07:00"), VolatileMask.apply("attached: 2027-01-01 00:00:59"))
         XCTAssertEqual(VolatileMask.apply("cpid:     7681 (created it)"), VolatileMask.apply("cpid:     9 (created it)"))
     }
+
+    /// A recorded script's error says where it was in the script; check runs it from the
+    /// recording, where the same command sits on another line of another file.
+    func testErrorLocationIsMasked() {
+        XCTAssertEqual(VolatileMask.apply("lesson-pipe-trace.ipcs:45:1: error: open: ENOENT (No such file or directory)"),
+                       VolatileMask.apply("examples/recordings/lesson-pipe-trace.ipcs:92:1: error: open: ENOENT (No such file or directory)"))
+        XCTAssertEqual(VolatileMask.apply("lesson.ipcs:3:1: error: open: ENOENT (No such file or directory)"),
+                       VolatileMask.apply("error: open: ENOENT (No such file or directory)"))
+        XCTAssertEqual(VolatileMask.apply("[x 10345] @actor:1:1: error: unknown command 'nosuch'"),
+                       VolatileMask.apply("[x 2] error: unknown command 'nosuch'"))
+        // The message itself still counts.
+        XCTAssertNotEqual(VolatileMask.apply("a.ipcs:1:1: error: open: ENOENT (No such file or directory)"),
+                          VolatileMask.apply("a.ipcs:1:1: error: open: EACCES (Permission denied)"))
+    }
 }

@@ -80,6 +80,9 @@ public enum VolatileMask {
             rule(#"^(\[[^\]]*\] )?[a-z_0-9]+\(.*\) = .*$"#) { m in
                 String(m.output[0].substring ?? "").replacing(try! Regex(#"\b\d+\b"#), with: "N")
             },
+            // An error's FILE:LINE:COL: a script recorded under one name is checked under another,
+            // and its commands sit on other lines of the recording than of the script.
+            rule(#"^((?:\[[^\]]*\] )?)[^\s:]+:\d+:\d+: (error|warning): "#) { m in "\(group(m, 1))\(group(m, 2)): " },
             rule(#"0x[0-9a-fA-F]{9,}"#) { _ in "0xADDR" },
             rule(#"\[([A-Za-z_][A-Za-z0-9_]*) \d+\]"#) { m in "[\(group(m, 1)) PID]" },
             rule(#"ipcsh\[\d+\]"#) { _ in "ipcsh[PID]" },
