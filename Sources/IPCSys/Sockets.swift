@@ -152,6 +152,13 @@ public enum Sockets {
 
     public static func isDatagram(_ fd: Int32) -> Bool { ipcsh_socket_type(fd) == Int32(SOCK_DGRAM.rawValue) }
 
+    /// An AF_UNIX socket: the only kind that carries SCM_RIGHTS (TCP silently drops it).
+    public static func isUnix(_ fd: Int32) -> Bool {
+        var domain: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 && domain == AF_UNIX
+    }
+
     /// One `recvfrom`: the datagram and who sent it.
     public static func receive(_ fd: Int32, max: Int) throws(SystemCallError) -> (data: [UInt8], from: String) {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))

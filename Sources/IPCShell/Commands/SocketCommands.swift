@@ -131,6 +131,9 @@ enum SocketCommands {
         guard socket.owner is SocketHandle else {
             throw ctx.failure("sock sendfd: \(socket.label) is not a socket", hint: "descriptors travel over unix sockets: sock pair or unix:")
         }
+        guard Sockets.isUnix(socket.fd) else {
+            throw ctx.failure("sock sendfd: \(socket.label) is not a unix socket", hint: "descriptors travel over unix sockets only: sock pair or unix:")
+        }
         try Sockets.sendDescriptor(passed.fd, over: socket.fd)
         ctx.output.info("sent \(passed.label) (fd \(passed.fd)) over \(socket.label)")
         return .none
@@ -145,6 +148,9 @@ enum SocketCommands {
     ) { ctx in
         guard let socket = ctx.descriptor("SOCK") else { return .none }
         guard socket.owner is SocketHandle else { throw ctx.failure("sock recvfd: \(socket.label) is not a socket") }
+        guard Sockets.isUnix(socket.fd) else {
+            throw ctx.failure("sock recvfd: \(socket.label) is not a unix socket", hint: "descriptors travel over unix sockets only: sock pair or unix:")
+        }
         let timeout = ctx.integer("--timeout")
         ctx.output.flush()
         guard try ctx.interpreter.supervisor.wait(for: socket.fd, timeoutMilliseconds: timeout, until: nil) else {
