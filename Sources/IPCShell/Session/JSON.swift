@@ -164,11 +164,26 @@ struct JSONParser {
     }
 
     mutating func number() throws(JSON.ParseError) -> JSON {
+        // The JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (Double(String) would also take +1, 01, .5, 1.)
         let start = index
-        let allowed = Array("+-0123456789.eE".utf8)
-        while index < bytes.count, allowed.contains(bytes[index]) { index += 1 }
+        func digits() -> Int {
+            let from = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            return index - from
+        }
+        func at(_ c: Character) -> Bool { index < bytes.count && bytes[index] == UInt8(ascii: c.unicodeScalars.first!) }
+        var valid = true
+        if at("-") { index += 1 }
+        if at("0") { index += 1 } else { valid = digits() > 0 }
+        if valid, at(".") { index += 1; valid = digits() > 0 }
+        if valid, at("e") || at("E") {
+            index += 1
+            if at("+") || at("-") { index += 1 }
+            valid = digits() > 0
+        }
+        if valid, index < bytes.count, Array("+-0123456789.eE".utf8).contains(bytes[index]) { valid = false }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard !text.isEmpty, let value = Double(text), value.isFinite else {
+        guard valid, let value = Double(text), value.isFinite else {
             index = start
             throw fail("invalid value")
         }
