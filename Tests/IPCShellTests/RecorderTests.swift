@@ -61,4 +61,19 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(second.components(separatedBy: "#| out of line").count, 2, second)
         XCTAssertTrue(second.contains("# Lesson.\n#@ "), second)
     }
+
+    /// `record start F` / `record stop` in a session: the file holds the commands between
+    /// them and their output, and nothing of the two commands themselves.
+    func testRecordStartAndStopRecordOnlyWhatIsBetween() throws {
+        let path = "/tmp/ipcsh-recorder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).ipcs"
+        defer { unlink(path) }
+        let output = Output(stdoutFD: -1, stderrFD: -1, useColor: false)
+        output.captureOnly = true
+        let interpreter = Interpreter(session: Session(output: output))
+        try interpreter.run(source: "echo before; record start \(path); echo inside; record stop; echo after", file: "-c")
+        XCTAssertEqual(interpreter.failureCount, 0)
+        let text = String(decoding: try FileSystem.readBytes(path), as: UTF8.self)
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("# ") }
+        XCTAssertEqual(body.map { $0.hasPrefix("#@ ") ? "#@" : $0 }, ["#@", "echo inside", "#| inside"], text)
+    }
 }

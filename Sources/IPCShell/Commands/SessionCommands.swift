@@ -14,8 +14,10 @@ enum SessionCommands {
             throw ctx.failure("record start: already recording to \(current.path)", hint: "record stop first")
         }
         let path = ctx.string("FILE") ?? ""
-        ctx.interpreter.recorder = try Recorder(path: path)
+        let recorder = try Recorder(path: path)
+        // Said before the recorder listens: the line is not part of the lesson.
         ctx.output.info("recording to \(path) (record stop ends it)")
+        ctx.interpreter.recorder = recorder
         return .none
     }
 
