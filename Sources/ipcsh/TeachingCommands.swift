@@ -52,6 +52,16 @@ struct ReplayCommand: ParsableCommand {
         let tty = open("/dev/tty", O_RDONLY | O_CLOEXEC)
         let fd = tty >= 0 ? tty : STDIN_FILENO
         defer { if tty >= 0 { close(tty) } }
+        // No echo while waiting: the Enter would move the cursor off the prompt, and the
+        // command must be typed out right after it, as in the recorded session.
+        var saved = termios()
+        let isTerminal = tcgetattr(fd, &saved) == 0
+        if isTerminal {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(fd, TCSANOW, &quiet)
+        }
+        defer { if isTerminal { tcsetattr(fd, TCSANOW, &saved) } }
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {

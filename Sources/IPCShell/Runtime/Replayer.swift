@@ -25,7 +25,10 @@ public struct Replayer {
             output.flush()
             if step {
                 write(prompt)
-                if !waitForEnter() { return 0 }
+                if !waitForEnter() {
+                    write("\n")
+                    return 0
+                }
                 type(entry.command.source, perCharacter: 0)
             } else {
                 if !noPause {
