@@ -17,7 +17,12 @@ let package = Package(
         // Typed system calls: one throwing API per kernel object, every call traceable.
         .target(name: "IPCSys", dependencies: ["CIPCShims"]),
         // The language and the session. No terminal code.
-        .target(name: "IPCShell", dependencies: ["IPCSys"]),
+        .target(
+            name: "IPCShell", dependencies: ["IPCSys"],
+            // Dynamic exclusivity checks cost ~10% of a script's run time (scripts/bench.sh);
+            // debug builds, which the tests run, keep them.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         // readline: callback interface in a poll loop, history, completion, Ctrl-C.
         .target(name: "LineEditor", dependencies: ["CReadline"]),
         .executableTarget(

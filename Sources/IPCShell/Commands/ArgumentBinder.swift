@@ -2,40 +2,63 @@ import IPCSys
 
 /// Checks and converts a command's words against its spec.
 enum ArgumentBinder {
-    static func bind(spec: CommandSpec, words: ArraySlice<(word: Word, bytes: [UInt8])>, blocks: [Block],
+    /// Binds the words of `arguments` after the first `skipWords` words (the command's name):
+    /// options first, then positional arguments in order, then blocks. `expanded` holds each
+    /// argument's expansion when some word has substitutions; nil when every word is literal
+    /// (their bytes are used as they are, with no array built for the command).
+    static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [[UInt8]]?,
                      session: Session, commandLocation: SourceLocation,
                      into context: inout CommandContext) throws(Diagnostic) {
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
-        var positionals: [(word: Word, bytes: [UInt8])] = []
-        var index = words.startIndex
-        while index < words.endIndex {
-            let (word, bytes) = words[index]
-            index += 1
-            // An option is an unquoted literal word starting with "--"; quoted "--x" is data.
-            guard !word.wasQuoted, bytes.count > 2, bytes[0] == 0x2D, bytes[1] == 0x2D,
-                  word.literalText != nil else {
-                positionals.append((word, bytes))
+        let interpreter = context.interpreter
+        func bytes(_ index: Int, _ word: Word) throws(Diagnostic) -> [UInt8] {
+            if let expanded { return expanded[index] }
+            return try interpreter.expand(word)
+        }
+        // Positional words, by index in `arguments`: a bit mask, or a list for long commands.
+        var positionalMask: UInt64 = 0
+        var positionalList: [Int] = []
+        let useList = arguments.count > 64
+        var blockCount = 0
+        var wordsSeen = 0
+        var index = 0
+        while index < arguments.count {
+            guard case .word(let word) = arguments[index] else {
+                blockCount += 1
+                index += 1
                 continue
             }
-            var optionName = String(decoding: bytes, as: UTF8.self)
-            var inlineValue: [UInt8]?
-            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                optionName = String(decoding: bytes[..<eq], as: UTF8.self)
-                inlineValue = Array(bytes[(eq + 1)...])
+            let wordIndex = index
+            index += 1
+            wordsSeen += 1
+            if wordsSeen <= skipWords { continue }
+            let wordBytes = try bytes(wordIndex, word)
+            // An option is an unquoted literal word starting with "--"; quoted "--x" is data.
+            guard !word.wasQuoted, wordBytes.count > 2, wordBytes[0] == 0x2D, wordBytes[1] == 0x2D,
+                  word.isLiteral else {
+                if useList { positionalList.append(wordIndex) } else { positionalMask |= 1 << UInt64(wordIndex) }
+                continue
             }
-            guard let option = spec.options.first(where: { $0.name == optionName }) else {
+            var optionName = String(decoding: wordBytes, as: UTF8.self)
+            var inlineValue: [UInt8]?
+            if let eq = wordBytes.firstIndex(of: UInt8(ascii: "=")) {
+                optionName = String(decoding: wordBytes[..<eq], as: UTF8.self)
+                inlineValue = Array(wordBytes[(eq + 1)...])
+            }
+            guard let optionIndex = spec.optionNames.firstIndex(of: optionName) else {
                 var hint = usage
-                if let guess = CommandRegistry.didYouMean(optionName, among: spec.options.map(\.name)) {
+                if let guess = CommandRegistry.didYouMean(optionName, among: spec.optionNames) {
                     hint = guess + "\n  " + usage
                 }
                 throw Diagnostic("\(spec.name): unknown option \(optionName)", at: word.location, hint: hint)
             }
+            let option = spec.options[optionIndex]
             guard let kind = option.value else {
                 if inlineValue != nil {
                     throw Diagnostic("\(spec.name): \(optionName) takes no value", at: word.location, hint: usage)
                 }
-                context.flags.insert(optionName)
+                if optionIndex < 64 { context.flags |= 1 << UInt64(optionIndex) }
                 continue
             }
             let valueBytes: [UInt8]
@@ -44,59 +67,95 @@ enum ArgumentBinder {
                 valueBytes = inlineValue
                 valueLocation = word.location
             } else {
-                guard index < words.endIndex else {
+                // The next word (blocks are not words).
+                while index < arguments.count, case .block = arguments[index] {
+                    blockCount += 1
+                    index += 1
+                }
+                guard index < arguments.count, case .word(let valueWord) = arguments[index] else {
                     throw Diagnostic("\(spec.name): \(optionName) needs a value (\(option.valueName))",
                                      at: word.location, hint: usage)
                 }
-                valueBytes = words[index].bytes
-                valueLocation = words[index].word.location
+                valueBytes = try bytes(index, valueWord)
+                valueLocation = valueWord.location
                 index += 1
+                wordsSeen += 1
             }
-            context.options[optionName] = try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
-                                                      spec: spec, session: session, at: valueLocation)
+            context.options[optionIndex] = try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
+                                                       spec: spec, session: session, at: valueLocation)
         }
 
-        var blockIterator = blocks.makeIterator()
-        var position = 0
-        for argument in spec.arguments {
-            if argument.kind == .block {
-                guard let block = blockIterator.next() else {
+        // The next positional word at or after `from`, by index in `arguments`.
+        func nextPositional(_ from: Int) -> Int? {
+            if useList {
+                return positionalList.first { $0 >= from }
+            }
+            guard from < 64 else { return nil }
+            let rest = positionalMask >> UInt64(from)
+            return rest == 0 ? nil : from + rest.trailingZeroBitCount
+        }
+        func word(at i: Int) -> Word {
+            guard case .word(let w) = arguments[i] else { preconditionFailure("not a word") }
+            return w
+        }
+
+        var blocksUsed = 0
+        func nextBlock() -> Block? {
+            guard blocksUsed < blockCount else { return nil }
+            var seen = 0
+            for argument in arguments {
+                if case .block(let block) = argument {
+                    if seen == blocksUsed { blocksUsed += 1; return block }
+                    seen += 1
+                }
+            }
+            return nil
+        }
+        var position = nextPositional(0)
+        for (argumentIndex, argument) in spec.arguments.enumerated() {
+            if case .block = argument.kind {
+                guard let block = nextBlock() else {
                     if argument.isOptional { continue }
                     throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
                 }
-                context.values[argument.name] = .block(block)
+                context.values[argumentIndex] = .block(block)
                 continue
             }
             if argument.isVariadic {
-                context.variadic = positionals[position...].map(\.bytes)
-                if context.variadic.isEmpty && !argument.isOptional {
+                var rest: [[UInt8]] = []
+                while let p = position {
+                    rest.append(try bytes(p, word(at: p)))
+                    position = nextPositional(p + 1)
+                }
+                context.variadic = rest
+                if rest.isEmpty && !argument.isOptional {
                     throw Diagnostic("\(spec.name): missing \(argument.name)", at: commandLocation, hint: usage)
                 }
-                position = positionals.count
                 continue
             }
-            guard position < positionals.count else {
+            guard let p = position else {
                 if argument.isOptional { continue }
                 throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.kind.describe))",
                                  at: commandLocation, hint: usage)
             }
-            let (word, bytes) = positionals[position]
-            position += 1
-            context.values[argument.name] = try convert(bytes, kind: argument.kind, what: argument.name,
-                                                        spec: spec, session: session, at: word.location)
+            position = nextPositional(p + 1)
+            let w = word(at: p)
+            context.values[argumentIndex] = try convert(try bytes(p, w), kind: argument.kind, what: argument.name,
+                                                        spec: spec, session: session, at: w.location)
         }
-        if position < positionals.count {
-            let extra = positionals[position]
-            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(extra.bytes))'",
-                             at: extra.word.location, hint: usage)
+        if let p = position {
+            let extra = word(at: p)
+            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(try bytes(p, extra)))'",
+                             at: extra.location, hint: usage)
         }
-        if blockIterator.next() != nil {
+        if nextBlock() != nil {
             throw Diagnostic("\(spec.name) takes no { block }", at: commandLocation, hint: usage)
         }
     }
 
-    static func convert(_ bytes: [UInt8], kind: ArgumentKind, what: String, spec: CommandSpec,
-                        session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
+    static func convert(_ bytes: [UInt8], kind: ArgumentKind, what whatText: @autoclosure () -> String,
+                        spec: CommandSpec, session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
+        var what: String { whatText() }
         // Decoded (and escaped for messages) only by the kinds and errors that need it:
         // this runs for every argument of every command.
         var text: String { String(decoding: bytes, as: UTF8.self) }
@@ -105,9 +164,11 @@ enum ArgumentBinder {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
         switch kind {
-        case .text, .path, .name, .commandName:
-            if kind == .path && bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }
-            if kind == .path && bytes.isEmpty { throw bad("a path (it is empty)") }
+        case .text, .name, .commandName:
+            return .bytes(bytes)
+        case .path:
+            if bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }
+            if bytes.isEmpty { throw bad("a path (it is empty)") }
             return .bytes(bytes)
         case .keyword(let words):
             let text = text
@@ -159,7 +220,7 @@ enum ArgumentBinder {
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
         case .dataTarget:
-            if !text.contains("."), let handle = session.handle(named: text), handle.kind == .shm {
+            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: text), handle.kind == .shm {
                 return .handle(handle)
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))

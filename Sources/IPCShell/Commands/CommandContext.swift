@@ -6,8 +6,41 @@ public enum ArgumentValue {
     case integer(Int)
     case key(Int32)
     case handle(any Handle)
-    case block(Block)
-    case descriptor(DescriptorRef)
+    // Boxed: the large payloads would make every value (and every command's context) large.
+    indirect case block(Block)
+    indirect case descriptor(DescriptorRef)
+}
+
+/// Argument values by position, the first four inline (no allocation for most commands).
+struct ArgumentSlots {
+    private var s0: ArgumentValue?
+    private var s1: ArgumentValue?
+    private var s2: ArgumentValue?
+    private var s3: ArgumentValue?
+    private var more: [ArgumentValue?] = []
+
+    subscript(index: Int) -> ArgumentValue? {
+        get {
+            switch index {
+            case 0: return s0
+            case 1: return s1
+            case 2: return s2
+            case 3: return s3
+            default: return index - 4 < more.count ? more[index - 4] : nil
+            }
+        }
+        set {
+            switch index {
+            case 0: s0 = newValue
+            case 1: s1 = newValue
+            case 2: s2 = newValue
+            case 3: s3 = newValue
+            default:
+                while more.count <= index - 4 { more.append(nil) }
+                more[index - 4] = newValue
+            }
+        }
+    }
 }
 
 /// What a command's run function gets: its checked arguments, the session and the interpreter.
@@ -18,10 +51,16 @@ public struct CommandContext {
     public let location: SourceLocation
     /// `NAME` in `NAME = COMMAND`.
     public let binding: String?
-    var values: [String: ArgumentValue] = [:]
+    /// By position in `spec.arguments`.
+    var values = ArgumentSlots()
     var variadic: [[UInt8]] = []
-    var options: [String: ArgumentValue] = [:]
-    var flags: Set<String> = []
+    /// By position in `spec.options` (options with a value).
+    var options = ArgumentSlots() {
+        didSet { optionValueCount += 1 }
+    }
+    private(set) var optionValueCount = 0
+    /// Bit N: the flag `spec.options[N]` was given.
+    var flags: UInt64 = 0
 
     init(spec: CommandSpec, session: Session, interpreter: Interpreter, location: SourceLocation, binding: String?) {
         self.spec = spec
@@ -33,11 +72,45 @@ public struct CommandContext {
 
     public var output: Output { session.output }
 
-    public func has(_ name: String) -> Bool { values[name] != nil }
-    public func flag(_ name: String) -> Bool { flags.contains(name) }
+    @inline(__always)
+    private func value(_ name: String) -> ArgumentValue? {
+        // Options ("--at") are never argument names.
+        if name.utf8.first == UInt8(ascii: "-") { return nil }
+        let names = spec.argumentNames
+        for i in names.indices where names[i] == name { return values[i] }
+        return nil
+    }
+
+    @inline(__always)
+    private func optionIndex(_ name: String) -> Int? {
+        let names = spec.optionNames
+        for i in names.indices where names[i] == name { return i }
+        return nil
+    }
+
+    private func option(_ name: String) -> ArgumentValue? {
+        guard optionValueCount != 0 else { return nil }
+        return optionIndex(name).flatMap { options[$0] }
+    }
+
+    public func has(_ name: String) -> Bool { value(name) != nil }
+
+    public func flag(_ name: String) -> Bool {
+        guard flags != 0, let i = optionIndex(name), i < 64 else { return false }
+        return flags & (1 << UInt64(i)) != 0
+    }
+
+    /// Whether any option was given.
+    public var anyOptionGiven: Bool { flags != 0 || optionValueCount != 0 }
+
+    /// Whether the option (with a value, or a flag) was given.
+    public func optionGiven(_ name: String) -> Bool {
+        guard let i = optionIndex(name) else { return false }
+        return options[i] != nil || (i < 64 && flags & (1 << UInt64(i)) != 0)
+    }
 
     public func bytes(_ name: String) -> [UInt8]? {
-        if case .bytes(let b)? = values[name] { return b }
+        if case .bytes(let b)? = value(name) { return b }
         return nil
     }
 
@@ -46,27 +119,27 @@ public struct CommandContext {
     }
 
     public func integer(_ name: String) -> Int? {
-        if case .integer(let n)? = values[name] ?? options[name] { return n }
+        if case .integer(let n)? = value(name) ?? option(name) { return n }
         return nil
     }
 
     public func key(_ name: String) -> Int32? {
-        if case .key(let k)? = values[name] ?? options[name] { return k }
+        if case .key(let k)? = value(name) ?? option(name) { return k }
         return nil
     }
 
     public func block(_ name: String) -> Block? {
-        if case .block(let b)? = values[name] { return b }
+        if case .block(let b)? = value(name) { return b }
         return nil
     }
 
     public func anyHandle(_ name: String) -> (any Handle)? {
-        if case .handle(let h)? = values[name] { return h }
+        if case .handle(let h)? = value(name) { return h }
         return nil
     }
 
     public func descriptor(_ name: String) -> DescriptorRef? {
-        if case .descriptor(let d)? = values[name] { return d }
+        if case .descriptor(let d)? = value(name) { return d }
         return nil
     }
 
@@ -75,7 +148,7 @@ public struct CommandContext {
     }
 
     public func optionBytes(_ name: String) -> [UInt8]? {
-        if case .bytes(let b)? = options[name] { return b }
+        if case .bytes(let b)? = option(name) { return b }
         return nil
     }
 

@@ -99,16 +99,18 @@ public enum CommandResult {
 }
 
 /// A command that describes itself: name, usage, summary, example, typed arguments — and runs.
-public struct CommandSpec: Sendable {
+/// A class: every command run holds its spec, and sharing one reference is cheaper than copying
+/// seven fields (scripts/bench.sh).
+public final class CommandSpec: Sendable {
     /// `shm create`, `echo`.
-    public var name: String
-    public var summary: String
-    public var arguments: [ArgumentSpec]
-    public var options: [OptionSpec]
-    public var example: String
+    public let name: String
+    public let summary: String
+    public let arguments: [ArgumentSpec]
+    public let options: [OptionSpec]
+    public let example: String
     /// Longer text for `help NAME` and the docs.
-    public var discussion: String
-    public var run: @Sendable (inout CommandContext) throws -> CommandResult
+    public let discussion: String
+    public let run: @Sendable (inout CommandContext) throws -> CommandResult
 
     public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
                 example: String, discussion: String = "",
@@ -120,7 +122,14 @@ public struct CommandSpec: Sendable {
         self.example = example
         self.discussion = discussion
         self.run = run
+        self.argumentNames = arguments.map(\.name)
+        self.optionNames = options.map(\.name)
     }
+
+    /// The names of `arguments` and `options`, in order: a command's context finds a value by
+    /// scanning these few names instead of hashing into a dictionary.
+    let argumentNames: [String]
+    let optionNames: [String]
 
     /// `shm create KEY SIZE [--mode MODE] [--excl]`.
     public var usage: String {

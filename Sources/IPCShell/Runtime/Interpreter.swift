@@ -22,6 +22,13 @@ public final class Interpreter {
     }
     /// Replay and check: after each command, wait for children's output to settle.
     public var settlesAfterEachCommand = false
+    /// Command names resolved lately (see `dispatch`).
+    private struct RecentSpec {
+        let first: [UInt8]
+        let second: [UInt8]?
+        let spec: CommandSpec
+    }
+    private var recentSpecs: [RecentSpec] = []
     /// The children: output relay, reaping, and every blocking wait of this process.
     public private(set) lazy var supervisor = Supervisor(session: session)
 
@@ -36,8 +43,9 @@ public final class Interpreter {
     /// failure, reported); throws `ControlFlow` for `exit` and Ctrl-C.
     public func runTopLevel(_ script: Script) throws(ControlFlow) {
         let failuresBefore = failureCount
-        for command in script.commands {
-            try runTopLevel(command)
+        let commands = script.commands
+        for index in commands.indices {
+            try runTopLevel(commands[index])
             if failureCount > failuresBefore && !keepGoing { return }
         }
     }
@@ -127,14 +135,50 @@ public final class Interpreter {
     }
 
     private func dispatch(_ command: Command) throws -> CommandResult {
+        // The specs that literal command names resolved to lately: a script names the same few
+        // commands again and again, and comparing a few bytes beats building Strings and hashing
+        // them (scripts/bench.sh). A name resolves to a spec before groups and procs, so the
+        // answer never changes.
+        let arguments = command.arguments
+        if case .word(let firstWord)? = arguments.first, let firstBytes = firstWord.singleLiteral {
+            for entry in recentSpecs where entry.first == firstBytes {
+                var skip = 1
+                if let second = entry.second {
+                    guard arguments.count > 1, case .word(let secondWord) = arguments[1],
+                          secondWord.singleLiteral == second else { continue }
+                    skip = 2
+                }
+                var allLiteral = true
+                for argument in arguments {
+                    if case .word(let word) = argument, word.singleLiteral == nil { allLiteral = false; break }
+                }
+                var expanded: [[UInt8]]?
+                if !allLiteral {
+                    // Some word has substitutions: expand them all first, in order, as below.
+                    var all: [[UInt8]] = []
+                    all.reserveCapacity(arguments.count)
+                    for argument in arguments {
+                        if case .word(let word) = argument { all.append(try expand(word)) } else { all.append([]) }
+                    }
+                    expanded = all
+                }
+                return try run(entry.spec, command, skipWords: skip, expanded: expanded)
+            }
+        }
+
         // Expand every word; blocks stay as they are.
         var words: [(word: Word, bytes: [UInt8])] = []
-        var blocks: [Block] = []
+        var expanded: [[UInt8]] = []
         words.reserveCapacity(command.arguments.count)
+        expanded.reserveCapacity(command.arguments.count)
         for argument in command.arguments {
             switch argument {
-            case .word(let word): words.append((word, try expand(word)))
-            case .block(let block): blocks.append(block)
+            case .word(let word):
+                let bytes = try expand(word)
+                words.append((word, bytes))
+                expanded.append(bytes)
+            case .block:
+                expanded.append([])
             }
         }
         guard let first = words.first else {
@@ -169,6 +213,19 @@ public final class Interpreter {
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes))'", at: first.word.location, hint: unknownCommandHint(name))
         }
+        // Remember the spec when the words naming it are single literals.
+        if let firstBytes = words[0].word.singleLiteral {
+            let second = consumed == 2 ? words[1].word.singleLiteral : nil
+            if consumed == 1 || second != nil {
+                if recentSpecs.count >= 8 { recentSpecs.removeLast() }
+                recentSpecs.insert(RecentSpec(first: firstBytes, second: second, spec: spec), at: 0)
+            }
+        }
+        return try run(spec, command, skipWords: consumed, expanded: expanded)
+    }
+
+    /// Checks the binding, binds the arguments and runs the spec.
+    private func run(_ spec: CommandSpec, _ command: Command, skipWords: Int, expanded: [[UInt8]]?) throws -> CommandResult {
         if let binding = command.binding {
             do { try session.checkBindable(binding) } catch {
                 var e = error
@@ -178,7 +235,7 @@ public final class Interpreter {
         }
         var context = CommandContext(spec: spec, session: session, interpreter: self,
                                      location: command.location, binding: command.binding)
-        try ArgumentBinder.bind(spec: spec, words: words[consumed...], blocks: blocks,
+        try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skipWords, expanded: expanded,
                                 session: session, commandLocation: command.location, into: &context)
         return try spec.run(&context)
     }

@@ -6,7 +6,11 @@ import IPCSys
 public final class Session {
     public let output: Output
     /// Handles by name, and their names in the order they were made (for `status`).
-    public private(set) var handles: [String: any Handle] = [:]
+    public private(set) var handles: [String: any Handle] = [:] {
+        didSet { lastLookup = nil }
+    }
+    /// The last handle found by name: scripts name the same handle command after command.
+    private var lastLookup: (name: String, handle: any Handle)?
     public private(set) var handleOrder: [String] = []
     private var counters: [HandleKind: Int] = [:]
     public var variables: [String: [UInt8]] = [:]
@@ -41,7 +45,12 @@ public final class Session {
         }
     }
 
-    public func handle(named name: String) -> (any Handle)? { handles[name] }
+    public func handle(named name: String) -> (any Handle)? {
+        if let lastLookup, lastLookup.name == name { return lastLookup.handle }
+        guard let handle = handles[name] else { return nil }
+        lastLookup = (name, handle)
+        return handle
+    }
 
     /// All handles of a kind, in creation order.
     public func handles(of kind: HandleKind) -> [any Handle] {

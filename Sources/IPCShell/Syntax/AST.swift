@@ -40,8 +40,26 @@ public struct Word: Sendable, Equatable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The bytes of a word that is one literal (no substitutions), as the lexer makes them.
+    @inlinable
+    public var singleLiteral: [UInt8]? {
+        guard parts.count == 1, case .literal(let bytes) = parts[0] else { return nil }
+        return bytes
+    }
+
+    /// No substitutions: the word is its literal text.
+    public var isLiteral: Bool {
+        for part in parts {
+            guard case .literal = part else { return false }
+        }
+        return true
+    }
+
     /// The exact `=` operator (unquoted).
-    public var isBindingOperator: Bool { !wasQuoted && literalText == "=" }
+    public var isBindingOperator: Bool {
+        guard !wasQuoted, parts.count == 1, case .literal(let bytes) = parts[0] else { return false }
+        return bytes.count == 1 && bytes[0] == UInt8(ascii: "=")
+    }
 }
 
 /// An argument of a command: a word, or a `{ ... }` block (for `repeat`, `fork`, `proc`).
@@ -71,14 +89,33 @@ public struct Command: Sendable, Equatable {
     public var binding: String?
     public var arguments: [CommandArgument]
     public var location: SourceLocation
-    /// The command's text as typed.
-    public var source: String
+    /// The command's text as typed (decoded when asked for: most commands never are).
+    public var source: String {
+        get { sourceText ?? String(decoding: sourceBuffer[sourceRange], as: UTF8.self) }
+        set { sourceText = newValue }
+    }
+    private var sourceText: String?
+    private var sourceBuffer: [UInt8] = []
+    private var sourceRange: Range<Int> = 0..<0
 
     public init(binding: String?, arguments: [CommandArgument], location: SourceLocation, source: String) {
         self.binding = binding
         self.arguments = arguments
         self.location = location
-        self.source = source
+        self.sourceText = source
+    }
+
+    /// A command whose text is `buffer[range]`.
+    init(binding: String?, arguments: [CommandArgument], location: SourceLocation, buffer: [UInt8], range: Range<Int>) {
+        self.binding = binding
+        self.arguments = arguments
+        self.location = location
+        self.sourceBuffer = buffer
+        self.sourceRange = range
+    }
+
+    public static func == (a: Command, b: Command) -> Bool {
+        a.binding == b.binding && a.arguments == b.arguments && a.location == b.location && a.source == b.source
     }
 }
 

@@ -221,11 +221,18 @@ public struct Lexer {
                 let runStart = index
                 index += 1
                 while index < bytes.count, Lexer.isPlainWordByte(bytes[index]) { index += 1 }
-                literal.append(contentsOf: bytes[runStart..<index])
+                if literal.isEmpty {
+                    literal = Array(bytes[runStart..<index]) // one exact allocation
+                } else {
+                    literal.append(contentsOf: bytes[runStart..<index])
+                }
             }
         }
+        if parts.isEmpty {
+            // One literal (most words): one exact allocation for the parts.
+            return Word(parts: [.literal(literal)], location: start, wasQuoted: quoted)
+        }
         flush()
-        if parts.isEmpty { parts = [.literal([])] }
         return Word(parts: parts, location: start, wasQuoted: quoted)
     }
 

@@ -82,6 +82,7 @@ public struct Parser {
     private mutating func parseCommand() throws(Diagnostic) -> Command {
         let first = current
         var arguments: [CommandArgument] = []
+        arguments.reserveCapacity(4)
         var lastEnd = first.end
         loop: while true {
             switch current.kind {
@@ -115,8 +116,8 @@ public struct Parser {
             binding = name
             arguments.removeFirst(2)
         }
-        let text = String(decoding: source[first.offset..<max(first.offset, lastEnd)], as: UTF8.self)
-        return Command(binding: binding, arguments: arguments, location: first.location, source: text)
+        return Command(binding: binding, arguments: arguments, location: first.location,
+                       buffer: source, range: first.offset..<max(first.offset, lastEnd))
     }
 
     /// A plain name: letter or `_`, then letters, digits, `_`.

@@ -16,8 +16,10 @@ final class TmuxSession {
 
     /// Starts `ipcsh` in `directory` with `environment` added (and `removing` unset), history in
     /// `historyPath`. Waits for the first prompt.
+    /// `arguments` go to ipcsh (`--record FILE`, `replay FILE --step`).
     init(testCase: XCTestCase, historyPath: String, directory: String? = nil,
-         environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = []) throws {
+         environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = [],
+         arguments: [String] = []) throws {
         // A socket path of our own (-S): tmux leaves its socket file behind after kill-server.
         socket = "/tmp/ipcsh-tmux-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
         self.historyPath = historyPath
@@ -31,6 +33,7 @@ final class TmuxSession {
         for name in removing { command += " -u " + name }
         for (k, v) in env.sorted(by: { $0.key < $1.key }) { command += " " + Self.quote("\(k)=\(v)") }
         command += " " + Self.quote(Harness.ipcshPath)
+        for argument in arguments { command += " " + Self.quote(argument) }
         var arguments = ["new-session", "-d", "-x", "120", "-y", "30"]
         if let directory { arguments += ["-c", directory] }
         arguments += [command, ";", "set-option", "-g", "remain-on-exit", "on"]
