@@ -10,6 +10,8 @@ final class ExamplesTests: IPCTestCase {
         "tour.ipcs", "shm-writer.ipcs", "shm-reader.ipcs",
         // Run by PipesAndProcessesTests:
         "unnamed-pipe.ipcs", "fifo-receiver.ipcs", "fifo-sender.ipcs", "actor-pipe.ipcs",
+        // Run by SocketTests and RPCTests:
+        "unix-echo.ipcs", "fd-passing.ipcs", "rpc-server.ipcs", "rpc-client.ipcs",
     ]
 
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }

@@ -331,4 +331,30 @@ final class SocketTests: IPCTestCase {
         XCTAssertTrue(r2.stderr.contains("EADDRINUSE"), r2.stderr)
         XCTAssertTrue(r2.stderr.contains("port 0 for any free one"), r2.stderr)
     }
+
+    // MARK: examples
+
+    func testUnixEchoExample() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("echo.sock").path
+        let r = try Harness.run([ExamplesTests.path("unix-echo.ipcs"), path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        for i in 0..<3 {
+            XCTAssertTrue(r.stdout.range(of: #"\[client \d+\] client: sent message \#(i), got back \[echo: message \#(i)\]"#,
+                                         options: .regularExpression) != nil, r.stdout)
+        }
+        XCTAssertTrue(r.stdout.contains("client (pid "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("server: done; \(path) is gone"), r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    func testFdPassingExample() throws {
+        let r = try Harness.run([ExamplesTests.path("fd-passing.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertTrue(r.stdout.contains("parent read: hello through a descriptor I did not inherit"), r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"\[reader \d+\] w: received fd \d+ \(pipe:\["#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertTrue(r.stdout.contains("exited with status 0"), r.stdout)
+    }
 }
