@@ -219,6 +219,16 @@ struct RPCServer {
         return reply.serialized
     }
 
+    /// Text from a client as one short log line: escaped like a JSON string (no raw newlines),
+    /// cut after `limit` characters with the full size noted (a 1 MiB argument logs ~60 bytes).
+    static func loggable(_ text: String, quoted: Bool = true, limit: Int = 40) -> String {
+        let cut = text.count > limit
+        var out = ""
+        JSON.quote(cut ? String(text.prefix(limit)) : text, into: &out)
+        if !quoted { out = String(out.dropFirst().dropLast()) }
+        return cut ? out + "...(\(text.utf8.count) bytes)" : out
+    }
+
     static func errorResponse(_ code: Int, _ message: String, id: JSON, data: String? = nil) -> JSON {
         var error: [(String, JSON)] = [("code", .number(Double(code))), ("message", .string(message))]
         if let data { error.append(("data", .string(data))) }
@@ -259,20 +269,20 @@ struct RPCServer {
         let isNotification = rawID == nil
         let output = interpreter.session.output
         guard let body = interpreter.session.procs[method] else {
-            output.info("rpc: \(method): method not found")
+            output.info("rpc: \(RPCServer.loggable(method, quoted: false)): method not found")
             return isNotification ? nil : RPCServer.errorResponse(-32601, "Method not found", id: id, data: method)
         }
         do {
             let result = try interpreter.callProc(method, body: body, arguments: arguments,
                                                   at: SourceLocation(file: "rpc", line: 1, column: 1))
-            output.info("rpc: \(method)(\(arguments.map { "\"\($0)\"" }.joined(separator: ", "))) ok")
+            output.info("rpc: \(method)(\(arguments.map { RPCServer.loggable($0) }.joined(separator: ", "))) ok")
             return isNotification ? nil : .object([("jsonrpc", .string("2.0")),
                                                    ("result", .string(String(decoding: result, as: UTF8.self))), ("id", id)])
         } catch {
             var message = "\(error)"
             if let failure = error as? CommandFailure { message = failure.diagnostic.message }
             if let diagnostic = error as? Diagnostic { message = diagnostic.message }
-            output.info("rpc: \(method) failed: \(message)")
+            output.info("rpc: \(method) failed: \(RPCServer.loggable(message, quoted: false, limit: 200))")
             return isNotification ? nil : RPCServer.errorResponse(-32000, "Server error", id: id, data: message)
         }
     }
