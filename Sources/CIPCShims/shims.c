@@ -289,7 +289,8 @@ ssize_t ipcsh_recvfrom(int fd, void *buf, size_t len, char *from, size_t fromlen
     struct sockaddr_storage s;
     socklen_t slen = sizeof s;
     memset(&s, 0, sizeof s);
-    ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&s, &slen);
+    /* MSG_TRUNC: the datagram's real length, even when it was longer than buf. */
+    ssize_t n = recvfrom(fd, buf, len, MSG_TRUNC, (struct sockaddr *)&s, &slen);
     if (n >= 0) describe(&s, slen, from, fromlen);
     return n;
 }

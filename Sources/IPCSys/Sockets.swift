@@ -159,8 +159,8 @@ public enum Sockets {
         return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 && domain == AF_UNIX
     }
 
-    /// One `recvfrom`: the datagram and who sent it.
-    public static func receive(_ fd: Int32, max: Int) throws(SystemCallError) -> (data: [UInt8], from: String) {
+    /// One `recvfrom` (with MSG_TRUNC): the datagram (at most `max` bytes of it), who sent it, and its real size.
+    public static func receive(_ fd: Int32, max: Int) throws(SystemCallError) -> (data: [UInt8], from: String, size: Int) {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
         var from = [CChar](repeating: 0, count: 256)
         let n = buffer.withUnsafeMutableBytes { ipcsh_recvfrom(fd, $0.baseAddress, max, &from, from.count) }
@@ -170,9 +170,9 @@ public enum Sockets {
             SyscallTrace.reportFailure("recvfrom", "\(fd), buf, \(max)", error)
             throw error
         }
-        buffer.removeSubrange(n...)
-        SyscallTrace.report("recvfrom", "\(fd), \(Descriptors.quoted(buffer)), \(max), \(sender)", result: String(n))
-        return (buffer, sender)
+        buffer.removeSubrange(Swift.min(n, buffer.count)...)
+        SyscallTrace.report("recvfrom", "\(fd), \(Descriptors.quoted(buffer)), \(max), MSG_TRUNC, \(sender)", result: String(n))
+        return (buffer, sender, n)
     }
 
     /// One `sendto` an IPv4 `host:port`.

@@ -173,6 +173,23 @@ final class SocketTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("ipcsh got [reply]"), r.stdout)
     }
 
+    func testALongDatagramSaysItsRealSizeWhenReadCutsItShort() throws {
+        let dir = try makeDirectory()
+        let sender = dir.appendingPathComponent("big.py")
+        try """
+            import socket, sys
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for size in (10000, 6000):
+                u.sendto(b"z" * size, ("127.0.0.1", int(sys.argv[1])))
+            """.write(to: sender, atomically: true, encoding: .utf8)
+        let r = try Harness.runCommands("u = sock listen udp::0; run python3 \(sender.path) $u.port; wait; a = read u; b = read u 20000")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("datagram of 10000 bytes from 127.0.0.1:"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(only the first 4096 kept, the rest is lost: read u 10000 takes a whole one)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("datagram of 6000 bytes from 127.0.0.1:"), r.stdout)
+        XCTAssertEqual(r.stdout.components(separatedBy: "only the first").count, 2, "the second read took it all: \(r.stdout)")
+    }
+
     // MARK: descriptor passing
 
     func testDescriptorPassingAcrossFork() throws {

@@ -75,17 +75,20 @@ enum DataCommands {
         }
         let datagramSocket = (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
         var sender: String?
+        var datagramSize = 0
         let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
             if datagramSocket != nil {
                 let datagram = try Sockets.receive(target.fd, max: limit)
                 sender = datagram.from
+                datagramSize = datagram.size
                 return datagram.data
             }
             return try Descriptors.read(target.fd, max: limit)
         }
         if let datagramSocket, let sender {
             datagramSocket.lastSender = sender
-            ctx.output.info("\(target.label): datagram of \(data.count) bytes from \(sender)")
+            ctx.output.info("\(target.label): datagram of \(datagramSize) bytes from \(sender)"
+                            + (datagramSize > data.count ? " (only the first \(data.count) kept, the rest is lost: read \(target.label) \(datagramSize) takes a whole one)" : ""))
             if data.isEmpty { return .value([]) }
         }
         if data.isEmpty { return .value(Array("EOF".utf8)) }
