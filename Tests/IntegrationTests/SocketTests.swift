@@ -190,6 +190,20 @@ final class SocketTests: IPCTestCase {
         XCTAssertEqual(r.stdout.components(separatedBy: "only the first").count, 2, "the second read took it all: \(r.stdout)")
     }
 
+    func testFdsShowsLocalAndPeerAddresses() throws {
+        let r = try Harness.runCommands("""
+            srv = sock listen tcp::0; c = sock connect tcp::$srv.port; a = sock accept srv
+            echo "srv=$srv.port c=$c.port"; fds
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let ports = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("srv=") })
+        let server = String(ports.split(separator: " ")[0].dropFirst(4)), client = String(ports.split(separator: " ")[1].dropFirst(2))
+        let rows = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(rows.contains { $0.hasSuffix(" srv  local 127.0.0.1:\(server)") }, r.stdout)
+        XCTAssertTrue(rows.contains { $0.hasSuffix(" c  local 127.0.0.1:\(client)  peer 127.0.0.1:\(server)") }, r.stdout)
+        XCTAssertTrue(rows.contains { $0.hasSuffix(" a  local 127.0.0.1:\(server)  peer 127.0.0.1:\(client)") }, r.stdout)
+    }
+
     // MARK: descriptor passing
 
     func testDescriptorPassingAcrossFork() throws {

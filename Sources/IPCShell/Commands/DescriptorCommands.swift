@@ -64,6 +64,13 @@ enum DescriptorCommands {
                     if fd == Signals.wakeDescriptor || fd == Signals.wakeDescriptor + 1 { owner = "ipcsh signal self-pipe" }
                 }
             }
+            if kind == "socket", let local = Sockets.name(fd, peer: false) {
+                // Where it is bound and whom it talks to (a socket pair's ends have no names).
+                let peer = Sockets.name(fd, peer: true)
+                if local != "(unnamed)" || (peer.map { $0 != "(unnamed)" } ?? false) {
+                    owner += (owner.isEmpty ? "" : "  ") + "local \(local)" + (peer.map { "  peer \($0)" } ?? "")
+                }
+            }
             ctx.output.line(HelpText.pad(String(fd), 4).reversedPad(4) + "  " + HelpText.pad(kind, 6) + "  "
                             + HelpText.pad(target, 30) + "  " + owner)
         }
