@@ -47,4 +47,33 @@ final class VolatileMaskTests: XCTestCase {
         XCTAssertNotEqual(VolatileMask.apply("a.ipcs:1:1: error: open: ENOENT (No such file or directory)"),
                           VolatileMask.apply("a.ipcs:1:1: error: open: EACCES (Permission denied)"))
     }
+
+    /// In a trace line, ids, descriptors and pids are masked; the data, sizes, flags, modes
+    /// and byte counts are the lesson and are compared.
+    func testTraceLinesMaskOnlyWhatChanges() {
+        let same: [(String, String)] = [
+            ("pipe([6, 7]) = 0", "pipe([5, 6]) = 0"),
+            (#"write(7, "apple is red\0\0\0\0", 16) = 16"#, #"write(12, "apple is red\0\0\0\0", 16) = 16"#),
+            ("shmget(0x00000cea, 1024, IPC_CREAT|0600) = 32769", "shmget(0x00000cea, 1024, IPC_CREAT|0600) = 5"),
+            ("shmat(32769, NULL, 0) = 0x00007fbbf7b61000", "shmat(5, NULL, 0) = 0x00007f0000001000"),
+            ("shmdt(0x00007fbbf7b61000) = 0", "shmdt(0x00007f0000001000) = 0"),
+            ("shmctl(32769, IPC_RMID, NULL) = 0", "shmctl(5, IPC_RMID, NULL) = 0"),
+            (#"open("./fifo", O_RDONLY|O_NONBLOCK) = 6"#, #"open("./fifo", O_RDONLY|O_NONBLOCK) = 9"#),
+            ("fork() = 8300", "fork() = 12"),
+            ("[child1 8300] pipe([6, 7]) = 0", "[child1 12] pipe([8, 9]) = 0"),
+            ("kill(8300, SIGTERM) = 0", "kill(12, SIGTERM) = 0"),
+        ]
+        for (a, b) in same { XCTAssertEqual(VolatileMask.apply(a), VolatileMask.apply(b), a) }
+        let different: [(String, String)] = [
+            (#"write(7, "count 2", 8) = 8"#, #"write(7, "count 3", 8) = 8"#),
+            (#"read(6, "apple", 512) = 5"#, #"read(6, "apple", 512) = 6"#),
+            (#"read(6, "apple", 512) = 5"#, #"read(6, "apple", 4096) = 5"#),
+            ("shmget(0x00000cea, 1024, IPC_CREAT|0600) = 1", "shmget(0x00000cea, 2048, IPC_CREAT|0600) = 1"),
+            ("shmget(0x00000cea, 1024, IPC_CREAT|0600) = 1", "shmget(0x00000cea, 1024, IPC_CREAT|0666) = 1"),
+            ("shmget(0x00000cea, 1024, IPC_CREAT|0600) = 1", "shmget(0x00000ceb, 1024, IPC_CREAT|0600) = 1"),
+            (#"open("./fifo", O_RDONLY) = -1 ENOENT (No such file or directory)"#, #"open("./fifo", O_RDONLY) = 3"#),
+            ("close(5) = 0", "close(5) = -1 EBADF (Bad file descriptor)"),
+        ]
+        for (a, b) in different { XCTAssertNotEqual(VolatileMask.apply(a), VolatileMask.apply(b), a) }
+    }
 }

@@ -76,9 +76,9 @@ public enum VolatileMask {
             m.output[i].substring.map(String.init) ?? ""
         }
         return [
-            // A system-call trace line: every number may differ (ids, descriptors, results).
+            // A system-call trace line: its ids, descriptors and pids (not its data, sizes, flags, counts).
             rule(#"^(\[[^\]]*\] )?[a-z_0-9]+\(.*\) = .*$"#) { m in
-                String(m.output[0].substring ?? "").replacing(try! Regex(#"\b\d+\b"#), with: "N")
+                maskTrace(String(m.output[0].substring ?? ""))
             },
             // An error's FILE:LINE:COL: a script recorded under one name is checked under another,
             // and its commands sit on other lines of the recording than of the script.
@@ -97,6 +97,36 @@ public enum VolatileMask {
             rule(#"\b\d+(\.\d+)? ?(ns|us|µs|ms|s|MB/s|MiB/s|msg/s)\b"#) { m in "DURATION\(group(m, 2).hasSuffix("/s") ? "/s" : "")" },
         ]
     }()
+
+    /// Calls whose result is an id, a descriptor or a pid (not a count or 0).
+    static let callsReturningIds: Set<Substring> = ["shmget", "open", "fork", "socket", "accept", "msgget", "semget", "dup", "waitpid"]
+
+    /// `write(7, "count 2", 8) = 8` → `write(N, "count 2", 8) = 8`: the first argument when it
+    /// is a number (an id, a descriptor, a pid), the descriptors `pipe()` returns, and the result
+    /// of a call that returns an id. Addresses are masked by the general rule.
+    static func maskTrace(_ line: String) -> String {
+        var rest = Substring(line)
+        var prefix = Substring("")
+        if rest.hasPrefix("["), let close = rest.firstRange(of: "] ") {
+            prefix = rest[..<close.upperBound]
+            rest = rest[close.upperBound...]
+        }
+        guard let open = rest.firstIndex(of: "("), let equals = rest.ranges(of: ") = ").last else { return line }
+        let call = rest[..<open]
+        var arguments = rest[rest.index(after: open)..<equals.lowerBound]
+        var result = rest[equals.upperBound...]
+        func isNumber(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0 >= "0" && $0 <= "9" } }
+        if arguments.hasPrefix("["), let end = arguments.firstIndex(of: "]") {
+            let list = arguments[arguments.index(after: arguments.startIndex)..<end]
+            let masked = list.split(separator: ", ", omittingEmptySubsequences: false).map { isNumber($0) ? "N" : String($0) }
+            arguments = "[" + masked.joined(separator: ", ")[...] + arguments[end...]
+        } else {
+            let first = arguments.prefix { $0 != "," }
+            if isNumber(first) { arguments = "N" + arguments[first.endIndex...] }
+        }
+        if callsReturningIds.contains(call), isNumber(result) { result = "N" }
+        return String(prefix) + call + "(" + arguments + ") = " + result
+    }
 
     public static func apply(_ line: String) -> String {
         var result = line
