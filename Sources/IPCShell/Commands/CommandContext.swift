@@ -144,7 +144,10 @@ public struct CommandContext {
     }
 
     public func handle<T: Handle>(_ name: String, as type: T.Type) -> T? {
-        anyHandle(name) as? T
+        // Unwrapped first: a cast from an Optional existential asks the runtime about
+        // protocol conformances on every call.
+        guard let handle = anyHandle(name) else { return nil }
+        return handle as? T
     }
 
     public func optionBytes(_ name: String) -> [UInt8]? {

@@ -270,7 +270,7 @@ public final class Interpreter {
 
     /// Expands one word to bytes: literal parts as they are, `$` parts substituted.
     public func expand(_ word: Word) throws(Diagnostic) -> [UInt8] {
-        if word.parts.count == 1, case .literal(let bytes) = word.parts[0] { return bytes }
+        if let bytes = word.singleLiteral { return bytes }
         var result: [UInt8] = []
         for part in word.parts { result += try expand(part, in: word) }
         return result

@@ -4,6 +4,13 @@ public enum Escaping {
         String(decoding: escaped(bytes), as: UTF8.self)
     }
 
+    /// Escaped bytes of memory (a segment's C string): printable ASCII is copied in one go.
+    public static func escaped(_ bytes: Slice<UnsafeRawBufferPointer>) -> [UInt8] {
+        let buffer = UnsafeRawBufferPointer(rebasing: bytes)
+        for b in buffer where b < 0x20 || b >= 0x7F { return escaped(Array(buffer)) }
+        return Array(buffer)
+    }
+
     /// Escaped bytes (for output without a round trip through String).
     public static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
         // Fast path: plain printable ASCII.

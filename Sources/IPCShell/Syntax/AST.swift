@@ -19,21 +19,55 @@ public enum WordPart: Sendable, Equatable {
 
 /// A word of a command, as typed: literal text and substitutions.
 public struct Word: Sendable, Equatable {
-    public var parts: [WordPart]
+    /// A word that is one literal (most words) keeps just its bytes: no array of parts to
+    /// allocate for it (scripts/bench.sh). Otherwise `otherParts` holds the parts.
+    private var literal: [UInt8]?
+    private var otherParts: [WordPart]
     public var location: SourceLocation
     /// Some part was quoted: `"="` is a word, not the binding operator.
     public var wasQuoted: Bool
 
+    public var parts: [WordPart] {
+        get {
+            if let literal { return [.literal(literal)] }
+            return otherParts
+        }
+        set {
+            if newValue.count == 1, case .literal(let bytes) = newValue[0] {
+                literal = bytes
+                otherParts = []
+            } else {
+                literal = nil
+                otherParts = newValue
+            }
+        }
+    }
+
     public init(parts: [WordPart], location: SourceLocation, wasQuoted: Bool) {
-        self.parts = parts
+        if parts.count == 1, case .literal(let bytes) = parts[0] {
+            self.literal = bytes
+            self.otherParts = []
+        } else {
+            self.literal = nil
+            self.otherParts = parts
+        }
+        self.location = location
+        self.wasQuoted = wasQuoted
+    }
+
+    /// A word of one literal.
+    public init(literal: [UInt8], location: SourceLocation, wasQuoted: Bool) {
+        self.literal = literal
+        self.otherParts = []
         self.location = location
         self.wasQuoted = wasQuoted
     }
 
     /// The text when the word has no substitutions.
     public var literalText: String? {
+        if let literal { return String(decoding: literal, as: UTF8.self) }
         var bytes: [UInt8] = []
-        for part in parts {
+        for part in otherParts {
             guard case .literal(let b) = part else { return nil }
             bytes += b
         }
@@ -41,15 +75,12 @@ public struct Word: Sendable, Equatable {
     }
 
     /// The bytes of a word that is one literal (no substitutions), as the lexer makes them.
-    @inlinable
-    public var singleLiteral: [UInt8]? {
-        guard parts.count == 1, case .literal(let bytes) = parts[0] else { return nil }
-        return bytes
-    }
+    public var singleLiteral: [UInt8]? { literal }
 
     /// No substitutions: the word is its literal text.
     public var isLiteral: Bool {
-        for part in parts {
+        if literal != nil { return true }
+        for part in otherParts {
             guard case .literal = part else { return false }
         }
         return true
@@ -57,7 +88,7 @@ public struct Word: Sendable, Equatable {
 
     /// The exact `=` operator (unquoted).
     public var isBindingOperator: Bool {
-        guard !wasQuoted, parts.count == 1, case .literal(let bytes) = parts[0] else { return false }
+        guard !wasQuoted, let bytes = literal else { return false }
         return bytes.count == 1 && bytes[0] == UInt8(ascii: "=")
     }
 }

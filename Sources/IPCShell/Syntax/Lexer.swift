@@ -229,8 +229,8 @@ public struct Lexer {
             }
         }
         if parts.isEmpty {
-            // One literal (most words): one exact allocation for the parts.
-            return Word(parts: [.literal(literal)], location: start, wasQuoted: quoted)
+            // One literal (most words).
+            return Word(literal: literal, location: start, wasQuoted: quoted)
         }
         flush()
         return Word(parts: parts, location: start, wasQuoted: quoted)

@@ -20,7 +20,7 @@ public struct Parser {
         let first = try lexer.nextToken()
         var parser = Parser(lexer: lexer, first: first, source: bytes)
         do {
-            let commands = try parser.parseCommands(until: nil)
+            let commands = try parser.parseCommands(until: nil, expected: bytes.count / 24)
             return Script(commands: commands)
         } catch {
             // A lexical error anywhere wins over a grammar error, as when the whole text was
@@ -54,8 +54,10 @@ public struct Parser {
         }
     }
 
-    private mutating func parseCommands(until opening: Token?) throws(Diagnostic) -> [Command] {
+    private mutating func parseCommands(until opening: Token?, expected: Int = 0) throws(Diagnostic) -> [Command] {
         var commands: [Command] = []
+        // A long script: most of the growing copies of the array are avoided.
+        if expected > 64 { commands.reserveCapacity(expected) }
         while true {
             switch current.kind {
             case .separator:
