@@ -144,6 +144,8 @@ struct RPCServer {
                 serve(fd)
                 if done { break }
             }
+            // The log is live, also when stdout is a pipe or a file (a supervisor reads it as it comes).
+            interpreter.session.output.flush()
         }
     }
 
