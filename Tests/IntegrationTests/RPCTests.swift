@@ -271,11 +271,45 @@ final class RPCTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("survived"), r.stdout)
     }
 
+    func testOutOfDescriptorsTheServerWaitsInsteadOfSpinning() throws {
+        let r = try python("""
+            import resource
+            path = os.path.join(DIR, "few.sock")
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
+            p = subprocess.Popen([IPCSH, SERVER, "unix:" + path, "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, preexec_fn=limit)
+            import select
+            try:
+                assert p.stdout.readline().startswith("rpc: serving")
+                held = [connect(path) for _ in range(30)]       # more than the server can accept
+                assert select.select([p.stdout], [], [], 10)[0], "no 'out of descriptors' line"
+                line = p.stdout.readline()
+                assert line.startswith("rpc: out of descriptors with "), line
+                # It waits in poll now; before, the listener stayed readable and it spun at 100% CPU.
+                def cpu(): return sum(int(x) for x in open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
+                before = cpu(); time.sleep(1); spent = cpu() - before
+                assert spent < 30, f"{spent} ticks of CPU in a second while waiting"
+                for c in held: c.close()
+                assert call(path, "greet", "again")["result"] == "hello, again"
+                assert call(path, "greet", "and again")["result"] == "hello, and again"
+                finish(p)
+            finally:
+                if p.poll() is None: p.kill(); p.communicate()   # a failed run leaves no server
+            print("ok", spent)
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("ok "), r.stdout)
+    }
+
     func testTheServerLogEscapesArgumentsOnOneLine() throws {
         let r = try python("""
             path = os.path.join(DIR, "log.sock")
             p, where = serve("unix:" + path, 2)
             assert call(where, "count", "two\\nlines", "tab\\there", "é")["result"] == "3"
+            # The log is live while the server runs, though its stdout is a pipe.
+            live = p.stdout.readline()
+            assert live.startswith("rpc: count("), live
+            print(live)
             assert call(where, "nosuch\\nfake log line")["error"]["code"] == -32601
             out, err = finish(p)
             print(out)

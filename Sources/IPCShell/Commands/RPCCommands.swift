@@ -112,6 +112,8 @@ struct RPCServer {
     let limit: Int?
     var clients: [Int32: [UInt8]] = [:]
     var responses = 0
+    /// Out of descriptors (EMFILE): the listener stays readable, so stop polling it until a client leaves.
+    var acceptPaused = false
 
     init(listener: Int32, interpreter: Interpreter, limit: Int?) {
         self.listener = listener
@@ -126,7 +128,7 @@ struct RPCServer {
         while !done {
             if Signals.interruptPending { throw ControlFlow.interrupted }
             var fds = [pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: listener, events: acceptPaused ? 0 : Int16(POLLIN), revents: 0)]
             let clientFDs = clients.keys.sorted()
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), -1)
@@ -136,9 +138,14 @@ struct RPCServer {
                 interpreter.supervisor.reap()
             }
             if Signals.interruptPending { throw ControlFlow.interrupted }
-            if fds[1].revents != 0 {
+            if fds[1].revents & Int16(POLLIN) != 0 {
                 let client = ipcsh_accept_nonblocking(listener)
-                if client >= 0 { clients[client] = [] }
+                if client >= 0 {
+                    clients[client] = []
+                } else if errno == EMFILE || errno == ENFILE {
+                    acceptPaused = true
+                    interpreter.session.output.info("rpc: out of descriptors with \(clients.count) clients: new ones wait until one leaves")
+                }
             }
             for (i, fd) in clientFDs.enumerated() where fds[i + 2].revents != 0 {
                 serve(fd)
@@ -174,6 +181,7 @@ struct RPCServer {
     private mutating func drop(_ fd: Int32) {
         clients[fd] = nil
         close(fd)
+        acceptPaused = false
     }
 
     func closeAll() {
