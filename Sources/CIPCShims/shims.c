@@ -227,7 +227,9 @@ int ipcsh_unix_connect_start(const char *path, int type) {
     if (fill_unix(&a, path) != 0) return -1;
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS && errno != EAGAIN) {
+    /* A unix connect never is "in progress": EAGAIN means the listen backlog is full and the
+       socket stays unconnected, so it is an error here (a later poll would say writable anyway). */
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
         int e = errno; close(fd); errno = e; return -1;
     }
     return fd;

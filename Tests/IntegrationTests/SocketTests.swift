@@ -355,6 +355,30 @@ final class SocketTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("nothing is listening on tcp:127.0.0.1:"), r.stderr)
     }
 
+    func testConnectToAUnixServerWithAFullBacklogIsAnError() throws {
+        // Non-blocking unix connect gives EAGAIN when the backlog is full: the socket is not
+        // connected. It was reported as connected, and the first write failed with ENOTCONN.
+        let r = try python("""
+            path = os.path.join(DIR, "full.sock")
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); srv.bind(path); srv.listen(0)
+            queued = []
+            while True:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.setblocking(False)
+                try:
+                    s.connect(path); queued.append(s)
+                except BlockingIOError:
+                    s.close(); break
+            for command in (f"c = sock connect unix:{path}", f"rpc call unix:{path} m"):
+                p = start(command)
+                out, err = finish(p, expect=1)
+                print(err)
+            srv.close(); os.unlink(path)
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.components(separatedBy: "EAGAIN").count, 3, r.stdout)
+        XCTAssertEqual(r.stdout.components(separatedBy: "has a full backlog: its server is not accepting connections").count, 3, r.stdout)
+    }
+
     func testAcceptTimesOutAndTheAddressInUseHasAHint() throws {
         let r = try Harness.runCommands("s = sock listen tcp::0; sock accept s --timeout 100ms")
         XCTAssertTrue(r.stderr.contains("no client connected within"), r.stderr)

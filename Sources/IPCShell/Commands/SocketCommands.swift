@@ -117,6 +117,7 @@ enum SocketCommands {
         switch error.errno {
         case ECONNREFUSED: return "nothing is listening on \(address)"
         case ENOENT: return "no socket file: is the server running?"
+        case EAGAIN: return "\(address) has a full backlog: its server is not accepting connections"
         default: return nil
         }
     }
