@@ -76,4 +76,32 @@ final class RecorderTests: XCTestCase {
         let body = text.split(separator: "\n").filter { !$0.hasPrefix("# ") }
         XCTAssertEqual(body.map { $0.hasPrefix("#@ ") ? "#@" : $0 }, ["#@", "echo inside", "#| inside"], text)
     }
+
+    /// A line typed at the prompt that does not parse is not recorded; its error must not
+    /// become output of the command before it (check would then fail on that command).
+    func testAnErrorBetweenCommandsIsAComment() throws {
+        let path = "/tmp/ipcsh-recorder-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).ipcs"
+        defer { unlink(path) }
+        let output = Output(stdoutFD: -1, stderrFD: -1, useColor: false)
+        output.captureOnly = true
+        let session = Session(output: output)
+        session.isInteractive = true
+        let interpreter = Interpreter(session: session)
+        interpreter.recorder = try Recorder(path: path)
+        try interpreter.run(source: "echo one", file: "<stdin>")
+        // What the REPL does with `echo two }`:
+        do { _ = try Parser.parse("echo two }", file: "<stdin>"); XCTFail("parsed") } catch { interpreter.report(error) }
+        // An actor's line between commands is output all the same.
+        output.relayed("[x 42] late", stream: .stderr)
+        try interpreter.run(source: "echo three", file: "<stdin>")
+        interpreter.recorder?.close()
+        interpreter.recorder = nil
+        let text = String(decoding: try FileSystem.readBytes(path), as: UTF8.self)
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("#@ ") && !$0.hasPrefix("# ipcsh") && !$0.hasPrefix("# date")
+            && !$0.hasPrefix("# machine") && !$0.hasPrefix("# Replay") && !$0.hasPrefix("# Lines") }
+        XCTAssertEqual(body, ["echo one", "#| one", "# error: unexpected }", "#   there is no { to close", "#| [x 42] late",
+                              "echo three", "#| three"], text)
+        let transcript = try Transcript.parse(bytes: Array(text.utf8), path: "r.ipcs")
+        XCTAssertEqual(transcript.entries.map(\.output.count), [2, 1])
+    }
 }

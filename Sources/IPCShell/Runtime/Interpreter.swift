@@ -14,7 +14,7 @@ public final class Interpreter {
     public var recorder: Recorder? {
         didSet {
             if let recorder {
-                session.output.tap = { line, _ in recorder.output(line) }
+                session.output.tap = { line, stream in recorder.output(line, stream: stream) }
             } else {
                 session.output.tap = nil
             }

@@ -96,10 +96,14 @@ public final class Recorder {
     }
 
     /// A line of output (stdout or stderr, uncoloured).
-    public func output(_ line: String) {
+    public func output(_ line: String, stream: Output.Stream = .stdout) {
+        // Between commands, an error of the shell's own (not a child's: those carry their
+        // [NAME PID] prefix) is about a line that did not parse, which is not in the file:
+        // keep it as a comment, or check would expect it from the command before.
+        let marker = !inCommand && stream == .stderr && !line.hasPrefix("[") ? "# " : "#| "
         var bytes: [UInt8] = []
         for piece in line.split(separator: "\n", omittingEmptySubsequences: false) {
-            bytes += Array("#| ".utf8) + Array(piece.utf8) + [0x0A]
+            bytes += Array(marker.utf8) + Array(piece.utf8) + [0x0A]
         }
         if inCommand {
             block += bytes
