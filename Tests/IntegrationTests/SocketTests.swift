@@ -324,6 +324,28 @@ final class SocketTests: IPCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: a))
     }
 
+    func testAForkedChildClosingItsCopyLeavesTheSocketFile() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("keep.sock").path
+        let r = try Harness.runCommands("""
+            srv = sock listen unix:\(path)
+            c = fork { close srv }
+            wait c
+            a = fork
+            @a close srv
+            @a exit 0
+            wait a
+            k = fork { k = sock connect unix:\(path); write k "still reachable" }
+            conn = sock accept srv --timeout 10s
+            read conn --timeout 10s
+            wait k
+            close srv
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\nstill reachable\n"), r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the parent's close removes it")
+    }
+
     func testBadAddressesAreClearErrors() throws {
         let dir = try makeDirectory()
         let long = "unix:" + dir.path + "/" + String(repeating: "x", count: 120)

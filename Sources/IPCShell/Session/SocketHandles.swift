@@ -13,6 +13,8 @@ public final class SocketHandle: DescriptorOwner {
     private let order: [String]
     /// A unix listener's socket file: removed when it is closed.
     public private(set) var socketFile: String?
+    /// The process that bound it: a forked child closing its inherited copy leaves the file alone.
+    private let creator = getpid()
     /// UDP: who sent the last datagram (a reply goes there).
     public var lastSender: String?
 
@@ -50,6 +52,7 @@ public final class SocketHandle: DescriptorOwner {
     public func removeSocketFile() {
         guard let path = socketFile else { return }
         socketFile = nil
+        guard getpid() == creator else { return }
         _ = try? Descriptors.unlink(path)
     }
 
