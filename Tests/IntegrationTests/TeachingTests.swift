@@ -31,6 +31,16 @@ final class TeachingTests: IPCTestCase {
         }
     }
 
+    /// The exit status once tmux has seen the shell end (it may reap late).
+    private func waitForExitStatus(_ shell: TmuxSession) throws -> Int32? {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let status = try shell.exitStatus() { return status }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     private func lines(of path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
@@ -234,6 +244,19 @@ final class TeachingTests: IPCTestCase {
         lines = try shell.lines().map { $0.trimmingTrailingBlanks() }
         XCTAssertEqual(lines.count, 5, lines.joined(separator: "\n"))
         XCTAssertFalse(lines.contains { $0.contains("through the pipe") }, lines.joined(separator: "\n"))
+    }
+
+    /// Ctrl-C while a step waits ends the replay as an interrupted run: status 130.
+    func testReplayStepInterruptedExits130() throws {
+        let directory = try makeDirectory()
+        let path = try writeReplayLesson(in: directory)
+        try requireTmux()
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, arguments: ["replay", path, "--step"])
+        try shell.waitForLastLine(shell.prompt)
+        try shell.press("C-c")
+        XCTAssertEqual(try waitForExitStatus(shell), 130)
+        XCTAssertFalse(try shell.screen().contains("first step"))
     }
 
     // MARK: (c) trace

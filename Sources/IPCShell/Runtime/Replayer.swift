@@ -27,7 +27,7 @@ public struct Replayer {
                 write(prompt)
                 if !waitForEnter() {
                     write("\n")
-                    return 0
+                    return Signals.interruptPending ? 130 : 0
                 }
                 type(entry.command.source, perCharacter: 0)
             } else {
