@@ -94,6 +94,28 @@ final class RPCTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("$1 is not set"), r.stderr)
     }
 
+    func testAProcResultIsWhatItPrintsNotTheNoticesOfItsCommands() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("n.sock").path
+        let r = try Harness.runCommands("""
+            proc roundtrip { s = sock pair; write s.a "$1"; read s.b; close s }
+            x = roundtrip local
+            echo "x=[$x]"
+            c = fork {
+              ! for n in $(seq 1000); do [ -S \(path) ] && exit 0; sleep 0.01; done; exit 1
+              y = rpc call unix:\(path) roundtrip remote
+              echo "y=[$y]"
+            }
+            rpc serve unix:\(path) --count 1
+            wait c
+            """, timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\nx=[local]\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("] y=[remote]\n"), r.stdout)
+        // The notices still show, where the proc ran.
+        XCTAssertEqual(r.stdout.components(separatedBy: "s: s.a = fd").count, 3, r.stdout)
+    }
+
     func testProcCannotShadowACommand() throws {
         let r = try Harness.runCommands("proc echo { write x y }")
         XCTAssertEqual(r.status, 1)

@@ -69,9 +69,10 @@ public final class Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
-    /// An informational line (`shm1: attached at 0x7f...`), dimmed on a terminal.
+    /// An informational line (`shm1: attached at 0x7f...`), dimmed on a terminal. Never part of a
+    /// proc's result: `x = mk` inside which `p = pipe` runs gets what mk echoes, not the pipe's notice.
     public func info(_ text: String) {
-        emit(text, stream: .stdout, color: "2")
+        emit(text, stream: .stdout, color: "2", capturable: false)
     }
 
     /// An error or warning on stderr.
@@ -107,8 +108,8 @@ public final class Output {
         emit("warning: " + text, stream: .stderr, color: "1;33")
     }
 
-    private func emit(_ text: String, stream: Stream, color: String?) {
-        if stream == .stdout && !captures.isEmpty {
+    private func emit(_ text: String, stream: Stream, color: String?, capturable: Bool = true) {
+        if stream == .stdout && capturable && !captures.isEmpty {
             captures[captures.count - 1] += Array(text.utf8) + [0x0A]
             return
         }
