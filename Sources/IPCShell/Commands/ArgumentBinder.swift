@@ -81,8 +81,8 @@ enum ArgumentBinder {
                 index += 1
                 wordsSeen += 1
             }
-            context.options[optionIndex] = try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
-                                                       spec: spec, session: session, at: valueLocation)
+            context.setOption(optionIndex, try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
+                                                       spec: spec, session: session, at: valueLocation))
         }
 
         // The next positional word at or after `from`, by index in `arguments`.
@@ -112,8 +112,13 @@ enum ArgumentBinder {
             return nil
         }
         var position = nextPositional(0)
-        for (argumentIndex, argument) in spec.arguments.enumerated() {
-            if case .block = argument.kind {
+        let roles = spec.argumentRoles
+        let specArguments = spec.arguments
+        for argumentIndex in roles.indices {
+            // Fields read in place: copying an ArgumentSpec copies its kind and name.
+            var argument: ArgumentSpec { specArguments[argumentIndex] }
+            let role = roles[argumentIndex]
+            if role == .block {
                 guard let block = nextBlock() else {
                     if argument.isOptional { continue }
                     throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
@@ -121,7 +126,7 @@ enum ArgumentBinder {
                 context.values[argumentIndex] = .block(block)
                 continue
             }
-            if argument.isVariadic {
+            if role == .variadic {
                 var rest: [[UInt8]] = []
                 while let p = position {
                     rest.append(try bytes(p, word(at: p)))
@@ -140,7 +145,8 @@ enum ArgumentBinder {
             }
             position = nextPositional(p + 1)
             let w = word(at: p)
-            context.values[argumentIndex] = try convert(try bytes(p, w), kind: argument.kind, what: argument.name,
+            context.values[argumentIndex] = try convert(try bytes(p, w), kind: specArguments[argumentIndex].kind,
+                                                        what: specArguments[argumentIndex].name,
                                                         spec: spec, session: session, at: w.location)
         }
         if let p = position {

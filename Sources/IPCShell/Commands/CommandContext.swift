@@ -54,10 +54,8 @@ public struct CommandContext {
     /// By position in `spec.arguments`.
     var values = ArgumentSlots()
     var variadic: [[UInt8]] = []
-    /// By position in `spec.options` (options with a value).
-    var options = ArgumentSlots() {
-        didSet { optionValueCount += 1 }
-    }
+    /// By position in `spec.options` (options with a value); empty until one is given.
+    private(set) var options: [ArgumentValue?] = []
     private(set) var optionValueCount = 0
     /// Bit N: the flag `spec.options[N]` was given.
     var flags: UInt64 = 0
@@ -93,6 +91,13 @@ public struct CommandContext {
         return optionIndex(name).flatMap { options[$0] }
     }
 
+    /// Sets the value of `spec.options[index]`.
+    mutating func setOption(_ index: Int, _ value: ArgumentValue) {
+        if options.isEmpty { options = Array(repeating: nil, count: spec.options.count) }
+        options[index] = value
+        optionValueCount += 1
+    }
+
     public func has(_ name: String) -> Bool { value(name) != nil }
 
     public func flag(_ name: String) -> Bool {
@@ -106,7 +111,7 @@ public struct CommandContext {
     /// Whether the option (with a value, or a flag) was given.
     public func optionGiven(_ name: String) -> Bool {
         guard let i = optionIndex(name) else { return false }
-        return options[i] != nil || (i < 64 && flags & (1 << UInt64(i)) != 0)
+        return (optionValueCount != 0 && options[i] != nil) || (i < 64 && flags & (1 << UInt64(i)) != 0)
     }
 
     public func bytes(_ name: String) -> [UInt8]? {

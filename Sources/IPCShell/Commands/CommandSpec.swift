@@ -124,7 +124,15 @@ public final class CommandSpec: Sendable {
         self.run = run
         self.argumentNames = arguments.map(\.name)
         self.optionNames = options.map(\.name)
+        self.argumentRoles = arguments.map { argument in
+            if case .block = argument.kind { return .block }
+            return argument.isVariadic ? .variadic : .single
+        }
     }
+
+    enum ArgumentRole { case single, variadic, block }
+    /// What each of `arguments` takes, looked up without copying its kind.
+    let argumentRoles: [ArgumentRole]
 
     /// The names of `arguments` and `options`, in order: a command's context finds a value by
     /// scanning these few names instead of hashing into a dictionary.

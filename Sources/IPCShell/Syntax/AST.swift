@@ -20,9 +20,9 @@ public enum WordPart: Sendable, Equatable {
 /// A word of a command, as typed: literal text and substitutions.
 public struct Word: Sendable, Equatable {
     /// A word that is one literal (most words) keeps just its bytes: no array of parts to
-    /// allocate for it (scripts/bench.sh). Otherwise `otherParts` holds the parts.
+    /// allocate or retain for it (scripts/bench.sh). Otherwise `otherParts` holds the parts.
     private var literal: [UInt8]?
-    private var otherParts: [WordPart]
+    private var otherParts: [WordPart]?
     public var location: SourceLocation
     /// Some part was quoted: `"="` is a word, not the binding operator.
     public var wasQuoted: Bool
@@ -30,12 +30,12 @@ public struct Word: Sendable, Equatable {
     public var parts: [WordPart] {
         get {
             if let literal { return [.literal(literal)] }
-            return otherParts
+            return otherParts ?? []
         }
         set {
             if newValue.count == 1, case .literal(let bytes) = newValue[0] {
                 literal = bytes
-                otherParts = []
+                otherParts = nil
             } else {
                 literal = nil
                 otherParts = newValue
@@ -46,7 +46,7 @@ public struct Word: Sendable, Equatable {
     public init(parts: [WordPart], location: SourceLocation, wasQuoted: Bool) {
         if parts.count == 1, case .literal(let bytes) = parts[0] {
             self.literal = bytes
-            self.otherParts = []
+            self.otherParts = nil
         } else {
             self.literal = nil
             self.otherParts = parts
@@ -58,7 +58,7 @@ public struct Word: Sendable, Equatable {
     /// A word of one literal.
     public init(literal: [UInt8], location: SourceLocation, wasQuoted: Bool) {
         self.literal = literal
-        self.otherParts = []
+        self.otherParts = nil
         self.location = location
         self.wasQuoted = wasQuoted
     }
@@ -67,7 +67,7 @@ public struct Word: Sendable, Equatable {
     public var literalText: String? {
         if let literal { return String(decoding: literal, as: UTF8.self) }
         var bytes: [UInt8] = []
-        for part in otherParts {
+        for part in otherParts ?? [] {
             guard case .literal(let b) = part else { return nil }
             bytes += b
         }
@@ -80,7 +80,7 @@ public struct Word: Sendable, Equatable {
     /// No substitutions: the word is its literal text.
     public var isLiteral: Bool {
         if literal != nil { return true }
-        for part in otherParts {
+        for part in otherParts ?? [] {
             guard case .literal = part else { return false }
         }
         return true
