@@ -167,6 +167,31 @@ final class TeachingTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("hello, lesson\nline 0\nline 1\n"), r.stdout)
     }
 
+    /// A child that prints later than the settle time (a loaded machine, or a sleep): check
+    /// waits for the lines the command printed when recorded instead of taking them for the
+    /// next command's.
+    func testCheckWaitsForASlowChildsRecordedLines() throws {
+        let directory = try makeDirectory()
+        let path = directory.appendingPathComponent("slow.ipcs").path
+        try """
+            # ipcsh recording, format 1 (ipcsh 0.1.0)
+            #@ 0.00
+            fork { sleep 500ms; echo late }
+            #| child1: forked pid 1
+            #| [child1 1] late
+            #@ 0.00
+            echo next
+            #| next
+            #@ 0.00
+            wait
+            #| child1 (pid 1) exited with status 0
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try check(path)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertEqual(r.stdout, "\(path): ok (3 commands, 4 output lines)\n")
+    }
+
     // MARK: (b) replay
 
     /// A hand-written recording: long pauses (25 s each, 100 s in all), so that a replay

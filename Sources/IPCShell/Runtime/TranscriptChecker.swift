@@ -53,6 +53,15 @@ public struct TranscriptChecker {
             } catch {
                 if case .exit = error { stop = true }
             }
+            // A slow child (a loaded machine): wait, while children may still print, until this
+            // command has printed as many lines as it did when recorded (at most 3 s), so its
+            // late lines are not taken for the next command's.
+            let deadline = Clock.monotonicNanoseconds() + 3_000_000_000
+            while !stop, captured.count < entry.output.count, Clock.monotonicNanoseconds() < deadline,
+                  interpreter.supervisor.children.contains(where: { $0.exitStatus == nil || $0.stdoutFD != nil }) {
+                if Signals.interruptPending { break }
+                _ = try? interpreter.supervisor.wait(for: nil, timeoutMilliseconds: 50, until: nil)
+            }
             for text in captured {
                 actual.append(Line(text: "#| " + text, masked: "#| " + VolatileMask.apply(text), fileLine: nil))
             }
