@@ -323,6 +323,22 @@ final class RPCTests: IPCTestCase {
         XCTAssertTrue(r.stdout.hasPrefix("ok "), r.stdout)
     }
 
+    func testALastRequestWithoutANewlineIsAnsweredAtEndOfInput() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "eof.sock")
+            p, where = serve("unix:" + path, 2)
+            for params in (["no newline"], ["after", "half-close"]):
+                c = connect(where)
+                c.sendall(json.dumps({"jsonrpc": "2.0", "method": "join", "params": params, "id": 3}).encode())
+                c.shutdown(socket.SHUT_WR)                     # what printf ... | nc -U does
+                print(json.loads(c.makefile().readline())["result"])
+                c.close()
+            finish(p)
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "no newline\nafter half-close\n")
+    }
+
     func testTheServerLogEscapesArgumentsOnOneLine() throws {
         let r = try python("""
             path = os.path.join(DIR, "log.sock")

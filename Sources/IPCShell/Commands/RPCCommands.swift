@@ -160,7 +160,14 @@ struct RPCServer {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
-        guard n > 0 else { return drop(fd) }
+        guard n > 0 else {
+            // End of input: a last request without its newline (printf '{...}' | nc -U) is still answered.
+            if let rest = clients[fd], !rest.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), !done,
+               let reply = answer(rest) {
+                _ = send(reply, to: fd)
+            }
+            return drop(fd)
+        }
         var buffer = clients[fd, default: []] + chunk[0..<n]
         while let newline = buffer.firstIndex(of: 0x0A), !done {
             let line = Array(buffer[..<newline])
