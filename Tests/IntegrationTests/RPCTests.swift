@@ -19,6 +19,18 @@ final class RPCTests: IPCTestCase {
     /// the parsed reply line; `fds(pid)` counts its open descriptors.
     static let prelude = """
         import json, os, signal, socket, subprocess, sys, time
+        import atexit, signal
+        STARTED = []   # every ipcsh this script starts: none outlives it, even when an assert fails
+        _Popen = subprocess.Popen
+        class Popen(_Popen):
+            def __init__(self, *a, **k):
+                super().__init__(*a, **k); STARTED.append(self)
+        subprocess.Popen = Popen
+        @atexit.register
+        def _reap():
+            for q in STARTED:
+                if q.poll() is None: q.kill(); q.wait()
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # the harness's timeout: still reap
         IPCSH, DIR, SERVER, ROOT = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
         def serve(addr, count=None):
             args = [IPCSH, SERVER, addr] + ([str(count)] if count is not None else [])
@@ -419,6 +431,8 @@ final class RPCTests: IPCTestCase {
             ("rpc call unix:\(dir.path)/none.sock m", "no socket file: is the server running?"),
             ("s = sock listen tcp::0; p = echo $s.port; close s; rpc call tcp::$p m", "ECONNREFUSED"),
             ("rpc serve udp::0", "stream socket: use unix: or tcp:"),
+            ("! touch \(dir.path)/stale.sock\nrpc serve unix:\(dir.path)/stale.sock", "\(dir.path)/stale.sock exists: remove it if no server uses it"),
+            ("a = sock listen tcp::0\nrpc serve tcp::$a.port", "another socket uses that port"),
             ("rpc serve unix:\(dir.path)/" + String(repeating: "z", count: 200), "a unix socket path holds at most 107"),
         ]
         for (command, expected) in cases {

@@ -31,8 +31,7 @@ enum RPCCommands {
         do throws(SystemCallError) {
             listener = try Sockets.listen(address)
         } catch {
-            throw Diagnostic(error.description, at: ctx.location,
-                             hint: error.errno == EADDRINUSE ? "the address is in use: pick another (port 0 picks a free one)" : nil)
+            throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.listenHint(error, address))
         }
         var server = RPCServer(listener: listener, interpreter: ctx.interpreter, limit: ctx.integer("--count"))
         defer {

@@ -44,13 +44,7 @@ enum SocketCommands {
         do throws(SystemCallError) {
             fd = try Sockets.listen(address)
         } catch {
-            var hint: String?
-            if error.errno == EADDRINUSE {
-                if case .unix(let path) = address { hint = "\(path) exists: remove it if no server uses it" }
-                else { hint = "another socket uses that port: pick another, or port 0 for any free one" }
-            }
-            if error.errno == EACCES { hint = "ports below 1024 need privileges; the directory must be writable for unix:" }
-            throw Diagnostic(error.description, at: ctx.location, hint: hint)
+            throw Diagnostic(error.description, at: ctx.location, hint: listenHint(error, address))
         }
         let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .listener, address: address)
         let name = ctx.register(handle)
@@ -111,6 +105,17 @@ enum SocketCommands {
         let name = ctx.register(handle)
         ctx.output.info("\(name): connected to \(address) from \(handle.local) (fd \(fd))")
         return .handle(handle)
+    }
+
+    /// Why a bind failed, for sock listen and rpc serve.
+    static func listenHint(_ error: SystemCallError, _ address: SocketAddress) -> String? {
+        switch error.errno {
+        case EADDRINUSE:
+            if case .unix(let path) = address { return "\(path) exists: remove it if no server uses it" }
+            return "another socket uses that port: pick another, or port 0 for any free one"
+        case EACCES: return "ports below 1024 need privileges; the directory must be writable for unix:"
+        default: return nil
+        }
     }
 
     static func connectHint(_ error: SystemCallError, _ address: SocketAddress) -> String? {
