@@ -46,9 +46,9 @@ enum ArgumentBinder {
                 optionName = String(decoding: wordBytes[..<eq], as: UTF8.self)
                 inlineValue = Array(wordBytes[(eq + 1)...])
             }
-            guard let optionIndex = spec.optionNames.firstIndex(of: optionName) else {
+            guard let optionIndex = spec.options.firstIndex(where: { $0.name == optionName }) else {
                 var hint = usage
-                if let guess = CommandRegistry.didYouMean(optionName, among: spec.optionNames) {
+                if let guess = CommandRegistry.didYouMean(optionName, among: spec.options.map(\.name)) {
                     hint = guess + "\n  " + usage
                 }
                 throw Diagnostic("\(spec.name): unknown option \(optionName)", at: word.location, hint: hint)
@@ -112,13 +112,11 @@ enum ArgumentBinder {
             return nil
         }
         var position = nextPositional(0)
-        let roles = spec.argumentRoles
         let specArguments = spec.arguments
-        for argumentIndex in roles.indices {
+        for argumentIndex in specArguments.indices {
             // Fields read in place: copying an ArgumentSpec copies its kind and name.
             var argument: ArgumentSpec { specArguments[argumentIndex] }
-            let role = roles[argumentIndex]
-            if role == .block {
+            if specArguments[argumentIndex].kind.isBlock {
                 guard let block = nextBlock() else {
                     if argument.isOptional { continue }
                     throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
@@ -126,7 +124,7 @@ enum ArgumentBinder {
                 context.values[argumentIndex] = .block(block)
                 continue
             }
-            if role == .variadic {
+            if specArguments[argumentIndex].isVariadic {
                 var rest: [[UInt8]] = []
                 while let p = position {
                     rest.append(try bytes(p, word(at: p)))

@@ -74,15 +74,15 @@ public struct CommandContext {
     private func value(_ name: String) -> ArgumentValue? {
         // Options ("--at") are never argument names.
         if name.utf8.first == UInt8(ascii: "-") { return nil }
-        let names = spec.argumentNames
-        for i in names.indices where names[i] == name { return values[i] }
+        let arguments = spec.arguments
+        for i in arguments.indices where arguments[i].name == name { return values[i] }
         return nil
     }
 
     @inline(__always)
     private func optionIndex(_ name: String) -> Int? {
-        let names = spec.optionNames
-        for i in names.indices where names[i] == name { return i }
+        let options = spec.options
+        for i in options.indices where options[i].name == name { return i }
         return nil
     }
 

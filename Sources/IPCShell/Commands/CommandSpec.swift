@@ -34,6 +34,11 @@ public enum ArgumentKind: Sendable, Equatable {
     /// A signal: TERM, SIGINT, 9.
     case signal
 
+    var isBlock: Bool {
+        if case .block = self { return true }
+        return false
+    }
+
     /// How the docs and usage lines describe it.
     public var describe: String {
         switch self {
@@ -122,22 +127,8 @@ public final class CommandSpec: Sendable {
         self.example = example
         self.discussion = discussion
         self.run = run
-        self.argumentNames = arguments.map(\.name)
-        self.optionNames = options.map(\.name)
-        self.argumentRoles = arguments.map { argument in
-            if case .block = argument.kind { return .block }
-            return argument.isVariadic ? .variadic : .single
-        }
     }
 
-    enum ArgumentRole { case single, variadic, block }
-    /// What each of `arguments` takes, looked up without copying its kind.
-    let argumentRoles: [ArgumentRole]
-
-    /// The names of `arguments` and `options`, in order: a command's context finds a value by
-    /// scanning these few names instead of hashing into a dictionary.
-    let argumentNames: [String]
-    let optionNames: [String]
 
     /// `shm create KEY SIZE [--mode MODE] [--excl]`.
     public var usage: String {
