@@ -195,14 +195,24 @@ static int fill_inet(struct sockaddr_in *a, const char *ip, int port) {
     return 0;
 }
 
+/* Which call of a socket+bind+listen (or socket+connect) sequence ran last, and the
+   descriptor socket() gave, so that the trace can show each call on its own line. */
+static int socket_stage = 0;
+static int socket_fd = -1;
+int ipcsh_socket_stage(void) { return socket_stage; }
+int ipcsh_socket_fd(void) { return socket_fd; }
+
 int ipcsh_unix_listen(const char *path, int type, int backlog) {
     struct sockaddr_un a;
+    socket_stage = 0; socket_fd = -1;
     if (fill_unix(&a, path) != 0) return -1;
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    socket_fd = fd; socket_stage = 1;
     mode_t old = umask(0177); /* the socket file is created 0600 */
     int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
     umask(old);
+    if (rc == 0) socket_stage = 2;
     if (rc != 0 || (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
         int e = errno; close(fd); errno = e; return -1;
     }
@@ -211,12 +221,16 @@ int ipcsh_unix_listen(const char *path, int type, int backlog) {
 
 int ipcsh_inet_listen(const char *ip, int port, int type, int backlog) {
     struct sockaddr_in a;
+    socket_stage = 0; socket_fd = -1;
     if (fill_inet(&a, ip, port) != 0) return -1;
     int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    socket_fd = fd; socket_stage = 1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
+    int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    if (rc == 0) socket_stage = 2;
+    if (rc != 0 || (type == SOCK_STREAM && listen(fd, backlog) != 0)) {
         int e = errno; close(fd); errno = e; return -1;
     }
     return fd;
@@ -224,9 +238,11 @@ int ipcsh_inet_listen(const char *ip, int port, int type, int backlog) {
 
 int ipcsh_unix_connect_start(const char *path, int type) {
     struct sockaddr_un a;
+    socket_stage = 0; socket_fd = -1;
     if (fill_unix(&a, path) != 0) return -1;
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
+    socket_fd = fd; socket_stage = 1;
     /* A unix connect never is "in progress": EAGAIN means the listen backlog is full and the
        socket stays unconnected, so it is an error here (a later poll would say writable anyway). */
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
@@ -237,11 +253,14 @@ int ipcsh_unix_connect_start(const char *path, int type) {
 
 int ipcsh_inet_connect_start(const char *ip, int port, int type) {
     struct sockaddr_in a;
+    socket_stage = 0; socket_fd = -1;
     if (fill_inet(&a, ip, port) != 0) return -1;
     int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
-        int e = errno; close(fd); errno = e; return -1;
+    socket_fd = fd; socket_stage = 1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (errno != EINPROGRESS) { int e = errno; close(fd); errno = e; return -1; }
+        socket_stage = 3; /* in progress */
     }
     return fd;
 }

@@ -107,24 +107,55 @@ public enum Sockets {
 
     /// `socket` + `bind` (+ `listen` for a stream). A unix socket file is created 0600.
     public static func listen(_ address: SocketAddress, backlog: Int32 = 64) throws(SystemCallError) -> Int32 {
-        let args = "\(address.family), \(address.typeName), \(address) (socket+bind+listen)"
+        let result: Int32
         switch address {
-        case .unix(let path):
-            return try check("bind", args, ipcsh_unix_listen(path, address.socketType, backlog))
+        case .unix(let path): result = ipcsh_unix_listen(path, address.socketType, backlog)
         case .tcp(let host, let port), .udp(let host, let port):
-            return try check("bind", args, ipcsh_inet_listen(host, Int32(port), address.socketType, backlog))
+            result = ipcsh_inet_listen(host, Int32(port), address.socketType, backlog)
         }
+        return try traceSequence(address, second: "bind", listenBacklog: address.isDatagram ? nil : backlog,
+                                 nonBlocking: false, result: result)
     }
 
     /// Starts a non-blocking `connect`; finish it with `finishConnect` once writable.
     public static func startConnect(_ address: SocketAddress) throws(SystemCallError) -> Int32 {
-        let args = "\(address.family), \(address.typeName), \(address)"
+        let result: Int32
         switch address {
-        case .unix(let path):
-            return try check("connect", args, ipcsh_unix_connect_start(path, address.socketType))
+        case .unix(let path): result = ipcsh_unix_connect_start(path, address.socketType)
         case .tcp(let host, let port), .udp(let host, let port):
-            return try check("connect", args, ipcsh_inet_connect_start(host, Int32(port), address.socketType))
+            result = ipcsh_inet_connect_start(host, Int32(port), address.socketType)
         }
+        return try traceSequence(address, second: "connect", listenBacklog: nil, nonBlocking: true, result: result)
+    }
+
+    /// The C helpers make two or three calls (socket, bind or connect, listen): trace each on
+    /// its own line, and name the call that failed in the error.
+    private static func traceSequence(_ address: SocketAddress, second: String, listenBacklog: Int32?,
+                                      nonBlocking: Bool, result: Int32) throws(SystemCallError) -> Int32 {
+        let code = Errno.current
+        let stage = ipcsh_socket_stage()
+        let fd = ipcsh_socket_fd()
+        let flags = address.typeName + "|SOCK_CLOEXEC" + (nonBlocking ? "|SOCK_NONBLOCK" : "")
+        let socketArgs = "\(address.family), \(flags), 0"
+        let endpoint: String
+        switch address {
+        case .unix(let path): endpoint = "{AF_UNIX, \"\(path)\"}"
+        case .tcp(let host, let port), .udp(let host, let port): endpoint = "{AF_INET, \(host):\(port)}"
+        }
+        if result < 0 {
+            let calls = ["socket", second, "listen"]
+            let call = calls[Int(max(0, min(2, stage)))]
+            let error = SystemCallError(call, errno: code)
+            if stage >= 1 { SyscallTrace.report("socket", socketArgs, result: String(fd)) }
+            let args = stage == 0 ? socketArgs : stage == 1 ? "\(fd), \(endpoint)" : "\(fd), \(listenBacklog ?? 0)"
+            SyscallTrace.reportFailure(call, args, error)
+            throw error
+        }
+        SyscallTrace.report("socket", socketArgs, result: String(result))
+        SyscallTrace.report(second, "\(result), \(endpoint)",
+                            result: stage == 3 ? "-1 EINPROGRESS (Operation now in progress)" : "0")
+        if let listenBacklog { SyscallTrace.report("listen", "\(result), \(listenBacklog)", result: "0") }
+        return result
     }
 
     /// The outcome of a non-blocking connect; on success the descriptor is made blocking again.

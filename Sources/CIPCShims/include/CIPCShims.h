@@ -65,6 +65,9 @@ int ipcsh_unix_connect_start(const char *path, int type);
 int ipcsh_inet_connect_start(const char *ip, int port, int type);
 /* The pending error of a non-blocking connect (0 when connected). */
 int ipcsh_socket_error(int fd);
+/* After one of the calls above: 0 socket() ran last, 1 bind()/connect(), 2 listen(); and its fd. */
+int ipcsh_socket_stage(void);
+int ipcsh_socket_fd(void);
 int ipcsh_accept(int fd);
 /* "127.0.0.1:5555", "/path/to/sock", "(unnamed)"; 0 or -1. peer != 0: getpeername. */
 int ipcsh_socket_name(int fd, int peer, char *buf, size_t len);
