@@ -4,7 +4,7 @@
 /// never has to be valid UTF-8.
 public struct Lexer {
     private let bytes: [UInt8]
-    private let file: String
+    private let fileIndex: Int32
     private var index = 0
     private var line = 1
     private var lineStart = 0
@@ -13,18 +13,18 @@ public struct Lexer {
 
     public init(_ source: String, file: String) {
         self.bytes = Array(source.utf8)
-        self.file = file
+        self.fileIndex = FileNames.index(file)
     }
 
     public init(bytes: [UInt8], file: String) {
         self.bytes = bytes
-        self.file = file
+        self.fileIndex = FileNames.index(file)
     }
 
     public var sourceBytes: [UInt8] { bytes }
 
     private var location: SourceLocation {
-        SourceLocation(file: file, line: line, column: index - lineStart + 1)
+        SourceLocation(fileIndex: fileIndex, line: line, column: index - lineStart + 1)
     }
 
     private func peek(_ ahead: Int = 0) -> UInt8? {
