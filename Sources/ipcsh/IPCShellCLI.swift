@@ -44,8 +44,6 @@ struct IPCShellCLI: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
     var scriptArguments: [String] = []
 
-    /// A script that has run, kept until exit (see execute()).
-    nonisolated(unsafe) static var finishedScript: Script?
 
     /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
     static func main() {
@@ -121,29 +119,25 @@ struct IPCShellCLI: ParsableCommand {
             }
         } else if let script {
             session.positionalStack = [[script] + scriptArguments]
-            let parsed: Script
+            let bytes: [UInt8]
             do {
-                parsed = try Interpreter.load(script)
+                bytes = try Interpreter.loadBytes(script)
             } catch {
-                output.diagnostic(error.location == nil ? Diagnostic("ipcsh: " + error.message) : error, withLocation: true)
+                output.diagnostic(error.location == nil ? Diagnostic("ipcsh: " + error.message, hint: error.hint) : error,
+                                  withLocation: true)
                 return 1
             }
-            if let recorder = interpreter.recorder, let bytes = try? FileSystem.readBytes(script) {
-                recorder.keepComments(of: script, source: bytes)
-            }
+            interpreter.recorder?.keepComments(of: script, source: bytes)
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
-                try interpreter.runTopLevel(parsed)
+                try interpreter.runTopLevel(streaming: bytes, file: script)
             }
-            // The process ends next: don't free a long script's syntax tree node by node.
-            Self.finishedScript = parsed
         } else if isatty(STDIN_FILENO) == 1 {
             status = REPL(interpreter: interpreter).run()
         } else {
             session.positionalStack = [["ipcsh"]]
             let bytes = (try? FileSystem.readBytes("/dev/stdin")) ?? []
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
-                let text = String(decoding: bytes, as: UTF8.self)
-                try interpreter.run(source: text, file: "<stdin>")
+                try interpreter.runTopLevel(streaming: bytes, file: "<stdin>")
             }
         }
         return status

@@ -3,6 +3,11 @@ import IPCSys
 extension Interpreter {
     /// Reads and parses a script file.
     public static func load(_ path: String) throws(Diagnostic) -> Script {
+        try Parser.parse(bytes: try loadBytes(path), file: path)
+    }
+
+    /// Reads a script file's bytes, refusing what is clearly not a script.
+    public static func loadBytes(_ path: String) throws(Diagnostic) -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readBytes(path)
@@ -14,7 +19,28 @@ extension Interpreter {
             throw Diagnostic("\(path) is not a text script (it holds NUL bytes)",
                              hint: "ipcsh runs .ipcs scripts; run a program with: run PROGRAM")
         }
-        return try Parser.parse(bytes: bytes, file: path)
+        return bytes
+    }
+
+    /// Runs a script at top level as it is parsed, one command at a time (like sh): a long
+    /// script never holds its whole syntax tree. A syntax error stops it where it is.
+    public func runTopLevel(streaming bytes: [UInt8], file: String) throws(ControlFlow) {
+        var parser: Parser
+        do { parser = try Parser(streaming: bytes, file: file) } catch {
+            report(error)
+            return
+        }
+        let failuresBefore = failureCount
+        while true {
+            let next: Command?
+            do { next = try parser.nextCommand() } catch {
+                report(error)
+                return
+            }
+            guard let command = next else { return }
+            try runTopLevel(command)
+            if failureCount > failuresBefore && !keepGoing { return }
+        }
     }
 
     /// `source FILE ARG...`: runs a script inside the current command, sharing the session.

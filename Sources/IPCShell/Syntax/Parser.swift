@@ -30,6 +30,37 @@ public struct Parser {
         }
     }
 
+    /// A parser that hands out one top-level command at a time (`nextCommand`).
+    public init(streaming bytes: [UInt8], file: String) throws(Diagnostic) {
+        var lexer = Lexer(bytes: bytes, file: file)
+        let first = try lexer.nextToken()
+        self.init(lexer: lexer, first: first, source: bytes)
+    }
+
+    /// The next top-level command, or nil at the end: a long script runs as it is read and
+    /// never holds its whole syntax tree (for 100,000 commands that tree was ~60 MB).
+    public mutating func nextCommand() throws(Diagnostic) -> Command? {
+        do throws(Diagnostic) {
+            while true {
+                switch current.kind {
+                case .separator:
+                    try advance()
+                case .end:
+                    return nil
+                case .closeBrace:
+                    throw Diagnostic("unexpected }", at: current.location, hint: "there is no { to close")
+                case .openBrace:
+                    throw Diagnostic("a block must follow a command, e.g. repeat 3 { ... }", at: current.location)
+                case .word:
+                    return try parseCommand()
+                }
+            }
+        } catch {
+            if !lexerFailed { try drainLexer() }
+            throw error
+        }
+    }
+
     private init(lexer: Lexer, first: Token, source: [UInt8]) {
         self.lexer = lexer
         self.current = first
