@@ -64,7 +64,7 @@ final class DocsTests: XCTestCase {
         let expected = Self.renderCommandReference()
         if ProcessInfo.processInfo.environment["IPCSH_UPDATE_DOCS"] == "1", current != expected {
             let updated = doc[..<beginRange.upperBound] + "\n\n" + expected + "\n\n" + doc[endRange.lowerBound...]
-            try String(updated).write(to: Self.languageDoc, atomically: true, encoding: .utf8)
+            try String(updated).write(to: Self.languageDoc, atomically: false, encoding: .utf8)
             return
         }
         XCTAssertTrue(current == expected,

@@ -5,7 +5,7 @@ import XCTest
 final class CLITests: IPCTestCase {
     private func script(_ text: String, name: String = "script.ipcs") throws -> String {
         let path = try makeDirectory().appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 
@@ -156,7 +156,7 @@ final class CLITests: IPCTestCase {
     func testSourceRunsAnotherScriptInTheSameSession() throws {
         let dir = try makeDirectory()
         let lib = dir.appendingPathComponent("lib.ipcs").path
-        try "set greeting hello\nbad-command-in-lib\n".write(toFile: lib, atomically: true, encoding: .utf8)
+        try "set greeting hello\nbad-command-in-lib\n".write(toFile: lib, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("source \(lib)")
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("\(lib):2:1: error: unknown command 'bad-command-in-lib'"), r.stderr)

@@ -142,7 +142,7 @@ final class MalformedInputTests: IPCTestCase {
             let body = row.script.replacingOccurrences(of: "KEY", with: Harness.hex(key))
             // Two harmless lines first, so the error must point at line 3.
             let path = dir.appendingPathComponent("row\(index).ipcs").path
-            try "# row \(index)\necho start\n\(body)\n\(Self.sentinel)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try "# row \(index)\necho start\n\(body)\n\(Self.sentinel)\n".write(toFile: path, atomically: false, encoding: .utf8)
             let r = try Harness.run([path], timeout: 20)
             Self.check(r, row: row, script: body, prefix: "\(path):3:")
             // A syntax error stops the script before it runs; any other error after line 2 ran.
@@ -169,7 +169,7 @@ final class MalformedInputTests: IPCTestCase {
     func testErrorsPointAtTheOffendingWord() throws {
         let dir = try makeDirectory()
         let path = dir.appendingPathComponent("columns.ipcs").path
-        try "echo one\n  sleep 5x\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "echo one\n  sleep 5x\n".write(toFile: path, atomically: false, encoding: .utf8)
         let r = try Harness.run([path])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.hasPrefix("\(path):2:9: error: sleep: DURATION '5x'"), r.stderr)

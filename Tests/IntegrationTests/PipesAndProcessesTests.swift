@@ -154,7 +154,7 @@ final class PipesAndProcessesTests: IPCTestCase {
     func testSpawnedActorAndScript() throws {
         let dir = try makeDirectory()
         let script = dir.appendingPathComponent("s.ipcs")
-        try "echo \"args: $1 $#\"\nexit 3\n".write(to: script, atomically: true, encoding: .utf8)
+        try "echo \"args: $1 $#\"\nexit 3\n".write(to: script, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("spawn; @child1 echo hi from the actor; spawn \(script.path) x y; wait")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("] hi from the actor\n"), r.stdout)

@@ -99,8 +99,8 @@ final class REPLTests: IPCTestCase {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("lessons"),
                                                 withIntermediateDirectories: false)
         try "echo sourced\n".write(to: directory.appendingPathComponent("lessons/first.ipcs"),
-                                   atomically: true, encoding: .utf8)
-        try "".write(to: directory.appendingPathComponent("notes.ipcs"), atomically: true, encoding: .utf8)
+                                   atomically: false, encoding: .utf8)
+        try "".write(to: directory.appendingPathComponent("notes.ipcs"), atomically: false, encoding: .utf8)
         let shell = try startShell()
         // A directory: '/' and no space, so the next Tab goes on inside it.
         try shell.type("source les")

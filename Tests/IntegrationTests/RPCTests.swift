@@ -73,11 +73,11 @@ final class RPCTests: IPCTestCase {
     /// Runs `body` after the prelude with python3; the server script is the procs + `rpc serve $1 [--count $2]`.
     func python(_ body: String, server: String? = nil, files: [String: String] = [:]) throws -> Harness.Result {
         let dir = try makeDirectory()
-        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: false, encoding: .utf8) }
         let serverScript = dir.appendingPathComponent("server.ipcs")
-        try (server ?? (Self.procs + "rpc serve $1 --count ${2:-1000000}\n")).write(to: serverScript, atomically: true, encoding: .utf8)
+        try (server ?? (Self.procs + "rpc serve $1 --count ${2:-1000000}\n")).write(to: serverScript, atomically: false, encoding: .utf8)
         let script = dir.appendingPathComponent("client.py")
-        try (Self.prelude + body).write(to: script, atomically: true, encoding: .utf8)
+        try (Self.prelude + body).write(to: script, atomically: false, encoding: .utf8)
         return try Harness.runProgram("/usr/bin/env", ["python3", script.path, Harness.ipcshPath, dir.path, serverScript.path,
                                                           Harness.packageRoot.path],
                                       timeout: 90)

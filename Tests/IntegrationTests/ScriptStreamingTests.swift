@@ -6,7 +6,7 @@ import XCTest
 final class ScriptStreamingTests: IPCTestCase {
     func testCommandsBeforeASyntaxErrorRunAndTheErrorIsLocated() throws {
         let path = try makeDirectory().appendingPathComponent("s.ipcs").path
-        try "echo first\necho second\necho \"unterminated\necho never\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "echo first\necho second\necho \"unterminated\necho never\n".write(toFile: path, atomically: false, encoding: .utf8)
         let r = try Harness.run([path])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stdout, "first\nsecond\n")

@@ -34,7 +34,7 @@ final class SocketTests: IPCTestCase {
     func python(_ body: String, in dir: URL? = nil) throws -> Harness.Result {
         let dir = try dir ?? makeDirectory()
         let script = dir.appendingPathComponent("peer-\(UUID().uuidString.prefix(8)).py")
-        try (Self.prelude + body).write(to: script, atomically: true, encoding: .utf8)
+        try (Self.prelude + body).write(to: script, atomically: false, encoding: .utf8)
         return try Harness.runProgram("/usr/bin/env", ["python3", script.path, Harness.ipcshPath, dir.path], timeout: 60)
     }
 
@@ -52,7 +52,7 @@ final class SocketTests: IPCTestCase {
             s.sendall(b"ping from python")
             print("python got", s.recv(100).decode(), flush=True)
             s.close()
-            """.write(to: client, atomically: true, encoding: .utf8)
+            """.write(to: client, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("""
             srv = sock listen unix:\(path)
             run python3 \(client.path) \(path)
@@ -98,7 +98,7 @@ final class SocketTests: IPCTestCase {
             s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
             s.sendall(b"tcp ping")
             print("python got", s.recv(100).decode(), flush=True)
-            """.write(to: client, atomically: true, encoding: .utf8)
+            """.write(to: client, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("""
             srv = sock listen tcp::0
             echo "port=$srv.port"
@@ -146,7 +146,7 @@ final class SocketTests: IPCTestCase {
             u.settimeout(10)
             data, frm = u.recvfrom(100)
             print("python got", data.decode(), "from", frm[1], flush=True)
-            """.write(to: client, atomically: true, encoding: .utf8)
+            """.write(to: client, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("""
             u = sock listen udp::0
             run python3 \(client.path) $u.port
@@ -193,7 +193,7 @@ final class SocketTests: IPCTestCase {
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             for size in (10000, 6000):
                 u.sendto(b"z" * size, ("127.0.0.1", int(sys.argv[1])))
-            """.write(to: sender, atomically: true, encoding: .utf8)
+            """.write(to: sender, atomically: false, encoding: .utf8)
         let r = try Harness.runCommands("u = sock listen udp::0; run python3 \(sender.path) $u.port; wait; a = read u; b = read u 20000")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("datagram of 10000 bytes from 127.0.0.1:"), r.stdout)

@@ -46,7 +46,7 @@ final class TeachingTests: IPCTestCase {
     }
 
     private func write(_ lines: [String], to path: String) throws {
-        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
     }
 
     /// `ipcsh check FILE`.
@@ -186,7 +186,7 @@ final class TeachingTests: IPCTestCase {
             wait
             #| child1 (pid 1) exited with status 0
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         let r = try check(path)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertEqual(r.stdout, "\(path): ok (3 commands, 4 output lines)\n")
@@ -214,7 +214,7 @@ final class TeachingTests: IPCTestCase {
             #@ 0.00
             sleep 1500ms
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+            """.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 
