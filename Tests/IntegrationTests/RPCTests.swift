@@ -19,18 +19,7 @@ final class RPCTests: IPCTestCase {
     /// the parsed reply line; `fds(pid)` counts its open descriptors.
     static let prelude = """
         import json, os, signal, socket, subprocess, sys, time
-        import atexit, signal
-        STARTED = []   # every ipcsh this script starts: none outlives it, even when an assert fails
-        _Popen = subprocess.Popen
-        class Popen(_Popen):
-            def __init__(self, *a, **k):
-                super().__init__(*a, **k); STARTED.append(self)
-        subprocess.Popen = Popen
-        @atexit.register
-        def _reap():
-            for q in STARTED:
-                if q.poll() is None: q.kill(); q.wait()
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # the harness's timeout: still reap
+        \(PythonPeers.reaper)
         IPCSH, DIR, SERVER, ROOT = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
         def serve(addr, count=None):
             args = [IPCSH, SERVER, addr] + ([str(count)] if count is not None else [])

@@ -7,18 +7,7 @@ final class SocketTests: IPCTestCase {
     /// runs `ipcsh -c cmds` in the background, `finish(p)` waits for it and returns (status, out, err).
     static let prelude = """
         import json, os, socket, stat, subprocess, sys
-        import atexit, signal
-        STARTED = []   # every ipcsh this script starts: none outlives it, even when an assert fails
-        _Popen = subprocess.Popen
-        class Popen(_Popen):
-            def __init__(self, *a, **k):
-                super().__init__(*a, **k); STARTED.append(self)
-        subprocess.Popen = Popen
-        @atexit.register
-        def _reap():
-            for q in STARTED:
-                if q.poll() is None: q.kill(); q.wait()
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # the harness's timeout: still reap
+        \(PythonPeers.reaper)
         IPCSH = sys.argv[1]
         DIR = sys.argv[2]
         def start(cmds):
