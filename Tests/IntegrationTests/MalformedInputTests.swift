@@ -97,6 +97,7 @@ final class MalformedInputTests: IPCTestCase {
         Row(attached8 + "read b --at 8", "offset 8 is outside b"),
         Row(attached8 + "shm dump b 100", "OFFSET 100 is outside b (8 bytes: 0 to 7)"),
         Row(attached8 + "shm dump b 8", "OFFSET 8 is outside b (8 bytes: 0 to 7)"),
+        Row("b = shm ls", "the command gives no value or handle to bind"),
         // Use before attach, after detach, after rm.
         Row("b = shm create KEY 8; read b", "read: b is not attached"),
         Row("b = shm create KEY 8; shm dump b", "b is not attached"),

@@ -105,7 +105,11 @@ public final class Interpreter {
             session.lastStatus = 0
             switch result {
             case .none:
-                break
+                if let name = command.binding {
+                    // It ran, but there is nothing to name: say so rather than leave $name unset.
+                    throw Diagnostic("\(name) = ...: the command gives no value or handle to bind", at: command.location,
+                                     hint: "only commands that print a value (read, echo, a proc) or make a handle can be bound")
+                }
             case .value(let bytes):
                 session.lastResult = bytes
                 if let name = command.binding {
