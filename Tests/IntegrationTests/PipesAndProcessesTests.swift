@@ -227,6 +227,7 @@ final class PipesAndProcessesTests: IPCTestCase {
             ("p = pipe; read p.r --nonblock", "EAGAIN"),
             ("fifo open /nonexistent/fifo read", "ENOENT"),
             ("p = pipe; write p.w 123456 --size 3", "more than --size 3"),
+            ("p = pipe; write p.w x --size 999999999999", "--size 999999999999 is more than one write can take"),
             ("kill child1", "no handle named 'child1'"),
             ("fork { sleep 1 }; kill child1 NOPE", "'NOPE' is not a signal"),
             ("fork { sleep 2 }; @child1 echo no", "not an actor"),

@@ -5,6 +5,9 @@ import IPCSys
 enum DataCommands {
     static let all: [CommandSpec] = [write, read]
 
+    /// The largest `--size` of one descriptor write (the padding is built in memory).
+    static let maximumWriteSize = 16 << 20
+
     static let write = CommandSpec(
         "write", summary: "write data into a segment (with a NUL after it) or to a descriptor (one write())",
         arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("DATA", .text)],
@@ -27,6 +30,10 @@ enum DataCommands {
         try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
         var bytes = data
         if let size = ctx.integer("--size") {
+            // One write() of padding is built in memory: keep it to what a descriptor can take.
+            guard size <= maximumWriteSize else {
+                throw ctx.failure("write: --size \(size) is more than one write can take here (at most 16 MiB)")
+            }
             guard data.count <= size else {
                 throw ctx.failure("write: DATA is \(data.count) bytes, more than --size \(size)")
             }
