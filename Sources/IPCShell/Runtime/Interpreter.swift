@@ -93,8 +93,18 @@ public final class Interpreter {
 
     /// Runs a block's commands; the first failure fails the block.
     public func runBlock(_ block: Block) throws {
+        // Blocks inside procs inside sourced scripts: bound the whole nesting, not only each part.
+        guard blockDepth < Interpreter.maximumBlockDepth else {
+            throw Diagnostic("commands nested more than \(Interpreter.maximumBlockDepth) deep (blocks, procs and source together)",
+                             at: block.location, hint: "does a proc call itself without end?")
+        }
+        blockDepth += 1
+        defer { blockDepth -= 1 }
         for command in block.commands { try execute(command) }
     }
+
+    private var blockDepth = 0
+    static let maximumBlockDepth = 400
 
     /// Runs one command: expands its words, finds its spec, checks its arguments, runs it,
     /// prints or binds its result, and sets `$?` and `$_`.

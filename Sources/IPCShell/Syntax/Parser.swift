@@ -9,6 +9,9 @@ public struct Parser {
     private let source: [UInt8]
     /// The lexer threw: its error is the one to report, and it must not be read further.
     private var lexerFailed = false
+    /// How many blocks enclose the current one: bounded, so that no input can exhaust the stack.
+    private var depth = 0
+    public static let maximumBlockDepth = 100
 
     /// Parses a whole script or typed line.
     public static func parse(_ text: String, file: String) throws(Diagnostic) -> Script {
@@ -126,7 +129,13 @@ public struct Parser {
             case .openBrace:
                 let opening = current
                 try advance()
+                guard depth < Parser.maximumBlockDepth else {
+                    throw Diagnostic("blocks nested more than \(Parser.maximumBlockDepth) deep", at: opening.location,
+                                     hint: "use a proc for deep structure")
+                }
+                depth += 1
                 let commands = try parseCommands(until: opening)
+                depth -= 1
                 let closing = current // a closeBrace
                 try advance()
                 let text = String(decoding: source[opening.end..<closing.offset], as: UTF8.self)
