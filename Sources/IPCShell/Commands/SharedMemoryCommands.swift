@@ -194,15 +194,19 @@ enum SharedMemoryCommands {
         let available = shm.size - offset
         let length = min(ctx.integer("LEN") ?? available, available)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
-        for line in HexDump.lines(bytes, startOffset: offset) { ctx.output.line(line) }
+        // Line by line: a large segment is never held as text in memory; Ctrl-C stops it.
+        try HexDump.forEachLine(bytes, startOffset: offset) { line throws(ControlFlow) in
+            if Signals.interruptPending { throw ControlFlow.interrupted }
+            ctx.output.line(line)
+        }
         return .none
     }
 }
 
 /// xxd-style lines: `00000000: 6865 6c6c 6f00 0000 0000 0000 0000 0000  hello...........`
 enum HexDump {
-    static func lines(_ bytes: UnsafeRawBufferPointer, startOffset: Int) -> [String] {
-        var lines: [String] = []
+    static func forEachLine<E: Error>(_ bytes: UnsafeRawBufferPointer, startOffset: Int,
+                                      _ body: (String) throws(E) -> Void) throws(E) {
         var previousWasZero = false
         var squeezed = false
         var position = 0
@@ -211,7 +215,7 @@ enum HexDump {
             let chunk = bytes[position..<end]
             let allZero = chunk.count == 16 && chunk.allSatisfy { $0 == 0 }
             if allZero && previousWasZero && end < bytes.count {
-                if !squeezed { lines.append("*"); squeezed = true }
+                if !squeezed { try body("*"); squeezed = true }
                 position = end
                 continue
             }
@@ -223,9 +227,8 @@ enum HexDump {
                 if i % 2 == 1 { hex += " " }
             }
             let ascii = String(decoding: chunk.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
-            lines.append(SyscallTrace.hex(startOffset + position, width: 8) + ": " + HelpText.pad(hex, 40) + " " + ascii)
+            try body(SyscallTrace.hex(startOffset + position, width: 8) + ": " + HelpText.pad(hex, 40) + " " + ascii)
             position = end
         }
-        return lines
     }
 }
