@@ -13,6 +13,26 @@ public protocol DescriptorOwner: Handle {
     var openDescriptors: [(fd: Int32, label: String)] { get }
 }
 
+/// A handle that is exactly one descriptor (a FIFO, a received descriptor): no ends, and
+/// closing it closes that one descriptor.
+public protocol SingleDescriptorOwner: DescriptorOwner {
+    var fd: Int32? { get set }
+}
+
+extension SingleDescriptorOwner {
+    public var endNames: [String] { [] }
+    public var isOpen: Bool { fd != nil }
+    public func descriptor(end: String?) -> Int32? { end == nil ? fd : nil }
+
+    public func close(end: String?) throws(SystemCallError) {
+        guard let open = fd else { return }
+        fd = nil
+        try Descriptors.close(open)
+    }
+
+    public var openDescriptors: [(fd: Int32, label: String)] { fd.map { [($0, name)] } ?? [] }
+}
+
 /// A descriptor named in a command: `pipe1.r`, `fifo1`.
 public struct DescriptorRef {
     public let owner: any DescriptorOwner
@@ -59,12 +79,6 @@ public final class PipeHandle: DescriptorOwner {
         }
     }
 
-    /// Forgets the descriptors without closing them (they belong to another process now).
-    public func forget() {
-        readEnd = nil
-        writeEnd = nil
-    }
-
     public var openDescriptors: [(fd: Int32, label: String)] {
         var list: [(Int32, String)] = []
         if let readEnd { list.append((readEnd, "\(name).r")) }
@@ -83,12 +97,12 @@ public final class PipeHandle: DescriptorOwner {
 }
 
 /// An open FIFO (named pipe) descriptor.
-public final class FifoHandle: DescriptorOwner {
+public final class FifoHandle: SingleDescriptorOwner {
     public let kind = HandleKind.fifo
     public var name = ""
     public let path: String
     public let direction: String
-    public private(set) var fd: Int32?
+    public var fd: Int32?
     private let originalFD: Int32
 
     public init(path: String, direction: String, fd: Int32) {
@@ -97,20 +111,6 @@ public final class FifoHandle: DescriptorOwner {
         self.fd = fd
         originalFD = fd
     }
-
-    public var endNames: [String] { [] }
-    public var isOpen: Bool { fd != nil }
-    public func descriptor(end: String?) -> Int32? { end == nil ? fd : nil }
-
-    public func close(end: String?) throws(SystemCallError) {
-        guard let fd else { return }
-        self.fd = nil
-        try Descriptors.close(fd)
-    }
-
-    public func forget() { fd = nil }
-
-    public var openDescriptors: [(fd: Int32, label: String)] { fd.map { [($0, name)] } ?? [] }
 
     public var summary: String {
         "\(path) (\(direction))  " + (fd.map { "fd \($0)" } ?? "closed (was fd \(originalFD))")

@@ -38,8 +38,6 @@ public final class ShmHandle: Handle {
         self.address = nil
     }
 
-    /// Forgets the attachment without `shmdt` (the mapping is gone, e.g. after exec).
-    public func forgetAttachment() { address = nil }
 
     public var keyText: String { key == 0 ? "private" : SyscallTrace.hexKey(key) }
 

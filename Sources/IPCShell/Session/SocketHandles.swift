@@ -95,10 +95,10 @@ public final class SocketHandle: DescriptorOwner {
 }
 
 /// A descriptor that arrived by `sock recvfd`: whatever it is (pipe end, file, socket).
-public final class ReceivedDescriptorHandle: DescriptorOwner {
+public final class ReceivedDescriptorHandle: SingleDescriptorOwner {
     public let kind = HandleKind.fd
     public var name = ""
-    public private(set) var fd: Int32?
+    public var fd: Int32?
     public let target: String
 
     public init(fd: Int32) {
@@ -106,17 +106,6 @@ public final class ReceivedDescriptorHandle: DescriptorOwner {
         target = Descriptors.target(of: fd) ?? "?"
     }
 
-    public var endNames: [String] { [] }
-    public var isOpen: Bool { fd != nil }
-    public func descriptor(end: String?) -> Int32? { end == nil ? fd : nil }
-
-    public func close(end: String?) throws(SystemCallError) {
-        guard let fd else { return }
-        self.fd = nil
-        try Descriptors.close(fd)
-    }
-
-    public var openDescriptors: [(fd: Int32, label: String)] { fd.map { [($0, name)] } ?? [] }
     public var summary: String { "\(target)  " + (fd.map { "fd \($0)" } ?? "closed") }
     public var fields: [(name: String, value: String)] {
         [("fd", fd.map(String.init) ?? "closed"), ("target", target), ("state", isOpen ? "open" : "closed")]
