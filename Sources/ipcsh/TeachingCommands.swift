@@ -39,7 +39,7 @@ struct ReplayCommand: ParsableCommand {
         replayer.speed = speed
         replayer.step = step
         replayer.noPause = noPause
-        replayer.waitForEnter = { ReplayCommand.readEnter() }
+        replayer.waitForEnter = { [supervisor = interpreter.supervisor] in ReplayCommand.readEnter(supervisor: supervisor) }
         let status = replayer.replay(transcript, interpreter: interpreter)
         session.output.flush()
         for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     /// Reads a line from the terminal (or stdin); false for q or end of input.
-    static func readEnter() -> Bool {
+    static func readEnter(supervisor: Supervisor) -> Bool {
         let tty = open("/dev/tty", O_RDONLY | O_CLOEXEC)
         let fd = tty >= 0 ? tty : STDIN_FILENO
         defer { if tty >= 0 { close(tty) } }
@@ -65,6 +65,12 @@ struct ReplayCommand: ParsableCommand {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
+            // The supervisor's wait polls the terminal together with the signal self-pipe
+            // (a Ctrl-C landing just before a plain read() would leave it blocked for good)
+            // and relays children's output meanwhile.
+            do {
+                guard try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil) else { return false }
+            } catch { return false }
             let n = read(fd, &byte, 1)
             if n < 0 && errno == EINTR {
                 if Signals.interruptPending { return false }

@@ -66,6 +66,17 @@ final class CLITests: IPCTestCase {
         XCTAssertNil(shell.readLine(timeout: 1), "nothing runs after the interrupted command")
     }
 
+    /// Ctrl-C sent to ipcsh alone (not its process group) still stops a `!` command: the shell
+    /// forwards it to the sh it waits for, however early it lands.
+    func testSigintToTheShellAloneStopsAShellCommand() throws {
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", "echo started; ! sleep 30; echo not-reached"])
+        defer { shell.stop() }
+        XCTAssertEqual(shell.readLine(), "started")
+        kill(shell.pid, SIGINT)
+        XCTAssertEqual(shell.wait(timeout: 10), 130)
+        XCTAssertNil(shell.readLine(timeout: 1), "nothing runs after the interrupted command")
+    }
+
     func testSigintDuringAScriptAlsoRemovesCleanupObjects() throws {
         let key = makeKey()
         let path = try script("seg = shm create \(Harness.hex(key)) 64\necho started\nsleep 10\n")

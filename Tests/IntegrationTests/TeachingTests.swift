@@ -284,6 +284,33 @@ final class TeachingTests: IPCTestCase {
         XCTAssertFalse(try shell.screen().contains("first step"))
     }
 
+    /// Regression: a Ctrl-C that lands before the step prompt's read starts (here: while a long
+    /// recording is still loading) used to leave the read blocked for good. It must end the replay.
+    func testReplayStepInterruptBeforeTheReadStartsExits130() throws {
+        let directory = try makeDirectory()
+        let path = directory.appendingPathComponent("long.ipcs").path
+        var text = "echo \"first step\"\n"
+        for i in 0..<150_000 { text += "#| padding line \(i)\n" }
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["replay", path, "--step"])
+        defer { shell.stop() }
+        // Send Ctrl-C as soon as the handler is installed: loading the recording takes longer.
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.catchesSIGINT(shell.pid) && Date() < deadline { usleep(1_000) }
+        XCTAssertTrue(Self.catchesSIGINT(shell.pid), "the replay never installed its SIGINT handler")
+        kill(shell.pid, SIGINT)
+        XCTAssertEqual(shell.wait(timeout: 10), 130)
+    }
+
+    /// Whether process `pid` has a handler for SIGINT (bit 2 of SigCgt in /proc/PID/status).
+    private static func catchesSIGINT(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+    }
+
     // MARK: (c) trace
 
     /// Every shared-memory call, C-style, with its flags, and the failing ones with errno.

@@ -226,6 +226,11 @@ enum ProcessCommands {
                                       stdin: -1, stdout: -1, stderr: -1, newGroup: false)
         var forwarded = false
         while true {
+            // A Ctrl-C that came before waitpid started would not interrupt it: forward it now.
+            if Signals.interruptPending && !forwarded {
+                _ = Glibc.kill(pid, SIGINT)
+                forwarded = true
+            }
             var status: Int32 = 0
             let r = waitpid(pid, &status, 0)
             if r == pid {
