@@ -6,15 +6,15 @@ enum ArgumentBinder {
     /// options first, then positional arguments in order, then blocks. `expanded` holds each
     /// argument's expansion when some word has substitutions; nil when every word is literal
     /// (their bytes are used as they are, with no array built for the command).
-    static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [[UInt8]]?,
+    static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [WordBytes]?,
                      session: Session, commandLocation: SourceLocation,
                      into context: inout CommandContext) throws(Diagnostic) {
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
         let interpreter = context.interpreter
-        func bytes(_ index: Int, _ word: Word) throws(Diagnostic) -> [UInt8] {
+        func bytes(_ index: Int, _ word: Word) throws(Diagnostic) -> WordBytes {
             if let expanded { return expanded[index] }
-            return try interpreter.expand(word)
+            return try interpreter.expandedBytes(word)
         }
         // Positional words, by index in `arguments`: a bit mask, or a list for long commands.
         var positionalMask: UInt64 = 0
@@ -40,11 +40,11 @@ enum ArgumentBinder {
                 if useList { positionalList.append(wordIndex) } else { positionalMask |= 1 << UInt64(wordIndex) }
                 continue
             }
-            var optionName = String(decoding: wordBytes, as: UTF8.self)
-            var inlineValue: [UInt8]?
+            var optionName = wordBytes.string
+            var inlineValue: WordBytes?
             if let eq = wordBytes.firstIndex(of: UInt8(ascii: "=")) {
                 optionName = String(decoding: wordBytes[..<eq], as: UTF8.self)
-                inlineValue = Array(wordBytes[(eq + 1)...])
+                inlineValue = WordBytes(Array(wordBytes[(eq + 1)...]))
             }
             guard let optionIndex = spec.options.firstIndex(where: { $0.name == optionName }) else {
                 var hint = usage
@@ -61,7 +61,7 @@ enum ArgumentBinder {
                 if optionIndex < 64 { context.flags |= 1 << UInt64(optionIndex) }
                 continue
             }
-            let valueBytes: [UInt8]
+            let valueBytes: WordBytes
             let valueLocation: SourceLocation
             if let inlineValue {
                 valueBytes = inlineValue
@@ -116,7 +116,7 @@ enum ArgumentBinder {
         for argumentIndex in specArguments.indices {
             // Fields read in place: copying an ArgumentSpec copies its kind and name.
             var argument: ArgumentSpec { specArguments[argumentIndex] }
-            if specArguments[argumentIndex].kind.isBlock {
+            if specArguments[argumentIndex].isBlock {
                 guard let block = nextBlock() else {
                     if argument.isOptional { continue }
                     throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
@@ -127,7 +127,7 @@ enum ArgumentBinder {
             if specArguments[argumentIndex].isVariadic {
                 var rest: [[UInt8]] = []
                 while let p = position {
-                    rest.append(try bytes(p, word(at: p)))
+                    rest.append(try bytes(p, word(at: p)).array)
                     position = nextPositional(p + 1)
                 }
                 context.variadic = rest
@@ -149,7 +149,7 @@ enum ArgumentBinder {
         }
         if let p = position {
             let extra = word(at: p)
-            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(try bytes(p, extra)))'",
+            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(try bytes(p, extra).array))'",
                              at: extra.location, hint: usage)
         }
         if nextBlock() != nil {
@@ -157,13 +157,13 @@ enum ArgumentBinder {
         }
     }
 
-    static func convert(_ bytes: [UInt8], kind: ArgumentKind, what whatText: @autoclosure () -> String,
+    static func convert(_ bytes: WordBytes, kind: ArgumentKind, what whatText: @autoclosure () -> String,
                         spec: CommandSpec, session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
         var what: String { whatText() }
         // Decoded (and escaped for messages) only by the kinds and errors that need it:
         // this runs for every argument of every command.
-        var text: String { String(decoding: bytes, as: UTF8.self) }
-        var shown: String { Escaping.display(bytes) }
+        var text: String { bytes.string }
+        var shown: String { Escaping.display(bytes.array) }
         func bad(_ expected: String) -> Diagnostic {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
@@ -204,6 +204,7 @@ enum ArgumentBinder {
         case .key:
             return .key(try IPCKey.parse(text, what: "\(spec.name): \(what)", at: location))
         case .handle(let kinds):
+            if let handle = session.handle(named: bytes), kinds.isEmpty || kinds.contains(handle.kind) { return .handle(handle) }
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
         case .handleOrKey(let kinds):
             let text = text
@@ -224,7 +225,7 @@ enum ArgumentBinder {
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
         case .dataTarget:
-            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: text), handle.kind == .shm {
+            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: bytes), handle.kind == .shm {
                 return .handle(handle)
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))

@@ -2,7 +2,7 @@ import IPCSys
 
 /// A converted argument value.
 public enum ArgumentValue {
-    case bytes([UInt8])
+    case bytes(WordBytes)
     case integer(Int)
     case key(Int32)
     case handle(any Handle)
@@ -72,7 +72,7 @@ public struct CommandContext {
 
     @inline(__always)
     private func value(_ name: String) -> ArgumentValue? {
-        // Options ("--at") are never argument names.
+        // Options ("--at") are never argument names: no string comparisons for them.
         if name.utf8.first == UInt8(ascii: "-") { return nil }
         let arguments = spec.arguments
         for i in arguments.indices where arguments[i].name == name { return values[i] }
@@ -115,12 +115,17 @@ public struct CommandContext {
     }
 
     public func bytes(_ name: String) -> [UInt8]? {
+        wordBytes(name)?.array
+    }
+
+    /// `bytes(name)` without making an array (short words are kept inline).
+    public func wordBytes(_ name: String) -> WordBytes? {
         if case .bytes(let b)? = value(name) { return b }
         return nil
     }
 
     public func string(_ name: String) -> String? {
-        bytes(name).map { String(decoding: $0, as: UTF8.self) }
+        wordBytes(name)?.string
     }
 
     public func integer(_ name: String) -> Int? {
@@ -156,7 +161,7 @@ public struct CommandContext {
     }
 
     public func optionBytes(_ name: String) -> [UInt8]? {
-        if case .bytes(let b)? = option(name) { return b }
+        if case .bytes(let b)? = option(name) { return b.array }
         return nil
     }
 

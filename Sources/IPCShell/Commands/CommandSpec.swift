@@ -65,14 +65,19 @@ public enum ArgumentKind: Sendable, Equatable {
 
 public struct ArgumentSpec: Sendable {
     public var name: String
-    public var kind: ArgumentKind
+    public var kind: ArgumentKind {
+        didSet { isBlock = kind.isBlock }
+    }
     public var isOptional: Bool
     /// Takes every remaining word.
     public var isVariadic: Bool
+    /// `kind` is `.block` (asked for every argument of every command: no enum copy for it).
+    public private(set) var isBlock: Bool
 
     public init(_ name: String, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false) {
         self.name = name
         self.kind = kind
+        self.isBlock = kind.isBlock
         self.isOptional = optional
         self.isVariadic = variadic
     }

@@ -21,13 +21,14 @@ enum DataCommands {
         example: "write pipe1.w \"apple is red\" --size 512",
         discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored)."
     ) { ctx in
-        let data = ctx.bytes("DATA") ?? []
+        let given = ctx.wordBytes("DATA") ?? WordBytes()
         if let shm = ctx.handle("NAME", as: ShmHandle.self) {
             try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
-            return try writeSegment(shm, data, ctx)
+            return try writeSegment(shm, given, ctx)
         }
         guard let target = ctx.descriptor("NAME") else { return .none }
         try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
+        let data = given.array
         var bytes = data
         if let size = ctx.integer("--size") {
             // One write() of padding is built in memory: keep it to what a descriptor can take.
@@ -134,7 +135,7 @@ enum DataCommands {
         return try body()
     }
 
-    static func writeSegment(_ shm: ShmHandle, _ data: [UInt8], _ ctx: CommandContext) throws -> CommandResult {
+    static func writeSegment(_ shm: ShmHandle, _ data: WordBytes, _ ctx: CommandContext) throws -> CommandResult {
         let base = try attachedBase(shm, command: "write", ctx: ctx)
         if shm.readOnly {
             throw ctx.failure("write: \(shm.name) is attached read-only", hint: "shm detach \(shm.name); shm attach \(shm.name)")
@@ -146,8 +147,8 @@ enum DataCommands {
             throw ctx.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(shm.name) (\(shm.size) bytes)",
                               hint: raw ? nil : "the count includes the terminating NUL; --raw writes none")
         }
-        data.withUnsafeBytes { src in
-            if let from = src.baseAddress { (base + offset).copyMemory(from: from, byteCount: data.count) }
+        data.withUnsafeBufferPointer { src in
+            if let from = src.baseAddress { (base + offset).copyMemory(from: from, byteCount: src.count) }
         }
         if !raw { (base + offset + data.count).storeBytes(of: 0, as: UInt8.self) }
         return .none

@@ -24,8 +24,8 @@ public final class Interpreter {
     public var settlesAfterEachCommand = false
     /// Command names resolved lately (see `dispatch`).
     private struct RecentSpec {
-        let first: [UInt8]
-        let second: [UInt8]?
+        let first: WordBytes
+        let second: WordBytes?
         let spec: CommandSpec
     }
     private var recentSpecs: [RecentSpec] = []
@@ -155,50 +155,46 @@ public final class Interpreter {
         // answer never changes.
         let arguments = command.arguments
         if case .word(let firstWord)? = arguments.first, let firstBytes = firstWord.singleLiteral {
-            for entry in recentSpecs where entry.first == firstBytes {
+            for i in recentSpecs.indices where recentSpecs[i].first == firstBytes {
                 var skip = 1
-                if let second = entry.second {
+                if let second = recentSpecs[i].second {
                     guard arguments.count > 1, case .word(let secondWord) = arguments[1],
                           secondWord.singleLiteral == second else { continue }
                     skip = 2
                 }
-                var allLiteral = true
-                for argument in arguments {
-                    if case .word(let word) = argument, word.singleLiteral == nil { allLiteral = false; break }
-                }
-                var expanded: [[UInt8]]?
-                if !allLiteral {
+                var expanded: [WordBytes]?
+                if !command.wordsAreLiteral {
                     // Some word has substitutions: expand them all first, in order, as below.
-                    var all: [[UInt8]] = []
+                    var all: [WordBytes] = []
                     all.reserveCapacity(arguments.count)
                     for argument in arguments {
-                        if case .word(let word) = argument { all.append(try expand(word)) } else { all.append([]) }
+                        if case .word(let word) = argument { all.append(try expandedBytes(word)) } else { all.append(WordBytes()) }
                     }
                     expanded = all
                 }
-                return try run(entry.spec, command, skipWords: skip, expanded: expanded)
+                return try run(recentSpecs[i].spec, command, skipWords: skip, expanded: expanded)
             }
         }
 
         // Expand every word; blocks stay as they are.
-        var words: [(word: Word, bytes: [UInt8])] = []
-        var expanded: [[UInt8]] = []
+        var words: [(word: Word, bytes: WordBytes)] = []
+        var expanded: [WordBytes] = []
         words.reserveCapacity(command.arguments.count)
         expanded.reserveCapacity(command.arguments.count)
         for argument in command.arguments {
             switch argument {
             case .word(let word):
-                let bytes = try expand(word)
+                let bytes = try expandedBytes(word)
                 words.append((word, bytes))
                 expanded.append(bytes)
             case .block:
-                expanded.append([])
+                expanded.append(WordBytes())
             }
         }
         guard let first = words.first else {
             throw Diagnostic("a block needs a command before it", at: command.location)
         }
-        let name = String(decoding: first.bytes, as: UTF8.self)
+        let name = first.bytes.string
         if name.hasPrefix("@") && name.count > 1 && !first.word.wasQuoted {
             return try ProcessCommands.sendToActor(String(name.dropFirst()), command: command,
                                                     wordCount: words.count, interpreter: self)
@@ -212,20 +208,20 @@ public final class Interpreter {
                 throw Diagnostic("\(name): missing subcommand", at: first.word.location,
                                  hint: "\(name) takes one of: \(subcommands.joined(separator: ", ")) (help \(name))")
             }
-            let sub = String(decoding: words[1].bytes, as: UTF8.self)
+            let sub = words[1].bytes.string
             guard let found = registry.specs["\(name) \(sub)"] else {
                 var hint = "\(name) takes one of: \(subcommands.joined(separator: ", "))"
                 if let guess = CommandRegistry.didYouMean(sub, among: subcommands) { hint = guess + " " + hint }
-                throw Diagnostic("\(name): unknown subcommand '\(Escaping.display(words[1].bytes))'", at: words[1].word.location, hint: hint)
+                throw Diagnostic("\(name): unknown subcommand '\(Escaping.display(words[1].bytes.array))'", at: words[1].word.location, hint: hint)
             }
             spec = found
             consumed = 2
         } else if let body = session.procs[name] {
             if let binding = command.binding { try session.checkBindable(binding) }
-            let arguments = words.dropFirst().map { String(decoding: $0.bytes, as: UTF8.self) }
+            let arguments = words.dropFirst().map { $0.bytes.string }
             return .value(try callProc(name, body: body, arguments: arguments, at: command.location))
         } else {
-            throw Diagnostic("unknown command '\(Escaping.display(first.bytes))'", at: first.word.location, hint: unknownCommandHint(name))
+            throw Diagnostic("unknown command '\(Escaping.display(first.bytes.array))'", at: first.word.location, hint: unknownCommandHint(name))
         }
         // Remember the spec when the words naming it are single literals.
         if let firstBytes = words[0].word.singleLiteral {
@@ -239,7 +235,7 @@ public final class Interpreter {
     }
 
     /// Checks the binding, binds the arguments and runs the spec.
-    private func run(_ spec: CommandSpec, _ command: Command, skipWords: Int, expanded: [[UInt8]]?) throws -> CommandResult {
+    private func run(_ spec: CommandSpec, _ command: Command, skipWords: Int, expanded: [WordBytes]?) throws -> CommandResult {
         if let binding = command.binding {
             do { try session.checkBindable(binding) } catch {
                 var e = error
@@ -284,10 +280,15 @@ public final class Interpreter {
 
     /// Expands one word to bytes: literal parts as they are, `$` parts substituted.
     public func expand(_ word: Word) throws(Diagnostic) -> [UInt8] {
+        try expandedBytes(word).array
+    }
+
+    /// `expand`, keeping a literal word's bytes as they are (inline when short: no allocation).
+    func expandedBytes(_ word: Word) throws(Diagnostic) -> WordBytes {
         if let bytes = word.singleLiteral { return bytes }
         var result: [UInt8] = []
         for part in word.parts { result += try expand(part, in: word) }
-        return result
+        return WordBytes(result)
     }
 
     private func expand(_ part: WordPart, in word: Word) throws(Diagnostic) -> [UInt8] {

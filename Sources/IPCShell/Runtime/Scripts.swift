@@ -32,12 +32,15 @@ extension Interpreter {
         }
         let failuresBefore = failureCount
         while true {
-            let next: Command?
-            do { next = try parser.nextCommand() } catch {
+            let command: Command
+            do {
+                // Bound straight from the parser's result: no copy of the command.
+                guard let next = try parser.nextCommand() else { return }
+                command = next
+            } catch {
                 report(error)
                 return
             }
-            guard let command = next else { return }
             try runTopLevel(command)
             if failureCount > failuresBefore && !keepGoing { return }
         }

@@ -9,8 +9,9 @@ public final class Session {
     public private(set) var handles: [String: any Handle] = [:] {
         didSet { lastLookup = nil }
     }
-    /// The last handle found by name: scripts name the same handle command after command.
-    private var lastLookup: (name: String, handle: any Handle)?
+    /// The last handle found by name: scripts name the same handle command after command, and
+    /// comparing a short name's inline bytes costs less than making a String to hash.
+    private var lastLookup: (name: WordBytes, handle: any Handle)?
     public private(set) var handleOrder: [String] = []
     private var counters: [HandleKind: Int] = [:]
     public var variables: [String: [UInt8]] = [:]
@@ -46,8 +47,13 @@ public final class Session {
     }
 
     public func handle(named name: String) -> (any Handle)? {
+        handle(named: WordBytes(name))
+    }
+
+    /// The handle named by these bytes (a word of a command, as typed).
+    public func handle(named name: WordBytes) -> (any Handle)? {
         if let lastLookup, lastLookup.name == name { return lastLookup.handle }
-        guard let handle = handles[name] else { return nil }
+        guard let handle = handles[name.string] else { return nil }
         lastLookup = (name, handle)
         return handle
     }

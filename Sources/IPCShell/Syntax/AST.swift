@@ -19,76 +19,87 @@ public enum WordPart: Sendable, Equatable {
 
 /// A word of a command, as typed: literal text and substitutions.
 public struct Word: Sendable, Equatable {
-    /// A word that is one literal (most words) keeps just its bytes: no array of parts to
-    /// allocate or retain for it (scripts/bench.sh). Otherwise `otherParts` holds the parts.
-    private var literal: [UInt8]?
-    private var otherParts: [WordPart]?
+    /// A word that is one literal (most words) keeps just its bytes, inline when short: copying
+    /// such a word costs no reference counting and making one no allocation (scripts/bench.sh).
+    private enum Content: Sendable, Equatable {
+        case literal(WordBytes)
+        /// Two parts or more, or one substitution.
+        case parts([WordPart])
+    }
+    private var content: Content
     public var location: SourceLocation
     /// Some part was quoted: `"="` is a word, not the binding operator.
     public var wasQuoted: Bool
 
     public var parts: [WordPart] {
         get {
-            if let literal { return [.literal(literal)] }
-            return otherParts ?? []
-        }
-        set {
-            if newValue.count == 1, case .literal(let bytes) = newValue[0] {
-                literal = bytes
-                otherParts = nil
-            } else {
-                literal = nil
-                otherParts = newValue
+            switch content {
+            case .literal(let bytes): return [.literal(bytes.array)]
+            case .parts(let parts): return parts
             }
         }
+        set { content = Word.content(newValue) }
+    }
+
+    private static func content(_ parts: [WordPart]) -> Content {
+        if parts.count == 1, case .literal(let bytes) = parts[0] { return .literal(WordBytes(bytes)) }
+        return .parts(parts)
     }
 
     public init(parts: [WordPart], location: SourceLocation, wasQuoted: Bool) {
-        if parts.count == 1, case .literal(let bytes) = parts[0] {
-            self.literal = bytes
-            self.otherParts = nil
-        } else {
-            self.literal = nil
-            self.otherParts = parts
-        }
+        self.content = Word.content(parts)
         self.location = location
         self.wasQuoted = wasQuoted
     }
 
     /// A word of one literal.
     public init(literal: [UInt8], location: SourceLocation, wasQuoted: Bool) {
-        self.literal = literal
-        self.otherParts = nil
+        self.init(literal: WordBytes(literal), location: location, wasQuoted: wasQuoted)
+    }
+
+    /// A word of one literal.
+    public init(literal: WordBytes, location: SourceLocation, wasQuoted: Bool) {
+        self.content = .literal(literal)
         self.location = location
         self.wasQuoted = wasQuoted
     }
 
     /// The text when the word has no substitutions.
     public var literalText: String? {
-        if let literal { return String(decoding: literal, as: UTF8.self) }
-        var bytes: [UInt8] = []
-        for part in otherParts ?? [] {
-            guard case .literal(let b) = part else { return nil }
-            bytes += b
+        switch content {
+        case .literal(let bytes):
+            return bytes.string
+        case .parts(let parts):
+            var bytes: [UInt8] = []
+            for part in parts {
+                guard case .literal(let b) = part else { return nil }
+                bytes += b
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The bytes of a word that is one literal (no substitutions), as the lexer makes them.
-    public var singleLiteral: [UInt8]? { literal }
+    public var singleLiteral: WordBytes? {
+        if case .literal(let bytes) = content { return bytes }
+        return nil
+    }
 
     /// No substitutions: the word is its literal text.
     public var isLiteral: Bool {
-        if literal != nil { return true }
-        for part in otherParts ?? [] {
-            guard case .literal = part else { return false }
+        switch content {
+        case .literal: return true
+        case .parts(let parts):
+            for part in parts {
+                guard case .literal = part else { return false }
+            }
+            return true
         }
-        return true
     }
 
     /// The exact `=` operator (unquoted).
     public var isBindingOperator: Bool {
-        guard !wasQuoted, let bytes = literal else { return false }
+        guard !wasQuoted, case .literal(let bytes) = content else { return false }
         return bytes.count == 1 && bytes[0] == UInt8(ascii: "=")
     }
 }
@@ -128,18 +139,27 @@ public struct Command: Sendable, Equatable {
     private var sourceText: String?
     private var sourceBuffer: [UInt8] = []
     private var sourceRange: Range<Int> = 0..<0
+    /// No word has a substitution (most commands): the words are their bytes as typed.
+    public let wordsAreLiteral: Bool
 
     public init(binding: String?, arguments: [CommandArgument], location: SourceLocation, source: String) {
         self.binding = binding
         self.arguments = arguments
+        self.wordsAreLiteral = arguments.allSatisfy {
+            if case .word(let word) = $0 { return word.singleLiteral != nil }
+            return true
+        }
         self.location = location
         self.sourceText = source
     }
 
     /// A command whose text is `buffer[range]`.
-    init(binding: String?, arguments: [CommandArgument], location: SourceLocation, buffer: [UInt8], range: Range<Int>) {
+    @inline(__always)
+    init(binding: String?, arguments: [CommandArgument], wordsAreLiteral: Bool, location: SourceLocation,
+         buffer: [UInt8], range: Range<Int>) {
         self.binding = binding
         self.arguments = arguments
+        self.wordsAreLiteral = wordsAreLiteral
         self.location = location
         self.sourceBuffer = buffer
         self.sourceRange = range

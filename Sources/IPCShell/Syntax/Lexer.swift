@@ -88,7 +88,7 @@ public struct Lexer {
                 return rawRestOfLine(start: start, startIndex: startIndex)
             }
             atCommandStart = false
-            let word = try lexWord(start: start)
+            let word = try lexWord(start: start, startIndex: startIndex)
             return Token(kind: .word(word), location: start, offset: startIndex, end: index)
         }
     }
@@ -129,12 +129,18 @@ public struct Lexer {
             || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
     }
 
-    /// Neither ends a word nor starts a quote, escape or substitution.
+    /// Neither ends a word nor starts a quote, escape or substitution: one bit test, as this
+    /// runs for every byte of every word.
     @inline(__always)
     private static func isPlainWordByte(_ c: UInt8) -> Bool {
-        !endsWord(c) && c != UInt8(ascii: "'") && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\")
-            && c != UInt8(ascii: "$")
+        c >= 64 ? c != UInt8(ascii: "\\") && c != UInt8(ascii: "{") && c != UInt8(ascii: "}")
+                : (specialBelow64 >> UInt64(c)) & 1 == 0
     }
+
+    /// Bytes below 64 that end a word or start a quote or substitution: blank, tab, CR, LF,
+    /// `;`, `'`, `"`, `$`.
+    private static let specialBelow64: UInt64 =
+        1 << 0x20 | 1 << 0x09 | 1 << 0x0D | 1 << 0x0A | 1 << 0x3B | 1 << 0x27 | 1 << 0x22 | 1 << 0x24
 
     static func isNameStart(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_")
@@ -142,7 +148,20 @@ public struct Lexer {
 
     static func isNameChar(_ c: UInt8) -> Bool { isNameStart(c) || (c >= 0x30 && c <= 0x39) }
 
-    private mutating func lexWord(start: SourceLocation) throws(Diagnostic) -> Word {
+    private mutating func lexWord(start: SourceLocation, startIndex: Int) throws(Diagnostic) -> Word {
+        // Most words are one run of plain bytes: their bytes come straight from the source
+        // (inline when short), with no array or parts built on the way.
+        var end = startIndex
+        while end < bytes.count, Lexer.isPlainWordByte(bytes[end]) { end += 1 }
+        if end > startIndex, end == bytes.count || Lexer.endsWord(bytes[end]) {
+            index = end // no newline in a plain run: the line bookkeeping of advance() has nothing to do
+            return Word(literal: WordBytes(bytes[startIndex..<end]), location: start, wasQuoted: false)
+        }
+        return try lexQuotedOrSubstitutedWord(start: start)
+    }
+
+    /// Any other word: quotes, escapes, `$` substitutions.
+    private mutating func lexQuotedOrSubstitutedWord(start: SourceLocation) throws(Diagnostic) -> Word {
         var parts: [WordPart] = []
         var literal: [UInt8] = []
         var quoted = false

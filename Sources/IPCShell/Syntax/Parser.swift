@@ -80,6 +80,17 @@ public struct Parser {
         }
     }
 
+    /// Moves to the next token and returns the one it leaves.
+    private mutating func advanceTaking() throws(Diagnostic) -> Token {
+        do {
+            let next = try lexer.nextToken()
+            return exchange(&current, with: next)
+        } catch {
+            lexerFailed = true
+            throw error
+        }
+    }
+
     /// Reads the rest of the text, throwing its first lexical error if it has one.
     private mutating func drainLexer() throws(Diagnostic) {
         while true {
@@ -116,16 +127,20 @@ public struct Parser {
     }
 
     private mutating func parseCommand() throws(Diagnostic) -> Command {
-        let first = current
+        let firstLocation = current.location
+        let firstOffset = current.offset
         var arguments: [CommandArgument] = []
         arguments.reserveCapacity(4)
-        var lastEnd = first.end
+        var lastEnd = current.end
+        var wordsAreLiteral = true
         loop: while true {
             switch current.kind {
-            case .word(let word):
-                arguments.append(.word(word))
+            case .word:
                 lastEnd = current.end
-                try advance()
+                // Moved out of the token, not copied: a word's copy is not free.
+                guard case .word(let word) = try advanceTaking().kind else { break loop }
+                if word.singleLiteral == nil { wordsAreLiteral = false }
+                arguments.append(.word(word))
             case .openBrace:
                 let opening = current
                 try advance()
@@ -149,7 +164,7 @@ public struct Parser {
         if arguments.count >= 2, case .word(let op) = arguments[1], op.isBindingOperator {
             guard case .word(let nameWord) = arguments[0], !nameWord.wasQuoted,
                   let name = nameWord.literalText, Parser.isName(name) else {
-                throw Diagnostic("the name before = must be a plain name like buf or msg", at: first.location)
+                throw Diagnostic("the name before = must be a plain name like buf or msg", at: firstLocation)
             }
             guard arguments.count >= 3 else {
                 throw Diagnostic("missing command after '\(name) ='", at: op.location,
@@ -158,8 +173,8 @@ public struct Parser {
             binding = name
             arguments.removeFirst(2)
         }
-        return Command(binding: binding, arguments: arguments, location: first.location,
-                       buffer: source, range: first.offset..<max(first.offset, lastEnd))
+        return Command(binding: binding, arguments: arguments, wordsAreLiteral: wordsAreLiteral, location: firstLocation,
+                       buffer: source, range: firstOffset..<max(firstOffset, lastEnd))
     }
 
     /// A plain name: letter or `_`, then letters, digits, `_`.

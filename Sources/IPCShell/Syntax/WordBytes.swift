@@ -1,0 +1,120 @@
+/// The bytes of a word, as the lexer found them or as an expansion made them.
+///
+/// Like a small `String`, up to 15 bytes are kept inline: almost every word of a script
+/// (command names, handle names, numbers, sizes, short data) costs no allocation, and copying
+/// one costs no reference counting. Longer words are kept in an array. Unlike `String`, the
+/// bytes need not be UTF-8 (`"\xff"` is one byte).
+///
+/// The form is canonical (15 bytes or fewer are always inline), so equal bytes are equal values.
+public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebugStringConvertible {
+    private enum Storage: Sendable, Hashable {
+        /// Bytes 0-7 in `low`, bytes 8-14 in the low seven bytes of `high` (least significant
+        /// first), the count in the top byte of `high`.
+        case inline(low: UInt64, high: UInt64)
+        case array([UInt8])
+    }
+
+    private var storage: Storage
+
+    /// The most bytes kept inline.
+    public static let inlineCapacity = 15
+
+    public init() { storage = .inline(low: 0, high: 0) }
+
+    public init(_ array: [UInt8]) {
+        if array.count <= WordBytes.inlineCapacity {
+            storage = array.withUnsafeBufferPointer { WordBytes.pack($0) }
+        } else {
+            storage = .array(array)
+        }
+    }
+
+    public init(_ slice: ArraySlice<UInt8>) {
+        if slice.count <= WordBytes.inlineCapacity {
+            storage = slice.withUnsafeBufferPointer { WordBytes.pack($0) }
+        } else {
+            storage = .array(Array(slice))
+        }
+    }
+
+    public init(_ text: String) {
+        var text = text
+        self = text.withUTF8 { buffer in
+            buffer.count <= WordBytes.inlineCapacity ? WordBytes(packed: WordBytes.pack(buffer)) : WordBytes(Array(buffer))
+        }
+    }
+
+    private init(packed: Storage) { storage = packed }
+
+    private static func pack(_ buffer: UnsafeBufferPointer<UInt8>) -> Storage {
+        var words: (UInt64, UInt64) = (0, 0)
+        if let base = buffer.baseAddress {
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: buffer.count) }
+        }
+        return .inline(low: UInt64(littleEndian: words.0),
+                       high: UInt64(littleEndian: words.1) | UInt64(buffer.count) << 56)
+    }
+
+    // MARK: Collection
+
+    public var startIndex: Int { 0 }
+
+    public var endIndex: Int { count }
+
+    public var count: Int {
+        switch storage {
+        case .inline(_, let high): return Int(truncatingIfNeeded: high >> 56)
+        case .array(let array): return array.count
+        }
+    }
+
+    public subscript(position: Int) -> UInt8 {
+        switch storage {
+        case .inline(let low, let high):
+            precondition(position >= 0 && position < Int(truncatingIfNeeded: high >> 56), "WordBytes index out of range")
+            return position < 8 ? UInt8(truncatingIfNeeded: low >> UInt64(8 * position))
+                                : UInt8(truncatingIfNeeded: high >> UInt64(8 * (position - 8)))
+        case .array(let array):
+            return array[position]
+        }
+    }
+
+    public func contains(_ byte: UInt8) -> Bool {
+        withUnsafeBufferPointer { $0.contains(byte) }
+    }
+
+    public func firstIndex(of byte: UInt8) -> Int? {
+        withUnsafeBufferPointer { $0.firstIndex(of: byte) }
+    }
+
+    // MARK: Views
+
+    /// The bytes, contiguous, for the duration of `body`.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        switch storage {
+        case .inline(let low, let high):
+            var words = (low.littleEndian, high.littleEndian)
+            let count = Int(truncatingIfNeeded: high >> 56)
+            return try withUnsafeBytes(of: &words) { raw in
+                try body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+            }
+        case .array(let array):
+            return try array.withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// The bytes as an array (allocates for inline bytes).
+    public var array: [UInt8] {
+        switch storage {
+        case .inline: return withUnsafeBufferPointer { Array($0) }
+        case .array(let array): return array
+        }
+    }
+
+    /// The bytes decoded as UTF-8 (invalid sequences repaired). No allocation for inline bytes.
+    public var string: String {
+        withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public var debugDescription: String { "WordBytes(\(array))" }
+}

@@ -1,0 +1,59 @@
+import XCTest
+@testable import IPCShell
+
+final class WordBytesTests: XCTestCase {
+    /// Every length round-trips, on both sides of the inline limit, from arrays, slices and text.
+    func testRoundTripsAtEveryLengthUpTo40() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 200) }
+            let fromArray = WordBytes(bytes)
+            let padded: [UInt8] = [0x41] + bytes + [0x42]
+            let fromSlice = WordBytes(padded[1..<(1 + length)])
+            XCTAssertEqual(fromArray.array, bytes, "length \(length)")
+            XCTAssertEqual(fromArray.count, length)
+            XCTAssertEqual(Array(fromArray), bytes, "the Collection view, length \(length)")
+            XCTAssertEqual(fromArray.withUnsafeBufferPointer { Array($0) }, bytes)
+            XCTAssertEqual(fromSlice, fromArray, "a slice equals the array, length \(length)")
+        }
+    }
+
+    /// Equality and hashing follow the bytes, whichever way the value was made.
+    func testEqualBytesAreEqualValues() {
+        let short = WordBytes("shm1")
+        XCTAssertEqual(short, WordBytes(Array("shm1".utf8)))
+        XCTAssertEqual(short.hashValue, WordBytes(Array("shm1".utf8)[...]).hashValue)
+        XCTAssertNotEqual(short, WordBytes("shm2"))
+        XCTAssertNotEqual(WordBytes("a"), WordBytes("a\u{0}"), "a trailing NUL is a byte, not padding")
+        let long = String(repeating: "x", count: 16)
+        XCTAssertEqual(WordBytes(long), WordBytes(Array(long.utf8)))
+        XCTAssertNotEqual(WordBytes(long), WordBytes(String(repeating: "x", count: 15)))
+    }
+
+    func testStringContainsAndFirstIndex() {
+        XCTAssertEqual(WordBytes("pipe1.r").string, "pipe1.r")
+        XCTAssertTrue(WordBytes("pipe1.r").contains(UInt8(ascii: ".")))
+        XCTAssertFalse(WordBytes("shm1").contains(UInt8(ascii: ".")))
+        XCTAssertEqual(WordBytes("--at=4").firstIndex(of: UInt8(ascii: "=")), 4)
+        XCTAssertEqual(WordBytes([0xFF, 0x00]).array, [0xFF, 0x00], "not UTF-8, and a NUL: kept as they are")
+        XCTAssertEqual(WordBytes(String(repeating: "ab", count: 20)).firstIndex(of: UInt8(ascii: "b")), 1)
+    }
+
+    /// The lexer's one-bit test for plain bytes agrees with the language: each byte, between two
+    /// letters, either stays in the word or (blank, separator, quote, `$`, brace, backslash) does not.
+    func testEveryByteInsideAWord() throws {
+        let special: Set<UInt8> = [0x20, 0x09, 0x0D, 0x0A, 0x3B, 0x27, 0x22, 0x24, 0x5C, 0x7B, 0x7D]
+        for byte in UInt8.min...UInt8.max where !special.contains(byte) {
+            var lexer = Lexer(bytes: [0x61, byte, 0x62], file: "t.ipcs")
+            let tokens = try lexer.tokenize()
+            XCTAssertEqual(tokens.count, 2, "byte \(byte)")
+            guard case .word(let word) = tokens[0].kind else { return XCTFail("byte \(byte): not a word") }
+            XCTAssertEqual(word.singleLiteral?.array, [0x61, byte, 0x62], "byte \(byte)")
+        }
+        for byte in special {
+            var lexer = Lexer(bytes: [0x61, byte, 0x62], file: "t.ipcs")
+            let words = (try? lexer.tokenize())?.filter { if case .word = $0.kind { return true } else { return false } }
+            XCTAssertNotEqual(words?.first.flatMap { if case .word(let w) = $0.kind { return w.singleLiteral?.array } else { return nil } },
+                              [0x61, byte, 0x62], "byte \(byte) must not be a plain word byte")
+        }
+    }
+}
