@@ -111,7 +111,9 @@ int ipcsh_sigchld_install(void) {
     return sigaction(SIGCHLD, &sa, NULL);
 }
 
-int ipcsh_alarm_ms(long ms) {
+int ipcsh_alarm_ms(long ms) { return ipcsh_alarm_repeating_ms(ms, 0); }
+
+int ipcsh_alarm_repeating_ms(long ms, long interval_ms) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
@@ -123,6 +125,10 @@ int ipcsh_alarm_ms(long ms) {
     memset(&it, 0, sizeof it);
     it.it_value.tv_sec = ms / 1000;
     it.it_value.tv_usec = (ms % 1000) * 1000;
+    if (ms > 0 && interval_ms > 0) {
+        it.it_interval.tv_sec = interval_ms / 1000;
+        it.it_interval.tv_usec = (interval_ms % 1000) * 1000;
+    }
     return setitimer(ITIMER_REAL, &it, NULL);
 }
 

@@ -141,17 +141,9 @@ public enum Descriptors {
 
     /// Every open descriptor of this process, in order.
     public static func openDescriptors() -> [Int32] {
-        guard let dir = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(dir) }
-        let own = dirfd(dir)
-        var result: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if let fd = Int32(name), fd != own { result.append(fd) }
-        }
-        return result.sorted()
+        // The directory's own descriptor is closed again by the time the list is returned.
+        let listed = (try? FileSystem.directoryEntries("/proc/self/fd")) ?? []
+        return listed.compactMap { Int32($0) }.filter { fcntl($0, F_GETFD) != -1 }.sorted()
     }
 
     /// Shows data the way strace does: `"apple is red\0\0"...` (at most 32 bytes).

@@ -95,6 +95,24 @@ public enum Processes {
         SyscallTrace.report("kill", "\(pid), SIG\(Signals.name(signal))", result: "0")
     }
 
+    /// Sends `signal` to `pid` and to every process below it (its children, theirs, ...), as
+    /// a terminal's Ctrl-C reaches the whole foreground job: `sh -c 'sleep 30; ...'` waits
+    /// for its child and would ignore a SIGINT sent to it alone. Descendants are read from
+    /// /proc/PID/task/TID/children; processes that are gone are skipped.
+    public static func signalTree(_ pid: pid_t, _ signal: Int32) {
+        var pending = [pid]
+        var seen = Set<pid_t>()
+        while let next = pending.popLast() {
+            guard seen.insert(next).inserted, seen.count <= 4096 else { continue }
+            _ = Glibc.kill(next, signal)
+            guard let tasks = try? FileSystem.directoryEntries("/proc/\(next)/task") else { continue }
+            for task in tasks {
+                guard let text = try? FileSystem.readWholeFile("/proc/\(next)/task/\(task)/children") else { continue }
+                pending += text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+            }
+        }
+    }
+
     /// Leaves a forked child at once, flushing stdio but running no exit handlers.
     public static func exitChild(_ status: Int32) -> Never {
         _ = ipcsh_fflush_all()

@@ -22,6 +22,37 @@ public enum Signals {
     /// Whether the alarm fired since the last call.
     public static func takeAlarm() -> Bool { ipcsh_take_alarm() != 0 }
 
+    /// Runs a blocking call that no `poll` can watch (`open` of a FIFO) so that Ctrl-C and the
+    /// timeout always end it. A signal only interrupts a call already blocked: one that lands
+    /// just before the call starts would be lost and the call would block for good. So a
+    /// SIGALRM comes at the deadline and then every `retryMilliseconds`; after each EINTR the
+    /// call is made again unless Ctrl-C came (the EINTR error is thrown) or the deadline passed
+    /// (nil is returned).
+    public static func blockingCall<T>(timeoutMilliseconds: Int?, retryMilliseconds: Int = 500,
+                                       _ call: () throws(SystemCallError) -> T) throws(SystemCallError) -> T? {
+        let deadline = timeoutMilliseconds.map { Clock.monotonicNanoseconds() + UInt64(max(1, $0)) * 1_000_000 }
+        defer {
+            armAlarm(milliseconds: 0)
+            _ = takeAlarm()
+        }
+        while true {
+            var first = retryMilliseconds
+            if let deadline {
+                let now = Clock.monotonicNanoseconds()
+                if now >= deadline { return nil }
+                first = min(first, Int((deadline - now + 999_999) / 1_000_000))
+            }
+            if interruptPending { throw SystemCallError("interrupted", errno: EINTR) }
+            _ = ipcsh_alarm_repeating_ms(first, retryMilliseconds)
+            do {
+                return try call()
+            } catch {
+                guard error.errno == EINTR else { throw error }
+                if interruptPending { throw error }
+            }
+        }
+    }
+
     /// Drains the self-pipe without touching the Ctrl-C flag.
     public static func drainWakeups() { ipcsh_signal_pipe_drain() }
 

@@ -108,6 +108,34 @@ final class PipesAndProcessesTests: IPCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "--cleanup removes the FIFO")
     }
 
+    /// Regression: a timer (or Ctrl-C) that fires before open() has started used to leave the
+    /// open blocked for good. With a 1 ms timeout that is a race run after run; every open must
+    /// still end, each with its timeout message.
+    func testFifoOpenWithATinyTimeoutAlwaysEnds() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("fifo").path
+        let attempts = 100
+        let opens = Array(repeating: "fifo open \(path) read --timeout 1ms", count: attempts).joined(separator: "\n")
+        let r = try Harness.runCommands("fifo make \(path)\n" + opens + "\nfifo rm \(path)", extra: ["--keep-going"], timeout: 60)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: "no writer opened \(path) within 1ms").count - 1, attempts, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    /// Ctrl-C sent to the shell alone while `fifo open` waits for a writer: exit 130 promptly.
+    func testSigintDuringABlockedFifoOpenExits130() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("fifo").path
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["--cleanup", "-c", "fifo make \(path); echo ready; fifo open \(path) read"])
+        defer { shell.stop() }
+        var line = shell.readLine()
+        while let l = line, l != "ready" { line = shell.readLine() }
+        XCTAssertEqual(line, "ready")
+        kill(shell.pid, SIGINT)
+        XCTAssertEqual(shell.wait(timeout: 10), 130)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "--cleanup removes the FIFO after Ctrl-C")
+    }
+
     func testFifoMadeBySessionIsNamedAtExit() throws {
         let dir = try makeDirectory()
         let path = dir.appendingPathComponent("kept").path

@@ -43,6 +43,8 @@ int ipcsh_signals_reinit_in_child(void);
 int ipcsh_sigchld_install(void);
 /* Arms a one-shot SIGALRM after `ms` milliseconds (0 disarms); its handler only interrupts. */
 int ipcsh_alarm_ms(long ms);
+/* Like ipcsh_alarm_ms, then again every interval_ms until disarmed (ms = 0). */
+int ipcsh_alarm_repeating_ms(long ms, long interval_ms);
 /* True if SIGALRM fired since the last call (and clears it). */
 int ipcsh_take_alarm(void);
 

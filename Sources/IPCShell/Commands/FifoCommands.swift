@@ -39,17 +39,12 @@ enum FifoCommands {
         if ctx.flag("--nonblock") { flags |= O_NONBLOCK }
         ctx.output.flush()
         let timeout = ctx.integer("--timeout")
-        if let timeout { Signals.armAlarm(milliseconds: max(1, timeout)) }
-        let fd: Int32
+        let opened: Int32?
         do throws(SystemCallError) {
-            fd = try Descriptors.open(path, flags: flags)
-            if timeout != nil { Signals.armAlarm(milliseconds: 0) }
-        } catch {
-            if timeout != nil { Signals.armAlarm(milliseconds: 0) }
-            if error.errno == EINTR && Signals.takeAlarm() {
-                let other = direction == "read" ? "writer" : "reader"
-                throw ctx.failure("fifo open: no \(other) opened \(path) within \(Durations.describe(timeout ?? 0))")
+            opened = try Signals.blockingCall(timeoutMilliseconds: timeout) { () throws(SystemCallError) in
+                try Descriptors.open(path, flags: flags)
             }
+        } catch {
             if error.errno == ENOENT {
                 throw Diagnostic(error.description, at: ctx.location, hint: "no such file: make the FIFO first with fifo make \(path)")
             }
@@ -58,7 +53,10 @@ enum FifoCommands {
             }
             throw error
         }
-        _ = Signals.takeAlarm()
+        guard let fd = opened else {
+            let other = direction == "read" ? "writer" : "reader"
+            throw ctx.failure("fifo open: no \(other) opened \(path) within \(Durations.describe(timeout ?? 0))")
+        }
         let handle = FifoHandle(path: path, direction: direction, fd: fd)
         let name = ctx.register(handle)
         ctx.output.info("\(name): opened \(path) for \(direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing") (fd \(fd))")
