@@ -67,9 +67,11 @@ final class CLITests: IPCTestCase {
     }
 
     /// Ctrl-C sent to ipcsh alone (not its process group) still stops a `!` command: the shell
-    /// forwards it to the sh it waits for, however early it lands.
+    /// forwards it to sh and what sh runs (sh waiting for `sleep` would not stop by itself),
+    /// however early it lands.
     func testSigintToTheShellAloneStopsAShellCommand() throws {
-        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", "echo started; ! sleep 30; echo not-reached"])
+        // `!` takes the rest of its line: sh runs `sleep 30; echo not-reached` and waits for sleep.
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", "echo started\n! sleep 30; echo not-reached"])
         defer { shell.stop() }
         XCTAssertEqual(shell.readLine(), "started")
         kill(shell.pid, SIGINT)

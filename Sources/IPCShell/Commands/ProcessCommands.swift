@@ -224,30 +224,29 @@ enum ProcessCommands {
         ctx.output.flush()
         let pid = try Processes.spawn("/bin/sh", arguments: ["-c", command], searchPath: false,
                                       stdin: -1, stdout: -1, stderr: -1, newGroup: false)
+        // Waits on the signal self-pipe (SIGCHLD and SIGINT both write to it) rather than in a
+        // blocking waitpid: a Ctrl-C landing just before waitpid would not interrupt it, and sh
+        // would run on with nobody to stop it. Ctrl-C goes on to sh and what it runs (as a
+        // terminal's reaches the whole job); the command then ends as interrupted.
         var forwarded = false
         while true {
-            // A Ctrl-C that came before waitpid started would not interrupt it: forward it now.
             if Signals.interruptPending && !forwarded {
-                _ = Glibc.kill(pid, SIGINT)
+                Processes.signalTree(pid, SIGINT)
                 forwarded = true
             }
             var status: Int32 = 0
-            let r = waitpid(pid, &status, 0)
+            let r = waitpid(pid, &status, WNOHANG)
             if r == pid {
                 let ended = ExitStatus(waitStatus: status)
                 if forwarded || Signals.interruptPending { throw ControlFlow.interrupted }
                 if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
                 return .none
             }
-            if r < 0 && errno == EINTR {
-                if Signals.interruptPending && !forwarded {
-                    _ = Glibc.kill(pid, SIGINT)
-                    forwarded = true
-                }
-                ctx.interpreter.supervisor.reap()
-                continue
-            }
-            throw SystemCallError("waitpid", errno: errno)
+            if r < 0 && errno != EINTR { throw SystemCallError("waitpid", errno: errno) }
+            var wake = pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&wake, wake.fd >= 0 ? 1 : 0, 1000)
+            if wake.revents != 0 { Signals.drainWakeups() }
+            ctx.interpreter.supervisor.reap()
         }
     }
 
