@@ -152,7 +152,11 @@ final class PipesAndProcessesTests: IPCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        usleep(300_000)
+        // Once its handler is installed (a loaded machine can take a while to start it); the
+        // read polls the signal self-pipe, so it does not matter whether it has begun yet.
+        let started = Date().addingTimeInterval(10)
+        while !Harness.catchesSIGINT(process.processIdentifier) && Date() < started { usleep(1_000) }
+        usleep(100_000)
         kill(process.processIdentifier, SIGINT)
         let deadline = Date().addingTimeInterval(1.0)
         while process.isRunning && Date() < deadline { usleep(10_000) }

@@ -296,19 +296,10 @@ final class TeachingTests: IPCTestCase {
         defer { shell.stop() }
         // Send Ctrl-C as soon as the handler is installed: loading the recording takes longer.
         let deadline = Date().addingTimeInterval(10)
-        while !Self.catchesSIGINT(shell.pid) && Date() < deadline { usleep(1_000) }
-        XCTAssertTrue(Self.catchesSIGINT(shell.pid), "the replay never installed its SIGINT handler")
+        while !Harness.catchesSIGINT(shell.pid) && Date() < deadline { usleep(1_000) }
+        XCTAssertTrue(Harness.catchesSIGINT(shell.pid), "the replay never installed its SIGINT handler")
         kill(shell.pid, SIGINT)
         XCTAssertEqual(shell.wait(timeout: 10), 130)
-    }
-
-    /// Whether process `pid` has a handler for SIGINT (bit 2 of SigCgt in /proc/PID/status).
-    private static func catchesSIGINT(_ pid: Int32) -> Bool {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
-              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
-        else { return false }
-        return mask & (1 << (UInt64(SIGINT) - 1)) != 0
     }
 
     // MARK: (c) trace

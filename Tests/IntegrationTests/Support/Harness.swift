@@ -31,6 +31,15 @@ enum Harness {
         try runProgram(ipcshPath, arguments, stdin: stdin, environment: environment, timeout: timeout)
     }
 
+    /// Whether process `pid` has a handler for SIGINT (bit 2 of SigCgt in /proc/PID/status).
+    static func catchesSIGINT(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+    }
+
     /// Runs `ipcsh -c SCRIPT`.
     @discardableResult
     static func runCommands(_ commands: String, extra: [String] = [], timeout: TimeInterval = 30) throws -> Result {

@@ -120,7 +120,22 @@ final class TmuxSession {
         let text = try tmux(["display-message", "-p", "#{pane_dead} #{pane_dead_status}"]).stdout
         let parts = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard parts.first == "1" else { return nil }
-        return parts.count > 1 ? Int32(parts[1]) : nil
+        if parts.count > 1, let status = Int32(parts[1]) { return status }
+        // On a loaded machine tmux can mark the pane dead (its terminal closed) and not reap the
+        // shell for a long while: the status is then read from the zombie itself.
+        return zombieExitStatus()
+    }
+
+    /// The exit status of the shell when it is a zombie: field 52 of /proc/PID/stat holds the
+    /// status as waitpid reports it.
+    private func zombieExitStatus() -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields after the command name start at field 3 (state); field 52 is index 49.
+        guard fields.first == "Z", fields.count > 49,
+              let raw = Int32(fields[49].trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        return raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
     }
 
     /// Whether the shell's process is still running: not gone and not a zombie (tmux does
