@@ -9,6 +9,12 @@ enum ArgumentBinder {
     static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [WordBytes]?,
                      session: Session, commandLocation: SourceLocation,
                      into context: inout CommandContext) throws(Diagnostic) {
+        if expanded == nil {
+            if try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, session: session, into: &context) {
+                return
+            }
+            context.values = ArgumentSlots()
+        }
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
         let interpreter = context.interpreter
@@ -155,6 +161,34 @@ enum ArgumentBinder {
         if nextBlock() != nil {
             throw Diagnostic("\(spec.name) takes no { block }", at: commandLocation, hint: usage)
         }
+    }
+
+    /// The common case, in one pass: literal words, no option, no block, no more words than
+    /// the spec has arguments and none missing. False (with some values perhaps set) for
+    /// anything else, which `bind` then handles in full, wording its errors; a conversion
+    /// error here is the one `bind` would report first.
+    private static func bindInOrder(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int,
+                                    session: Session, into context: inout CommandContext) throws(Diagnostic) -> Bool {
+        guard spec.argumentsBindInOrder else { return false }
+        let specArguments = spec.arguments
+        let given = arguments.count - skipWords
+        guard given >= 0, given <= specArguments.count else { return false }
+        var index = given
+        while index < specArguments.count {
+            if !specArguments[index].isOptional { return false }
+            index += 1
+        }
+        var position = 0
+        while position < given {
+            guard case .word(let word) = arguments[skipWords + position], let bytes = word.singleLiteral else { return false }
+            // An option ("--x", unquoted) needs the full treatment.
+            if !word.wasQuoted && bytes.count > 2 && bytes[0] == 0x2D && bytes[1] == 0x2D { return false }
+            context.values[position] = try convert(bytes, kind: specArguments[position].kind,
+                                                   what: specArguments[position].name,
+                                                   spec: spec, session: session, at: word.location)
+            position += 1
+        }
+        return true
     }
 
     static func convert(_ bytes: WordBytes, kind: ArgumentKind, what whatText: @autoclosure () -> String,

@@ -116,6 +116,8 @@ public final class CommandSpec: Sendable {
     public let name: String
     public let summary: String
     public let arguments: [ArgumentSpec]
+    /// No block and no variadic argument: given words, in order, are the arguments in order.
+    let argumentsBindInOrder: Bool
     public let options: [OptionSpec]
     public let example: String
     /// Longer text for `help NAME` and the docs.
@@ -128,6 +130,7 @@ public final class CommandSpec: Sendable {
         self.name = name
         self.summary = summary
         self.arguments = arguments
+        self.argumentsBindInOrder = !arguments.contains { $0.isBlock || $0.isVariadic }
         self.options = options
         self.example = example
         self.discussion = discussion

@@ -52,14 +52,17 @@ public struct Lexer {
     }
 
     public mutating func next() throws(Diagnostic) -> Token {
-        // Blanks, comments, line continuations.
-        while let c = peek() {
+        // Blanks, comments, line continuations. (Neither a blank nor a comment holds a newline,
+        // so only a continuation needs advance()'s line bookkeeping.)
+        let count = bytes.count
+        while index < count {
+            let c = bytes[index]
             if c == 0x20 || c == 0x09 || c == 0x0D {
-                advance()
-            } else if c == UInt8(ascii: "\\") && peek(1) == UInt8(ascii: "\n") {
+                index += 1
+            } else if c == UInt8(ascii: "\\") && index + 1 < count && bytes[index + 1] == UInt8(ascii: "\n") {
                 advance(); advance()
             } else if c == UInt8(ascii: "#") {
-                while let d = peek(), d != UInt8(ascii: "\n") { advance() }
+                while index < count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
             } else {
                 break
             }
@@ -151,12 +154,14 @@ public struct Lexer {
     private mutating func lexWord(start: SourceLocation, startIndex: Int) throws(Diagnostic) -> Word {
         // Most words are one run of plain bytes: their bytes come straight from the source
         // (inline when short), with no array or parts built on the way.
-        var end = startIndex
-        while end < bytes.count, Lexer.isPlainWordByte(bytes[end]) { end += 1 }
-        if end > startIndex, end == bytes.count || Lexer.endsWord(bytes[end]) {
+        let plain: WordBytes? = bytes.withUnsafeBufferPointer { buffer in
+            var end = startIndex
+            while end < buffer.count, Lexer.isPlainWordByte(buffer[end]) { end += 1 }
+            guard end > startIndex, end == buffer.count || Lexer.endsWord(buffer[end]) else { return nil }
             index = end // no newline in a plain run: the line bookkeeping of advance() has nothing to do
-            return Word(literal: WordBytes(bytes[startIndex..<end]), location: start, wasQuoted: false)
+            return WordBytes(buffer, startIndex..<end)
         }
+        if let plain { return Word(literal: plain, location: start, wasQuoted: false) }
         return try lexQuotedOrSubstitutedWord(start: start)
     }
 

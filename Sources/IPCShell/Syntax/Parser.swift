@@ -133,6 +133,7 @@ public struct Parser {
         arguments.reserveCapacity(4)
         var lastEnd = current.end
         var wordsAreLiteral = true
+        var secondIsBindingOperator = false
         loop: while true {
             switch current.kind {
             case .word:
@@ -140,6 +141,7 @@ public struct Parser {
                 // Moved out of the token, not copied: a word's copy is not free.
                 guard case .word(let word) = try advanceTaking().kind else { break loop }
                 if word.singleLiteral == nil { wordsAreLiteral = false }
+                if arguments.count == 1 && word.isBindingOperator { secondIsBindingOperator = true }
                 arguments.append(.word(word))
             case .openBrace:
                 let opening = current
@@ -161,7 +163,7 @@ public struct Parser {
             }
         }
         var binding: String?
-        if arguments.count >= 2, case .word(let op) = arguments[1], op.isBindingOperator {
+        if secondIsBindingOperator, case .word(let op) = arguments[1] {
             guard case .word(let nameWord) = arguments[0], !nameWord.wasQuoted,
                   let name = nameWord.literalText, Parser.isName(name) else {
                 throw Diagnostic("the name before = must be a plain name like buf or msg", at: firstLocation)

@@ -46,6 +46,12 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
 
     private init(packed: Storage) { storage = packed }
 
+    /// The bytes at `buffer[range]` (the lexer's words: no slice, so no reference counting).
+    init(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        let part = UnsafeBufferPointer(rebasing: buffer[range])
+        storage = part.count <= WordBytes.inlineCapacity ? WordBytes.pack(part) : .array(Array(part))
+    }
+
     private static func pack(_ buffer: UnsafeBufferPointer<UInt8>) -> Storage {
         var words: (UInt64, UInt64) = (0, 0)
         if let base = buffer.baseAddress {
