@@ -46,7 +46,8 @@ struct ArgumentSlots {
 /// What a command's run function gets: its checked arguments, the session and the interpreter.
 public struct CommandContext {
     public let spec: CommandSpec
-    public let session: Session
+    /// The interpreter's session (not stored apart: one reference less to count per command).
+    public var session: Session { interpreter.session }
     public let interpreter: Interpreter
     public let location: SourceLocation
     /// `NAME` in `NAME = COMMAND`.
@@ -62,7 +63,6 @@ public struct CommandContext {
 
     init(spec: CommandSpec, session: Session, interpreter: Interpreter, location: SourceLocation, binding: String?) {
         self.spec = spec
-        self.session = session
         self.interpreter = interpreter
         self.location = location
         self.binding = binding

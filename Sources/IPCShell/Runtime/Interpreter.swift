@@ -153,12 +153,11 @@ public final class Interpreter {
         // commands again and again, and comparing a few bytes beats building Strings and hashing
         // them (scripts/bench.sh). A name resolves to a spec before groups and procs, so the
         // answer never changes.
-        let arguments = command.arguments
-        if case .word(let firstWord)? = arguments.first, let firstBytes = firstWord.singleLiteral {
+        if case .word(let firstWord)? = command.arguments.first, let firstBytes = firstWord.singleLiteral {
             for i in recentSpecs.indices where recentSpecs[i].first == firstBytes {
                 var skip = 1
                 if let second = recentSpecs[i].second {
-                    guard arguments.count > 1, case .word(let secondWord) = arguments[1],
+                    guard command.arguments.count > 1, case .word(let secondWord) = command.arguments[1],
                           secondWord.singleLiteral == second else { continue }
                     skip = 2
                 }
@@ -166,8 +165,8 @@ public final class Interpreter {
                 if !command.wordsAreLiteral {
                     // Some word has substitutions: expand them all first, in order, as below.
                     var all: [WordBytes] = []
-                    all.reserveCapacity(arguments.count)
-                    for argument in arguments {
+                    all.reserveCapacity(command.arguments.count)
+                    for argument in command.arguments {
                         if case .word(let word) = argument { all.append(try expandedBytes(word)) } else { all.append(WordBytes()) }
                     }
                     expanded = all

@@ -42,6 +42,7 @@ extension Interpreter {
                 return
             }
             try runTopLevel(command)
+            parser.recycle(command)
             if failureCount > failuresBefore && !keepGoing { return }
         }
     }

@@ -165,6 +165,13 @@ public struct Command: Sendable, Equatable {
         self.sourceRange = range
     }
 
+    /// The arguments, moved out (the command is left without any).
+    mutating func takeArguments() -> [CommandArgument] {
+        var taken: [CommandArgument] = []
+        swap(&taken, &arguments)
+        return taken
+    }
+
     public static func == (a: Command, b: Command) -> Bool {
         a.binding == b.binding && a.arguments == b.arguments && a.location == b.location && a.source == b.source
     }

@@ -80,6 +80,18 @@ public struct Parser {
         }
     }
 
+    /// An emptied argument array of a command that has run (`recycle`): the next command's
+    /// words go into it, so a long script does not allocate and free one array per command.
+    private var spareArguments: [CommandArgument] = []
+
+    /// Hands back a command that has run: its argument array is reused when nothing else holds it.
+    public mutating func recycle(_ command: consuming Command) {
+        var arguments = command.takeArguments()
+        guard arguments.capacity <= 64 else { return }
+        arguments.removeAll(keepingCapacity: true)
+        spareArguments = arguments
+    }
+
     /// Moves to the next token and returns the one it leaves.
     private mutating func advanceTaking() throws(Diagnostic) -> Token {
         do {
@@ -130,7 +142,8 @@ public struct Parser {
         let firstLocation = current.location
         let firstOffset = current.offset
         var arguments: [CommandArgument] = []
-        arguments.reserveCapacity(4)
+        swap(&arguments, &spareArguments)
+        if arguments.capacity == 0 { arguments.reserveCapacity(4) }
         var lastEnd = current.end
         var wordsAreLiteral = true
         var secondIsBindingOperator = false
