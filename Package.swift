@@ -20,8 +20,10 @@ let package = Package(
         .target(
             name: "IPCShell", dependencies: ["IPCSys"],
             // Dynamic exclusivity checks cost ~10% of a script's run time (scripts/bench.sh);
-            // debug builds, which the tests run, keep them.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            // debug builds, which the tests run, keep them. The shell is one thread by design
+            // (fork is only safe so; PipesAndProcessesTests checks /proc's Threads: 1), so
+            // reference counts need no atomic instructions: -assume-single-threaded.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))]
         ),
         // readline: callback interface in a poll loop, history, completion, Ctrl-C.
         .target(name: "LineEditor", dependencies: ["CReadline"]),

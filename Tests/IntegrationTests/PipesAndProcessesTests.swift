@@ -136,6 +136,20 @@ final class PipesAndProcessesTests: IPCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "--cleanup removes the FIFO after Ctrl-C")
     }
 
+    /// The shell is one thread, whatever it has done: fork is only safe in a single-threaded
+    /// process, and the release build counts references without atomics (Package.swift).
+    func testTheShellStaysSingleThreaded() throws {
+        let r = try Harness.runCommands("""
+            s = shm create private 64; shm attach s; write s hi; read s
+            p = pipe; fork { read p.r 2 }; write p.w ok; wait
+            sock pair; a = fork; @a echo from-actor; sleep 100ms
+            ! grep '^Threads:' /proc/$PPID/status
+            shm detach s; shm rm s
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Threads:\t1\n"), r.stdout)
+    }
+
     func testFifoMadeBySessionIsNamedAtExit() throws {
         let dir = try makeDirectory()
         let path = dir.appendingPathComponent("kept").path
