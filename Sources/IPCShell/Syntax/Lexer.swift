@@ -51,7 +51,34 @@ public struct Lexer {
         }
     }
 
+    /// A token without its word: what the parser reads. A word's `Word` waits in `word` for the
+    /// parser to take (moved once, into the command, instead of copied along with every token).
+    struct LeanToken {
+        var kind: LeanKind
+        var location: SourceLocation
+        var offset: Int
+        var end: Int
+    }
+
+    enum LeanKind {
+        case word, separator, openBrace, closeBrace, end
+    }
+
+    /// The word of the last `.word` lean token, until taken.
+    private(set) var word: Word?
+
+    /// Takes the word of the last `.word` lean token.
+    mutating func takeWord() -> Word {
+        word.take() ?? Word(literal: WordBytes(), location: location, wasQuoted: false)
+    }
+
+    /// All tokens, ending with `.end` (words included: for tests and tools).
     public mutating func next() throws(Diagnostic) -> Token {
+        let lean = try nextLean()
+        return Token(lean, word: lean.kind == .word ? takeWord() : nil)
+    }
+
+    private mutating func nextLexed() throws(Diagnostic) -> LeanToken {
         // Blanks, comments, line continuations. (Neither a blank nor a comment holds a newline,
         // so only a continuation needs advance()'s line bookkeeping.)
         let count = bytes.count
@@ -70,34 +97,34 @@ public struct Lexer {
         let start = location
         let startIndex = index
         guard let c = peek() else {
-            return Token(kind: .end, location: start, offset: index, end: index)
+            return LeanToken(kind: .end, location: start, offset: index, end: index)
         }
         switch c {
         case UInt8(ascii: "\n"), UInt8(ascii: ";"):
             advance()
             atCommandStart = true
-            return Token(kind: .separator, location: start, offset: startIndex, end: index)
+            return LeanToken(kind: .separator, location: start, offset: startIndex, end: index)
         case UInt8(ascii: "{"):
             advance()
             atCommandStart = true
-            return Token(kind: .openBrace, location: start, offset: startIndex, end: index)
+            return LeanToken(kind: .openBrace, location: start, offset: startIndex, end: index)
         case UInt8(ascii: "}"):
             advance()
             atCommandStart = false
-            return Token(kind: .closeBrace, location: start, offset: startIndex, end: index)
+            return LeanToken(kind: .closeBrace, location: start, offset: startIndex, end: index)
         default:
             if atCommandStart && c == UInt8(ascii: "!") && (peek(1) == 0x20 || peek(1) == 0x09) {
                 atCommandStart = false
                 return rawRestOfLine(start: start, startIndex: startIndex)
             }
             atCommandStart = false
-            let word = try lexWord(start: start, startIndex: startIndex)
-            return Token(kind: .word(word), location: start, offset: startIndex, end: index)
+            word = try lexWord(start: start, startIndex: startIndex)
+            return LeanToken(kind: .word, location: start, offset: startIndex, end: index)
         }
     }
 
     /// `! SHELL COMMAND`: the `!` word, then everything up to the newline as one literal word.
-    private mutating func rawRestOfLine(start: SourceLocation, startIndex: Int) -> Token {
+    private mutating func rawRestOfLine(start: SourceLocation, startIndex: Int) -> LeanToken {
         advance() // "!"
         while let c = peek(), c == 0x20 || c == 0x09 { advance() }
         let restStart = location
@@ -108,21 +135,27 @@ public struct Lexer {
         // Emit "!" now and the raw text as a pending word by re-encoding it as a single-quoted word.
         pendingRaw = Word(parts: [.literal(rest)], location: restStart, wasQuoted: true)
         pendingRawEnd = index
-        return Token(kind: .word(Word(parts: [.literal([UInt8(ascii: "!")])], location: start, wasQuoted: false)),
-                     location: start, offset: startIndex, end: startIndex + 1)
+        word = Word(parts: [.literal([UInt8(ascii: "!")])], location: start, wasQuoted: false)
+        return LeanToken(kind: .word, location: start, offset: startIndex, end: startIndex + 1)
     }
 
     private var pendingRaw: Word?
     private var pendingRawEnd = 0
 
-    /// Like `next()`, but delivers the raw word that follows `!` first.
-    public mutating func nextToken() throws(Diagnostic) -> Token {
-        if let raw = pendingRaw {
-            pendingRaw = nil
-            if raw.parts == [.literal([])] { return try next() }
-            return Token(kind: .word(raw), location: raw.location, offset: pendingRawEnd, end: pendingRawEnd)
+    /// The next token, delivering the raw word that follows `!` first.
+    mutating func nextLean() throws(Diagnostic) -> LeanToken {
+        if let raw = pendingRaw.take() {
+            if raw.parts == [.literal([])] { return try nextLexed() }
+            let location = raw.location
+            word = raw
+            return LeanToken(kind: .word, location: location, offset: pendingRawEnd, end: pendingRawEnd)
         }
-        return try next()
+        return try nextLexed()
+    }
+
+    /// `next()`, as the parser read tokens before: the word that follows `!` comes as a token.
+    public mutating func nextToken() throws(Diagnostic) -> Token {
+        try next()
     }
 
     private static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }

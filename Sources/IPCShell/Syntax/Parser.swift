@@ -5,7 +5,7 @@
 /// was ~40 MB and a sixth of the parse time, scripts/bench.sh).
 public struct Parser {
     private var lexer: Lexer
-    private var current: Token
+    private var current: Lexer.LeanToken
     private let source: [UInt8]
     /// The lexer threw: its error is the one to report, and it must not be read further.
     private var lexerFailed = false
@@ -20,7 +20,7 @@ public struct Parser {
 
     public static func parse(bytes: [UInt8], file: String) throws(Diagnostic) -> Script {
         var lexer = Lexer(bytes: bytes, file: file)
-        let first = try lexer.nextToken()
+        let first = try lexer.nextLean()
         var parser = Parser(lexer: lexer, first: first, source: bytes)
         do {
             let commands = try parser.parseCommands(until: nil, expected: bytes.count / 24)
@@ -36,7 +36,7 @@ public struct Parser {
     /// A parser that hands out one top-level command at a time (`nextCommand`).
     public init(streaming bytes: [UInt8], file: String) throws(Diagnostic) {
         var lexer = Lexer(bytes: bytes, file: file)
-        let first = try lexer.nextToken()
+        let first = try lexer.nextLean()
         self.init(lexer: lexer, first: first, source: bytes)
     }
 
@@ -64,7 +64,7 @@ public struct Parser {
         }
     }
 
-    private init(lexer: Lexer, first: Token, source: [UInt8]) {
+    private init(lexer: Lexer, first: Lexer.LeanToken, source: [UInt8]) {
         self.lexer = lexer
         self.current = first
         self.source = source
@@ -73,7 +73,7 @@ public struct Parser {
     /// Moves to the next token.
     private mutating func advance() throws(Diagnostic) {
         do {
-            current = try lexer.nextToken()
+            current = try lexer.nextLean()
         } catch {
             lexerFailed = true
             throw error
@@ -92,26 +92,15 @@ public struct Parser {
         spareArguments = arguments
     }
 
-    /// Moves to the next token and returns the one it leaves.
-    private mutating func advanceTaking() throws(Diagnostic) -> Token {
-        do {
-            let next = try lexer.nextToken()
-            return exchange(&current, with: next)
-        } catch {
-            lexerFailed = true
-            throw error
-        }
-    }
-
     /// Reads the rest of the text, throwing its first lexical error if it has one.
     private mutating func drainLexer() throws(Diagnostic) {
         while true {
-            if case .end = current.kind { return }
+            if current.kind == .end { return }
             try advance()
         }
     }
 
-    private mutating func parseCommands(until opening: Token?, expected: Int = 0) throws(Diagnostic) -> [Command] {
+    private mutating func parseCommands(until opening: Lexer.LeanToken?, expected: Int = 0) throws(Diagnostic) -> [Command] {
         var commands: [Command] = []
         // A long script: most of the growing copies of the array are avoided.
         if expected > 64 { commands.reserveCapacity(expected) }
@@ -151,8 +140,9 @@ public struct Parser {
             switch current.kind {
             case .word:
                 lastEnd = current.end
-                // Moved out of the token, not copied: a word's copy is not free.
-                guard case .word(let word) = try advanceTaking().kind else { break loop }
+                // Moved out of the lexer (before it reads on), not copied: a word's copy is not free.
+                let word = lexer.takeWord()
+                try advance()
                 if word.singleLiteral == nil { wordsAreLiteral = false }
                 if arguments.count == 1 && word.isBindingOperator { secondIsBindingOperator = true }
                 arguments.append(.word(word))
