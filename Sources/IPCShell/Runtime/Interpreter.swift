@@ -30,11 +30,12 @@ public final class Interpreter {
     }
     private var recentSpecs: [RecentSpec] = []
     /// The children: output relay, reaping, and every blocking wait of this process.
-    public private(set) lazy var supervisor = Supervisor(session: session)
+    public let supervisor: Supervisor
 
     public init(session: Session, registry: CommandRegistry = .standard) {
         self.session = session
         self.registry = registry
+        self.supervisor = Supervisor(session: session)
     }
 
     // MARK: Top level

@@ -165,21 +165,23 @@ public struct Parser {
                 break loop
             }
         }
-        var binding: String?
-        if secondIsBindingOperator, case .word(let op) = arguments[1] {
-            guard case .word(let nameWord) = arguments[0], !nameWord.wasQuoted,
-                  let name = nameWord.literalText, Parser.isName(name) else {
-                throw Diagnostic("the name before = must be a plain name like buf or msg", at: firstLocation)
-            }
-            guard arguments.count >= 3 else {
-                throw Diagnostic("missing command after '\(name) ='", at: op.location,
-                                 hint: "write NAME = COMMAND, e.g. buf = shm create 3306 1024; or set NAME VALUE")
-            }
-            binding = name
-            arguments.removeFirst(2)
-        }
+        let binding = secondIsBindingOperator ? try Parser.takeBinding(from: &arguments, at: firstLocation) : nil
         return Command(binding: binding, arguments: arguments, wordsAreLiteral: wordsAreLiteral, location: firstLocation,
                        buffer: source, range: firstOffset..<max(firstOffset, lastEnd))
+    }
+
+    /// `NAME = COMMAND`: checks the name and removes `NAME =` from the words.
+    private static func takeBinding(from arguments: inout [CommandArgument], at location: SourceLocation) throws(Diagnostic) -> String {
+        guard case .word(let op) = arguments[1], case .word(let nameWord) = arguments[0], !nameWord.wasQuoted,
+              let name = nameWord.literalText, Parser.isName(name) else {
+            throw Diagnostic("the name before = must be a plain name like buf or msg", at: location)
+        }
+        guard arguments.count >= 3 else {
+            throw Diagnostic("missing command after '\(name) ='", at: op.location,
+                             hint: "write NAME = COMMAND, e.g. buf = shm create 3306 1024; or set NAME VALUE")
+        }
+        arguments.removeFirst(2)
+        return name
     }
 
     /// A plain name: letter or `_`, then letters, digits, `_`.
