@@ -133,12 +133,20 @@ public struct Command: Sendable, Equatable {
     public var location: SourceLocation
     /// The command's text as typed (decoded when asked for: most commands never are).
     public var source: String {
-        get { sourceText ?? String(decoding: sourceBuffer[sourceRange], as: UTF8.self) }
-        set { sourceText = newValue }
+        get {
+            switch text {
+            case .string(let string): return string
+            case .bytes(let buffer, let range): return String(decoding: buffer[range], as: UTF8.self)
+            }
+        }
+        set { text = .string(newValue) }
     }
-    private var sourceText: String?
-    private var sourceBuffer: [UInt8] = []
-    private var sourceRange: Range<Int> = 0..<0
+    private enum Text: Sendable {
+        case string(String)
+        /// `buffer[range]`: the script's bytes, shared by all its commands.
+        case bytes([UInt8], Range<Int>)
+    }
+    private var text: Text
     /// No word has a substitution (most commands): the words are their bytes as typed.
     public let wordsAreLiteral: Bool
 
@@ -150,7 +158,7 @@ public struct Command: Sendable, Equatable {
             return true
         }
         self.location = location
-        self.sourceText = source
+        self.text = .string(source)
     }
 
     /// A command whose text is `buffer[range]`.
@@ -161,8 +169,7 @@ public struct Command: Sendable, Equatable {
         self.arguments = arguments
         self.wordsAreLiteral = wordsAreLiteral
         self.location = location
-        self.sourceBuffer = buffer
-        self.sourceRange = range
+        self.text = .bytes(buffer, range)
     }
 
     /// The arguments, moved out (the command is left without any).
