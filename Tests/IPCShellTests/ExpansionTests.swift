@@ -43,6 +43,21 @@ final class ExpansionTests: ShellTestCase {
         XCTAssertEqual(r.stdout, "first\n[first]\n[[first]]\n")
     }
 
+    /// `read` builds its value in the storage of the previous `$_`: a variable bound to an
+    /// earlier value must keep it, and `$_` must follow each new read.
+    func testValuesOfReadsDoNotShareStorageWithEarlierOnes() throws {
+        let r = try shell.run("""
+            s = shm create private 64; shm attach s
+            write s first; x = read s; write s second; read s
+            echo "x=$x last=$_"
+            write s third; read s; set y $_; write s fourth; read s; echo "x=$x y=$y last=$_"
+            shm detach s; shm rm s
+            """)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("x=first last=second"), r.stdout)
+        XCTAssertTrue(lines.contains("x=first y=third last=fourth"), r.stdout)
+    }
+
     func testBoundValueIsAVariableAndTheResult() throws {
         let r = try shell.run("m = echo hi there; echo \"$m|$_\"")
         XCTAssertEqual(r.stdout, "hi there|hi there\n")

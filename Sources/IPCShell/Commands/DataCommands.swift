@@ -163,7 +163,9 @@ enum DataCommands {
         let limit = min(ctx.integer("LEN") ?? Int.max, shm.size - offset)
         let region = UnsafeRawBufferPointer(start: base + offset, count: limit)
         let end = region.firstIndex(of: 0) ?? limit
-        return .value(Escaping.escaped(region[0..<end]))
+        var value = ctx.session.takeResultBuffer()
+        Escaping.escape(region[0..<end], into: &value)
+        return .value(value)
     }
 
     /// The mapped address of a segment that is attached and not removed, or a clear error.

@@ -6,9 +6,19 @@ public enum Escaping {
 
     /// Escaped bytes of memory (a segment's C string): printable ASCII is copied in one go.
     public static func escaped(_ bytes: Slice<UnsafeRawBufferPointer>) -> [UInt8] {
+        var result: [UInt8] = []
+        escape(bytes, into: &result)
+        return result
+    }
+
+    /// Appends `escaped(bytes)` to `result` (whose storage can then be reused).
+    public static func escape(_ bytes: Slice<UnsafeRawBufferPointer>, into result: inout [UInt8]) {
         let buffer = UnsafeRawBufferPointer(rebasing: bytes)
-        for b in buffer where b < 0x20 || b >= 0x7F { return escaped(Array(buffer)) }
-        return Array(buffer)
+        for b in buffer where b < 0x20 || b >= 0x7F {
+            result += escaped(Array(buffer))
+            return
+        }
+        result.append(contentsOf: buffer)
     }
 
     /// Escaped bytes (for output without a round trip through String).

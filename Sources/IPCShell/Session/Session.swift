@@ -19,6 +19,16 @@ public final class Session {
     public var positionalStack: [[String]] = [[]]
     public var lastStatus: Int32 = 0
     public var lastResult: [UInt8] = []
+
+    /// An empty array for a command to build its value in: the storage of `$_`, which the new
+    /// value replaces anyway, when nothing else holds it (no allocation per `read`). Take it only
+    /// once nothing can fail any more: `$_` is empty until the value is returned.
+    public func takeResultBuffer() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &lastResult)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
     /// `--cleanup` / `cleanup on`: remove what this session created when it ends.
     public var cleanupOnExit = false
     /// Interactive: errors print without file:line:col.
