@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import IPCSys
 
 /// A converted argument value.
@@ -70,23 +71,27 @@ public struct CommandContext {
 
     public var output: Output { session.output }
 
+    // Names are the literals the command bodies were written with, compared by their bytes:
+    // comparing two different Strings takes Swift's general (Unicode) path, and a command
+    // looks several names up every time it runs (scripts/bench.sh).
+
     @inline(__always)
-    private func value(_ name: String) -> ArgumentValue? {
-        // Options ("--at") are never argument names: no string comparisons for them.
-        if name.utf8.first == UInt8(ascii: "-") { return nil }
+    private func value(_ name: StaticString) -> ArgumentValue? {
+        // Options ("--at") are never argument names.
+        if name.isOptionName { return nil }
         let arguments = spec.arguments
-        for i in arguments.indices where arguments[i].name == name { return values[i] }
+        for i in arguments.indices where arguments[i].key.sameBytes(as: name) { return values[i] }
         return nil
     }
 
     @inline(__always)
-    private func optionIndex(_ name: String) -> Int? {
+    private func optionIndex(_ name: StaticString) -> Int? {
         let options = spec.options
-        for i in options.indices where options[i].name == name { return i }
+        for i in options.indices where options[i].key.sameBytes(as: name) { return i }
         return nil
     }
 
-    private func option(_ name: String) -> ArgumentValue? {
+    private func option(_ name: StaticString) -> ArgumentValue? {
         guard optionValueCount != 0 else { return nil }
         return optionIndex(name).flatMap { options[$0] }
     }
@@ -98,9 +103,9 @@ public struct CommandContext {
         optionValueCount += 1
     }
 
-    public func has(_ name: String) -> Bool { value(name) != nil }
+    public func has(_ name: StaticString) -> Bool { value(name) != nil }
 
-    public func flag(_ name: String) -> Bool {
+    public func flag(_ name: StaticString) -> Bool {
         guard flags != 0, let i = optionIndex(name), i < 64 else { return false }
         return flags & (1 << UInt64(i)) != 0
     }
@@ -109,58 +114,58 @@ public struct CommandContext {
     public var anyOptionGiven: Bool { flags != 0 || optionValueCount != 0 }
 
     /// Whether the option (with a value, or a flag) was given.
-    public func optionGiven(_ name: String) -> Bool {
+    public func optionGiven(_ name: StaticString) -> Bool {
         guard let i = optionIndex(name) else { return false }
         return (optionValueCount != 0 && options[i] != nil) || (i < 64 && flags & (1 << UInt64(i)) != 0)
     }
 
-    public func bytes(_ name: String) -> [UInt8]? {
+    public func bytes(_ name: StaticString) -> [UInt8]? {
         wordBytes(name)?.array
     }
 
     /// `bytes(name)` without making an array (short words are kept inline).
-    public func wordBytes(_ name: String) -> WordBytes? {
+    public func wordBytes(_ name: StaticString) -> WordBytes? {
         if case .bytes(let b)? = value(name) { return b }
         return nil
     }
 
-    public func string(_ name: String) -> String? {
+    public func string(_ name: StaticString) -> String? {
         wordBytes(name)?.string
     }
 
-    public func integer(_ name: String) -> Int? {
+    public func integer(_ name: StaticString) -> Int? {
         if case .integer(let n)? = value(name) ?? option(name) { return n }
         return nil
     }
 
-    public func key(_ name: String) -> Int32? {
+    public func key(_ name: StaticString) -> Int32? {
         if case .key(let k)? = value(name) ?? option(name) { return k }
         return nil
     }
 
-    public func block(_ name: String) -> Block? {
+    public func block(_ name: StaticString) -> Block? {
         if case .block(let b)? = value(name) { return b }
         return nil
     }
 
-    public func anyHandle(_ name: String) -> (any Handle)? {
+    public func anyHandle(_ name: StaticString) -> (any Handle)? {
         if case .handle(let h)? = value(name) { return h }
         return nil
     }
 
-    public func descriptor(_ name: String) -> DescriptorRef? {
+    public func descriptor(_ name: StaticString) -> DescriptorRef? {
         if case .descriptor(let d)? = value(name) { return d }
         return nil
     }
 
-    public func handle<T: Handle>(_ name: String, as type: T.Type) -> T? {
+    public func handle<T: Handle>(_ name: StaticString, as type: T.Type) -> T? {
         // Unwrapped first: a cast from an Optional existential asks the runtime about
         // protocol conformances on every call.
         guard let handle = anyHandle(name) else { return nil }
         return handle as? T
     }
 
-    public func optionBytes(_ name: String) -> [UInt8]? {
+    public func optionBytes(_ name: StaticString) -> [UInt8]? {
         if case .bytes(let b)? = option(name) { return b.array }
         return nil
     }
@@ -181,4 +186,25 @@ public struct CommandContext {
     }
 
     public var usageHint: String { "usage: \(spec.usage)" }
+}
+
+extension StaticString {
+    /// The same bytes (whether or not the two literals share storage).
+    @inline(__always)
+    func sameBytes(as other: StaticString) -> Bool {
+        guard hasPointerRepresentation && other.hasPointerRepresentation else {
+            // A one-character literal is kept as a scalar.
+            return withUTF8Buffer { a in other.withUTF8Buffer { b in a.elementsEqual(b) } }
+        }
+        let count = utf8CodeUnitCount
+        return count == other.utf8CodeUnitCount
+            && (utf8Start == other.utf8Start || memcmp(utf8Start, other.utf8Start, count) == 0)
+    }
+
+    /// Starts with `-` (an option's name).
+    @inline(__always)
+    var isOptionName: Bool {
+        hasPointerRepresentation ? utf8CodeUnitCount > 0 && utf8Start.pointee == UInt8(ascii: "-")
+                                 : unicodeScalar == "-"
+    }
 }

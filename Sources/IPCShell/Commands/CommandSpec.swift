@@ -64,7 +64,9 @@ public enum ArgumentKind: Sendable, Equatable {
 }
 
 public struct ArgumentSpec: Sendable {
-    public var name: String
+    public let name: String
+    /// `name` as written: what `CommandContext` looks arguments up by.
+    public let key: StaticString
     public var kind: ArgumentKind {
         didSet { isBlock = kind.isBlock }
     }
@@ -74,8 +76,9 @@ public struct ArgumentSpec: Sendable {
     /// `kind` is `.block` (asked for every argument of every command: no enum copy for it).
     public private(set) var isBlock: Bool
 
-    public init(_ name: String, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false) {
-        self.name = name
+    public init(_ name: StaticString, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false) {
+        self.name = name.description
+        self.key = name
         self.kind = kind
         self.isBlock = kind.isBlock
         self.isOptional = optional
@@ -85,14 +88,17 @@ public struct ArgumentSpec: Sendable {
 
 public struct OptionSpec: Sendable {
     /// `--mode`.
-    public var name: String
+    public let name: String
+    /// `name` as written (see `ArgumentSpec.key`).
+    public let key: StaticString
     /// nil for a flag.
     public var value: ArgumentKind?
     public var valueName: String
     public var summary: String
 
-    public init(_ name: String, _ value: ArgumentKind? = nil, valueName: String = "", summary: String) {
-        self.name = name
+    public init(_ name: StaticString, _ value: ArgumentKind? = nil, valueName: String = "", summary: String) {
+        self.name = name.description
+        self.key = name
         self.value = value
         self.valueName = valueName
         self.summary = summary

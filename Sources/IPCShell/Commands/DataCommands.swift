@@ -105,7 +105,7 @@ enum DataCommands {
         return .value(Escaping.escaped(data[0..<end]))
     }
 
-    static func rejectOptions(_ names: @autoclosure () -> [String], for what: String, _ ctx: CommandContext) throws(Diagnostic) {
+    static func rejectOptions(_ names: @autoclosure () -> [StaticString], for what: String, _ ctx: CommandContext) throws(Diagnostic) {
         guard ctx.anyOptionGiven else { return }
         for name in names() where ctx.optionGiven(name) {
             throw ctx.failure("\(ctx.spec.name): \(name) does not apply to \(what)", hint: ctx.usageHint)

@@ -5,7 +5,7 @@ import IPCSys
 enum SocketCommands {
     static let all: [CommandSpec] = [pair, listen, accept, connect, sendfd, recvfd]
 
-    static func address(_ ctx: CommandContext, _ name: String = "ADDR") throws(Diagnostic) -> SocketAddress {
+    static func address(_ ctx: CommandContext, _ name: StaticString = "ADDR") throws(Diagnostic) -> SocketAddress {
         let text = ctx.string(name) ?? ""
         do {
             return try SocketAddress.parse(text)
