@@ -45,7 +45,7 @@ public struct Lexer {
         var tokens: [Token] = []
         tokens.reserveCapacity(bytes.count / 4)
         while true {
-            let token = try nextToken()
+            let token = try next()
             tokens.append(token)
             if case .end = token.kind { return tokens }
         }
@@ -72,7 +72,7 @@ public struct Lexer {
         word.take() ?? Word(literal: WordBytes(), location: location, wasQuoted: false)
     }
 
-    /// All tokens, ending with `.end` (words included: for tests and tools).
+    /// The next token, its word included (for tests and tools; the parser reads lean tokens).
     public mutating func next() throws(Diagnostic) -> Token {
         let lean = try nextLean()
         return Token(lean, word: lean.kind == .word ? takeWord() : nil)
@@ -153,10 +153,6 @@ public struct Lexer {
         return try nextLexed()
     }
 
-    /// `next()`, as the parser read tokens before: the word that follows `!` comes as a token.
-    public mutating func nextToken() throws(Diagnostic) -> Token {
-        try next()
-    }
 
     private static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
 
