@@ -180,6 +180,14 @@ public struct CommandContext {
         session.register(handle, requestedName: binding)
     }
 
+    /// A command made `handle`: registers it (under the `NAME =` binding or the next auto-name),
+    /// says what it is on an info line that starts with its name, and makes it the result.
+    public func made(_ handle: any Handle, _ describe: (_ name: String) -> String) -> CommandResult {
+        let name = register(handle)
+        output.info("\(name): " + describe(name))
+        return .handle(handle)
+    }
+
     /// A failure of this command with a message (and the usage as hint when asked).
     public func failure(_ message: String, hint: String? = nil) -> Diagnostic {
         Diagnostic(message, at: location, hint: hint)

@@ -12,9 +12,7 @@ enum DescriptorCommands {
     ) { ctx in
         let (r, w) = try Descriptors.pipe()
         let handle = PipeHandle(read: r, write: w)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): read end \(name).r = fd \(r), write end \(name).w = fd \(w)")
-        return .handle(handle)
+        return ctx.made(handle) { name in "read end \(name).r = fd \(r), write end \(name).w = fd \(w)" }
     }
 
     static let close = CommandSpec(

@@ -58,9 +58,7 @@ enum FifoCommands {
             throw ctx.failure("fifo open: no \(other) opened \(path) within \(Durations.describe(timeout ?? 0))")
         }
         let handle = FifoHandle(path: path, direction: direction, fd: fd)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): opened \(path) for \(direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing") (fd \(fd))")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "opened \(path) for \(direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing") (fd \(fd))" }
     }
 
     static let rm = CommandSpec(

@@ -63,14 +63,10 @@ enum ProcessCommands {
                                 program: block.map { "{\($0.source)}" } ?? "actor",
                                 commandFD: block == nil ? channel[0] : nil,
                                 stdoutFD: relay.out.read, stderrFD: relay.err.read)
-        let name = ctx.register(child)
         interpreter.supervisor.adopt(child)
-        if block == nil {
-            ctx.output.info("\(name): actor pid \(pid) waiting for commands: @\(name) COMMAND")
-        } else {
-            ctx.output.info("\(name): forked pid \(pid)")
+        return ctx.made(child) { name in
+            block == nil ? "actor pid \(pid) waiting for commands: @\(name) COMMAND" : "forked pid \(pid)"
         }
-        return .handle(child)
     }
 
     static let spawn = CommandSpec(

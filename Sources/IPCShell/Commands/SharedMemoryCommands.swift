@@ -34,13 +34,11 @@ enum SharedMemoryCommands {
         }
         let status = try SharedMemory.status(id: id)
         let handle = ShmHandle(name: "", key: key, id: id, size: status.size, mode: status.mode, createdHere: created)
-        let name = ctx.register(handle)
-        if created {
-            ctx.output.info("\(name): created segment key \(handle.keyText), shmid \(id), \(status.size) bytes, mode \(SyscallTrace.octalMode(status.mode))")
-        } else {
-            ctx.output.info("\(name): key \(handle.keyText) already existed: opened shmid \(id), \(status.size) bytes, mode \(SyscallTrace.octalMode(status.mode))")
+        let shown = SyscallTrace.octalMode(status.mode)
+        return ctx.made(handle) { _ in
+            created ? "created segment key \(handle.keyText), shmid \(id), \(status.size) bytes, mode \(shown)"
+                    : "key \(handle.keyText) already existed: opened shmid \(id), \(status.size) bytes, mode \(shown)"
         }
-        return .handle(handle)
     }
 
     static let open = CommandSpec(
@@ -56,9 +54,7 @@ enum SharedMemoryCommands {
         let id = try SharedMemory.get(key: key, size: 0, flags: 0)
         let status = try SharedMemory.status(id: id)
         let handle = ShmHandle(name: "", key: key, id: id, size: status.size, mode: status.mode, createdHere: false)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): opened segment key \(handle.keyText), shmid \(id), \(status.size) bytes")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "opened segment key \(handle.keyText), shmid \(id), \(status.size) bytes" }
     }
 
     static let attach = CommandSpec(

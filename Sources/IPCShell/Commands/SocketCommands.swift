@@ -23,9 +23,7 @@ enum SocketCommands {
     ) { ctx in
         let (a, b) = try Sockets.pair()
         let handle = SocketHandle(pair: a, b)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): \(name).a = fd \(a), \(name).b = fd \(b)")
-        return .handle(handle)
+        return ctx.made(handle) { name in "\(name).a = fd \(a), \(name).b = fd \(b)" }
     }
 
     static let listen = CommandSpec(
@@ -47,9 +45,7 @@ enum SocketCommands {
             throw Diagnostic(error.description, at: ctx.location, hint: listenHint(error, address))
         }
         let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .listener, address: address)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): \(address.isDatagram ? "bound" : "listening") on \(handle.local) (fd \(fd))")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "\(address.isDatagram ? "bound" : "listening") on \(handle.local) (fd \(fd))" }
     }
 
     static let accept = CommandSpec(
@@ -69,9 +65,7 @@ enum SocketCommands {
         }
         let client = try Sockets.accept(fd)
         let handle = SocketHandle(fd: client, role: .connection, address: nil)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): accepted \(handle.peer) (fd \(client))")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "accepted \(handle.peer) (fd \(client))" }
     }
 
     static let connect = CommandSpec(
@@ -102,9 +96,7 @@ enum SocketCommands {
             throw error
         }
         let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .connection, address: address)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): connected to \(address) from \(handle.local) (fd \(fd))")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "connected to \(address) from \(handle.local) (fd \(fd))" }
     }
 
     /// Why a bind failed, for sock listen and rpc serve.
@@ -170,8 +162,6 @@ enum SocketCommands {
                              hint: error.errno == EBADMSG ? "the message carried no descriptor: the peer wrote data, not sock sendfd" : nil)
         }
         let handle = ReceivedDescriptorHandle(fd: fd)
-        let name = ctx.register(handle)
-        ctx.output.info("\(name): received fd \(fd) (\(handle.target))")
-        return .handle(handle)
+        return ctx.made(handle) { _ in "received fd \(fd) (\(handle.target))" }
     }
 }
