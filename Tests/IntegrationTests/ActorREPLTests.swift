@@ -14,13 +14,11 @@ final class ActorREPLTests: IPCTestCase {
     func testActorOutputAppearsAboveTheLineBeingTyped() throws {
         let shell = try startShell()
         for line in ["p = pipe", "a = fork", "@a read p.r", "@a sleep 1", "@a echo from-the-actor"] {
-            try shell.type(line)
-            try shell.press("Enter")
+            try shell.enter(line)
             try shell.waitForLastLine(shell.prompt)
         }
         // The actor is blocked in read(2): nothing yet. Write, then start typing while it sleeps.
-        try shell.type("write p.w unblocked")
-        try shell.press("Enter")
+        try shell.enter("write p.w unblocked")
         try shell.waitForScreen("the unblocked read") { $0.contains("] unblocked") }
         try shell.type("echo half-typed")
         let screen = try shell.waitForScreen("the actor's line above the prompt") { $0.contains("] from-the-actor") }
@@ -29,18 +27,15 @@ final class ActorREPLTests: IPCTestCase {
         XCTAssertTrue(lines[actorLine].hasPrefix("[a "), screen)
         // The typed line is redrawn below it, unchanged, and still editable.
         XCTAssertEqual(try shell.lastLine(), shell.prompt + "echo half-typed", screen)
-        try shell.type(" and more")
-        try shell.press("Enter")
+        try shell.enter(" and more")
         try shell.waitForScreen("the finished line") { $0.contains("\nhalf-typed and more") }
     }
 
     func testAChildsEndIsReportedAtThePrompt() throws {
         let shell = try startShell()
-        try shell.type("a = fork")
-        try shell.press("Enter")
+        try shell.enter("a = fork")
         try shell.waitForLastLine(shell.prompt)
-        try shell.type("@a exit 3")
-        try shell.press("Enter")
+        try shell.enter("@a exit 3")
         let screen = try shell.waitForScreen("the exit report") { $0.contains(") exited with status 3") }
         XCTAssertTrue(screen.contains("a (pid "), screen)
         try shell.waitForLastLine(shell.prompt)

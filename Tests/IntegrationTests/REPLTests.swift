@@ -25,16 +25,14 @@ final class REPLTests: IPCTestCase {
         XCTAssertEqual(comm.trimmingCharacters(in: .whitespacesAndNewlines), "ipcsh",
                        "the pid in the prompt must be the shell's own")
         try shell.waitForLastLine("ipcsh[\(shell.pid)]> ")
-        try shell.type("echo plain")
-        try shell.press("Enter")
+        try shell.enter("echo plain")
         try shell.waitForLastLine(shell.prompt)
         XCTAssertFalse(try shell.screen(escapes: true).contains("\u{1B}["), "NO_COLOR must mean no escapes")
     }
 
     func testPromptAndErrorsAreColoredOnATerminalWithoutNO_COLOR() throws {
         let shell = try startShell(environment: [:], removing: ["NO_COLOR"])
-        try shell.type("shm attach nothing-here")
-        try shell.press("Enter")
+        try shell.enter("shm attach nothing-here")
         try shell.waitForScreen("the error") { $0.contains("error: shm attach") }
         let screen = try shell.screen(escapes: true)
         XCTAssertTrue(screen.contains("\u{1B}["), "expected color sequences, got:\n\(screen)")
@@ -58,11 +56,9 @@ final class REPLTests: IPCTestCase {
         let keyValue = makeKey()
         let key = Harness.hex(keyValue)
         let shell = try startShell()
-        try shell.type("buf = shm create \(key) 64")
-        try shell.press("Enter")
+        try shell.enter("buf = shm create \(key) 64")
         try shell.waitForScreen("the segment") { $0.contains("buf: created") }
-        try shell.type("set bee 1")
-        try shell.press("Enter")
+        try shell.enter("set bee 1")
         try shell.waitForLastLine(shell.prompt)
 
         // A variable starting with b is not a segment: only buf is offered.
@@ -79,8 +75,7 @@ final class REPLTests: IPCTestCase {
         try shell.press("Tab")
         try shell.waitForLastLine(shell.prompt + "x = shm stat buf ")
         try shell.press("C-u")
-        try shell.type("shm rm buf")
-        try shell.press("Enter")
+        try shell.enter("shm rm buf")
         try shell.waitForScreen("the removal") { $0.contains("buf: removed") }
         XCTAssertFalse(Harness.segmentExists(key: keyValue))
     }
@@ -125,19 +120,14 @@ final class REPLTests: IPCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: historyPath))
         do {
             let shell = try startShell()
-            try shell.type("repeat 2 {")
-            try shell.press("Enter")
+            try shell.enter("repeat 2 {")
             try shell.waitForLastLine("...> ")
-            try shell.type("echo in-block")
-            try shell.press("Enter")
-            try shell.type("}")
-            try shell.press("Enter")
+            try shell.enter("echo in-block")
+            try shell.enter("}")
             try shell.waitForLastLine(shell.prompt)
-            try shell.type("echo first-line")
-            try shell.press("Enter")
+            try shell.enter("echo first-line")
             try shell.waitForLastLine(shell.prompt)
-            try shell.type("echo second-line")
-            try shell.press("Enter")
+            try shell.enter("echo second-line")
             try shell.waitForLastLine(shell.prompt)
             try shell.press("Up")
             try shell.waitForLastLine(shell.prompt + "echo second-line")
@@ -184,8 +174,7 @@ final class REPLTests: IPCTestCase {
         try shell.press("C-c")
         try shell.waitForLastLine(shell.prompt)
         XCTAssertEqual(try shell.promptCount(), 2)
-        try shell.type("echo ran")
-        try shell.press("Enter")
+        try shell.enter("echo ran")
         try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("ran") }
         XCTAssertFalse(try shell.lines().contains("never-run"), "the cleared line must not run")
         // Nor is it in the history: Up gives the last line entered.
@@ -196,16 +185,14 @@ final class REPLTests: IPCTestCase {
 
     func testCtrlCInterruptsABlockingSleepAndTheShellGoesOn() throws {
         let shell = try startShell()
-        try shell.type("sleep 30")
-        try shell.press("Enter")
+        try shell.enter("sleep 30")
         try shell.waitForScreen("the sleep to start") { $0.contains("> sleep 30\n") }
         usleep(300_000)
         try shell.press("C-c")
         // Far less than the 30 s the sleep would take.
         try shell.waitForLastLine(shell.prompt)
         XCTAssertTrue(try shell.screen().contains("interrupted"))
-        try shell.type("echo still-here")
-        try shell.press("Enter")
+        try shell.enter("echo still-here")
         try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("still-here") }
         XCTAssertTrue(shell.processExists)
     }
@@ -223,15 +210,12 @@ final class REPLTests: IPCTestCase {
 
     func testAnOpenBlockContinuesAndRunsWhenClosed() throws {
         let shell = try startShell()
-        try shell.type("repeat 2 {")
-        try shell.press("Enter")
+        try shell.enter("repeat 2 {")
         try shell.waitForLastLine("...> ")
-        try shell.type("echo block-$i")
-        try shell.press("Enter")
+        try shell.enter("echo block-$i")
         try shell.waitForLastLine("...> ")
         XCTAssertFalse(try shell.lines().contains { $0.hasPrefix("block-") }, "nothing runs before the block closes")
-        try shell.type("}")
-        try shell.press("Enter")
+        try shell.enter("}")
         try shell.waitForLastLine(shell.prompt)
         let lines = try shell.lines()
         XCTAssertEqual(lines.filter { $0.hasPrefix("block-") }.count, 2, "\(lines)")
@@ -239,29 +223,24 @@ final class REPLTests: IPCTestCase {
 
     func testCtrlDAtTheContinuationPromptDropsTheUnfinishedCommandAndStays() throws {
         let shell = try startShell()
-        try shell.type("repeat 2 {")
-        try shell.press("Enter")
+        try shell.enter("repeat 2 {")
         try shell.waitForLastLine("...> ")
-        try shell.type("echo dropped")
-        try shell.press("Enter")
+        try shell.enter("echo dropped")
         try shell.waitForLastLine("...> ")
         try shell.press("C-d")
         try shell.waitForLastLine(shell.prompt)
         XCTAssertTrue(try shell.screen().contains("unfinished command discarded"))
         XCTAssertNil(try shell.exitStatus(), "Ctrl-D at ...> must not end the shell")
-        try shell.type("echo kept")
-        try shell.press("Enter")
+        try shell.enter("echo kept")
         try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("kept") }
         XCTAssertFalse(try shell.lines().contains("dropped"))
     }
 
     func testAnUnterminatedQuoteContinuesOnTheNextLine() throws {
         let shell = try startShell()
-        try shell.type("echo \"two")
-        try shell.press("Enter")
+        try shell.enter("echo \"two")
         try shell.waitForLastLine("...> ")
-        try shell.type("lines\"")
-        try shell.press("Enter")
+        try shell.enter("lines\"")
         try shell.waitForLastLine(shell.prompt)
         let lines = try shell.lines()
         XCTAssertTrue(lines.contains("two") && lines.contains("lines"), "\(lines)")
@@ -269,11 +248,9 @@ final class REPLTests: IPCTestCase {
 
     func testErrorsAreReportedWithoutALocation() throws {
         let shell = try startShell()
-        try shell.type("shm attach nothing-here")
-        try shell.press("Enter")
+        try shell.enter("shm attach nothing-here")
         try shell.waitForLastLine(shell.prompt)
-        try shell.type("}")
-        try shell.press("Enter")
+        try shell.enter("}")
         try shell.waitForScreen("the second error") { $0.components(separatedBy: "error: ").count == 3 }
         let errors = try shell.lines().filter { $0.contains("error:") }
         XCTAssertEqual(errors.count, 2)

@@ -17,8 +17,7 @@ final class TeachingTests: IPCTestCase {
     /// shell shows a fresh prompt (or the continuation prompt, for an open block).
     private func enter(_ shell: TmuxSession, _ line: String, expect: String? = nil, continuation: Bool = false) throws {
         let promptsBefore = try shell.promptCount()
-        try shell.type(line)
-        try shell.press("Enter")
+        try shell.enter(line)
         if continuation {
             try shell.waitForLastLine("...> ")
             return
@@ -72,8 +71,7 @@ final class TeachingTests: IPCTestCase {
         try enter(shell, "shm stat buf", expect: "nattch:   1")
         try enter(shell, "shm detach buf", expect: "buf: detached")
         try enter(shell, "shm rm buf", expect: "buf: removed")
-        try shell.type("exit")
-        try shell.press("Enter")
+        try shell.enter("exit")
         let deadline = Date().addingTimeInterval(10)
         while shell.processExists && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(shell.processExists, "the shell did not exit")
@@ -261,8 +259,7 @@ final class TeachingTests: IPCTestCase {
         try shell.waitForScreen("the pipe") { $0.contains("p: read end p.r = fd ") }
         try shell.waitForLastLine(p)
         // q quits: the remaining commands never run.
-        try shell.type("q")
-        try shell.press("Enter")
+        try shell.enter("q")
         let deadline = Date().addingTimeInterval(10)
         while shell.processExists && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(shell.processExists, "q did not end the replay")
@@ -434,8 +431,7 @@ final class TeachingTests: IPCTestCase {
         try enter(shell, "repeat 2 {", continuation: true)
         try enter(shell, #"    echo "block $i""#, continuation: true)
         try enter(shell, "}", expect: "block 1")
-        try shell.type("sleep 5")
-        try shell.press("Enter")
+        try shell.enter("sleep 5")
         // The sleep is running: the line is entered and no new prompt came.
         try shell.waitForScreen("sleep 5 entered") { $0.contains(shell.prompt + "sleep 5\n") }
         usleep(200_000)

@@ -56,6 +56,12 @@ final class TmuxSession {
         guard result.status == 0 else { throw TmuxError.failed("send-keys: \(result.stderr)") }
     }
 
+    /// Types a line and presses Enter.
+    func enter(_ line: String) throws {
+        try type(line)
+        try press("Enter")
+    }
+
     /// Presses keys by tmux name: `Tab`, `Enter`, `Up`, `C-c`, `C-d`, `C-u`.
     func press(_ keys: String...) throws {
         let result = try tmux(["send-keys"] + keys)
