@@ -125,6 +125,21 @@ final class ShellFixture {
                    stdoutBytes: out, failures: interpreter.failureCount - before)
     }
 
+    /// Runs `source` as a script file runs (streamed, one command at a time), its simple
+    /// commands run directly or, with `simpleCommandsDirectly` false, as parsed `Command`s.
+    @discardableResult
+    func runStreaming(_ source: String, file: String = "t.ipcs", simpleCommandsDirectly: Bool = true) throws -> Run {
+        let before = interpreter.failureCount
+        interpreter.runsSimpleCommandsDirectly = simpleCommandsDirectly
+        defer { interpreter.runsSimpleCommandsDirectly = true }
+        try interpreter.runTopLevel(streaming: Array(source.utf8), file: file)
+        session.output.flush()
+        let out = take(stdoutFD, &stdoutOffset)
+        let err = take(stderrFD, &stderrOffset)
+        return Run(stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+                   stdoutBytes: out, failures: interpreter.failureCount - before)
+    }
+
     private func take(_ fd: Int32, _ offset: inout Int) -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

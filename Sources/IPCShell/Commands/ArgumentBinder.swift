@@ -167,8 +167,8 @@ enum ArgumentBinder {
     /// the spec has arguments and none missing. False (with some values perhaps set) for
     /// anything else, which `bind` then handles in full, wording its errors; a conversion
     /// error here is the one `bind` would report first.
-    private static func bindInOrder(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int,
-                                    session: Session, into context: inout CommandContext) throws(Diagnostic) -> Bool {
+    static func bindInOrder<Words: LiteralWords>(spec: CommandSpec, arguments: Words, skipWords: Int,
+                                                 session: Session, into context: inout CommandContext) throws(Diagnostic) -> Bool {
         guard spec.argumentsBindInOrder else { return false }
         let specArguments = spec.arguments
         let given = arguments.count - skipWords
@@ -180,12 +180,12 @@ enum ArgumentBinder {
         }
         var position = 0
         while position < given {
-            guard case .word(let word) = arguments[skipWords + position], let bytes = word.singleLiteral else { return false }
+            guard let (bytes, quoted) = arguments.literal(at: skipWords + position) else { return false }
             // An option ("--x", unquoted) needs the full treatment.
-            if !word.wasQuoted && bytes.count > 2 && bytes[0] == 0x2D && bytes[1] == 0x2D { return false }
+            if !quoted && bytes.count > 2 && bytes[0] == 0x2D && bytes[1] == 0x2D { return false }
             context.values[position] = try convert(bytes, kind: specArguments[position].kind,
-                                                   what: specArguments[position].name,
-                                                   spec: spec, session: session, at: word.location)
+                                                   what: specArguments[position].name, spec: spec, session: session,
+                                                   at: arguments.location(ofWord: skipWords + position))
             position += 1
         }
         return true

@@ -22,6 +22,9 @@ public final class Interpreter {
     }
     /// Replay and check: after each command, wait for children's output to settle.
     public var settlesAfterEachCommand = false
+    /// Scripts run their simple commands without building a `Command` (`SimpleCommand`). Off
+    /// only in tests, which check that both ways do the same.
+    var runsSimpleCommandsDirectly = true
     /// Command names resolved lately (see `dispatch`).
     private struct RecentSpec {
         let first: WordBytes
@@ -56,19 +59,33 @@ public final class Interpreter {
         let recording = recorder
         recording?.begin(command)
         defer { if recorder === recording { recording?.end() } }
+        try reportingFailure(at: command.location) { () throws in try execute(command) }
+        // Recording: let children's output arrive before the next command, as check and replay do.
+        if recording != nil || settlesAfterEachCommand { settleChildren() } else { supervisor.drainAvailable() }
+        if session.output.flushEachCommand { session.output.flush() }
+    }
+
+    /// Runs one simple top-level command of a script (neither recording nor settling after each
+    /// command: `runTopLevel(streaming:file:)` checks), reporting its failure.
+    func runTopLevel(_ simple: SimpleCommand, source: [UInt8]) throws(ControlFlow) {
+        try reportingFailure(at: simple.location) { () throws in try execute(simple, source: source) }
+        supervisor.drainAvailable()
+        if session.output.flushEachCommand { session.output.flush() }
+    }
+
+    /// Runs `body`, reporting its failure; `exit` and Ctrl-C go on up.
+    @inline(__always)
+    private func reportingFailure(at location: SourceLocation, _ body: () throws -> Void) throws(ControlFlow) {
         do {
-            try execute(command)
+            try body()
         } catch let failure as CommandFailure {
             report(failure.diagnostic)
         } catch let flow as ControlFlow {
             session.output.flush()
             throw flow
         } catch {
-            report(Diagnostic("\(error)", at: command.location))
+            report(Diagnostic("\(error)", at: location))
         }
-        // Recording: let children's output arrive before the next command, as check and replay do.
-        if recording != nil || settlesAfterEachCommand { settleChildren() } else { supervisor.drainAvailable() }
-        if session.output.flushEachCommand { session.output.flush() }
     }
 
     /// Reports a failure to stderr and counts it.
@@ -110,20 +127,45 @@ public final class Interpreter {
     /// Runs one command: expands its words, finds its spec, checks its arguments, runs it,
     /// prints or binds its result, and sets `$?` and `$_`.
     public func execute(_ command: Command) throws {
+        try performing(binding: command.binding, at: command.location) { () throws in try dispatch(command) }
+    }
+
+    /// Runs a simple command (`SimpleCommand`) parsed from `source`: directly when its name was
+    /// resolved lately and its words bind in order (most commands of a long script), otherwise
+    /// as the `Command` the parser would have made of it.
+    func execute(_ simple: SimpleCommand, source: [UInt8]) throws {
+        try performing(binding: nil, at: simple.location) { () throws in
+            if let (spec, skip) = recentSpec(simple) {
+                var context = CommandContext(spec: spec, session: session, interpreter: self,
+                                             location: simple.location, binding: nil)
+                if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip,
+                                                  session: session, into: &context) {
+                    return try spec.run(&context)
+                }
+            }
+            return try dispatch(simple.command(in: source))
+        }
+    }
+
+    /// Runs a command's body (`dispatch`): prints or binds its result, sets `$?` and `$_`, and
+    /// turns its errors into a located `CommandFailure`.
+    @inline(__always)
+    private func performing(binding: String?, at location: SourceLocation,
+                            _ body: () throws -> CommandResult) throws {
         if Signals.interruptPending { throw ControlFlow.interrupted }
         do {
-            let result = try dispatch(command)
+            let result = try body()
             session.lastStatus = 0
             switch result {
             case .none:
-                if let name = command.binding {
+                if let name = binding {
                     // It ran, but there is nothing to name: say so rather than leave $name unset.
-                    throw Diagnostic("\(name) = ...: the command gives no value or handle to bind", at: command.location,
+                    throw Diagnostic("\(name) = ...: the command gives no value or handle to bind", at: location,
                                      hint: "only commands that print a value (read, echo, a proc) or make a handle can be bound")
                 }
             case .value(let bytes):
                 session.lastResult = bytes
-                if let name = command.binding {
+                if let name = binding {
                     session.variables[name] = bytes
                 } else {
                     session.output.line(bytes: bytes)
@@ -139,41 +181,43 @@ public final class Interpreter {
         } catch let error as Diagnostic {
             session.lastStatus = 1
             var located = error
-            if located.location == nil { located.location = command.location }
+            if located.location == nil { located.location = location }
             throw CommandFailure(diagnostic: located)
         } catch let error as SystemCallError {
             session.lastStatus = 1
             if error.wasInterrupted && Signals.interruptPending { throw ControlFlow.interrupted }
-            throw CommandFailure(diagnostic: Diagnostic(error.description, at: command.location,
+            throw CommandFailure(diagnostic: Diagnostic(error.description, at: location,
                                                         hint: Hints.forSystemCall(error)))
         }
     }
 
+    /// The spec that the literal name words of a command resolved to lately, and how many words
+    /// name it. A script names the same few commands again and again, and comparing a few bytes
+    /// beats building Strings and hashing them (scripts/bench.sh). A name resolves to a spec
+    /// before groups and procs, so the answer never changes.
+    @inline(__always)
+    private func recentSpec<Words: LiteralWords>(_ words: Words) -> (spec: CommandSpec, skipWords: Int)? {
+        guard words.count > 0, let (first, _) = words.literal(at: 0) else { return nil }
+        for i in recentSpecs.indices where recentSpecs[i].first == first {
+            guard let second = recentSpecs[i].second else { return (recentSpecs[i].spec, 1) }
+            if words.count > 1, let (bytes, _) = words.literal(at: 1), bytes == second { return (recentSpecs[i].spec, 2) }
+        }
+        return nil
+    }
+
     private func dispatch(_ command: Command) throws -> CommandResult {
-        // The specs that literal command names resolved to lately: a script names the same few
-        // commands again and again, and comparing a few bytes beats building Strings and hashing
-        // them (scripts/bench.sh). A name resolves to a spec before groups and procs, so the
-        // answer never changes.
-        if case .word(let firstWord)? = command.arguments.first, let firstBytes = firstWord.singleLiteral {
-            for i in recentSpecs.indices where recentSpecs[i].first == firstBytes {
-                var skip = 1
-                if let second = recentSpecs[i].second {
-                    guard command.arguments.count > 1, case .word(let secondWord) = command.arguments[1],
-                          secondWord.singleLiteral == second else { continue }
-                    skip = 2
+        if let (spec, skip) = recentSpec(command.arguments) {
+            var expanded: [WordBytes]?
+            if !command.wordsAreLiteral {
+                // Some word has substitutions: expand them all first, in order, as below.
+                var all: [WordBytes] = []
+                all.reserveCapacity(command.arguments.count)
+                for argument in command.arguments {
+                    if case .word(let word) = argument { all.append(try expandedBytes(word)) } else { all.append(WordBytes()) }
                 }
-                var expanded: [WordBytes]?
-                if !command.wordsAreLiteral {
-                    // Some word has substitutions: expand them all first, in order, as below.
-                    var all: [WordBytes] = []
-                    all.reserveCapacity(command.arguments.count)
-                    for argument in command.arguments {
-                        if case .word(let word) = argument { all.append(try expandedBytes(word)) } else { all.append(WordBytes()) }
-                    }
-                    expanded = all
-                }
-                return try run(recentSpecs[i].spec, command, skipWords: skip, expanded: expanded)
+                expanded = all
             }
+            return try run(spec, command, skipWords: skip, expanded: expanded)
         }
 
         // Expand every word; blocks stay as they are.

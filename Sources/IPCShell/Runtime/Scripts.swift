@@ -31,7 +31,16 @@ extension Interpreter {
             return
         }
         let failuresBefore = failureCount
+        let source = parser.sourceBytes
+        var simple = SimpleCommand()
         while true {
+            // Most commands of a long script are simple: they run without a Command built.
+            if runsSimpleCommandsDirectly && recorder == nil && !settlesAfterEachCommand,
+               parser.nextSimpleCommand(into: &simple) {
+                try runTopLevel(simple, source: source)
+                if failureCount > failuresBefore && !keepGoing { return }
+                continue
+            }
             let command: Command
             do {
                 // Bound straight from the parser's result: no copy of the command.

@@ -153,6 +153,69 @@ public struct Lexer {
         return try nextLexed()
     }
 
+    /// At the start of a command: reads the next command into `simple` if it is simple
+    /// (`SimpleCommand`) and returns the token that ends it (a separator, consumed, or the end).
+    /// Otherwise nil, with nothing consumed, for `nextLean` to read it in full.
+    mutating func nextSimpleCommand(into simple: inout SimpleCommand) -> LeanToken? {
+        guard atCommandStart, pendingRaw == nil else { return nil }
+        var line = self.line
+        var lineStart = self.lineStart
+        var end = 0
+        let isSimple = bytes.withUnsafeBufferPointer { buffer -> Bool in
+            let count = buffer.count
+            var i = index
+            // Blanks, comments and separators before the command.
+            while i < count {
+                let c = buffer[i]
+                if c == 0x20 || c == 0x09 || c == 0x0D || c == UInt8(ascii: ";") {
+                    i += 1
+                } else if c == UInt8(ascii: "\n") {
+                    i += 1
+                    line += 1
+                    lineStart = i
+                } else if c == UInt8(ascii: "#") {
+                    while i < count && buffer[i] != UInt8(ascii: "\n") { i += 1 }
+                } else {
+                    break
+                }
+            }
+            // `!` is special at the start of a command: not a simple one.
+            guard i < count, buffer[i] != UInt8(ascii: "!") else { return false }
+            simple.begin(fileIndex: fileIndex, line: line, lineStart: lineStart)
+            while true {
+                let start = i
+                while i < count, Lexer.isPlainWordByte(buffer[i]) { i += 1 }
+                // A run of plain bytes that a blank, a separator or the end ends; anything else
+                // (a quote, `$`, `\`, a brace) needs the full lexer.
+                guard i > start, i == count || Lexer.isBlank(buffer[i]) || buffer[i] == UInt8(ascii: "\n")
+                        || buffer[i] == UInt8(ascii: ";") else { return false }
+                guard simple.count < SimpleCommand.capacity else { return false }
+                // `NAME = COMMAND` is a binding.
+                if simple.count == 1 && i - start == 1 && buffer[start] == UInt8(ascii: "=") { return false }
+                simple.append(WordBytes(buffer, start..<i), offset: start, end: i)
+                while i < count, Lexer.isBlank(buffer[i]) { i += 1 }
+                if i < count && buffer[i] == UInt8(ascii: "#") {
+                    while i < count && buffer[i] != UInt8(ascii: "\n") { i += 1 }
+                }
+                if i == count || buffer[i] == UInt8(ascii: "\n") || buffer[i] == UInt8(ascii: ";") {
+                    end = i
+                    return true
+                }
+            }
+        }
+        guard isSimple else { return nil }
+        let location = SourceLocation(fileIndex: fileIndex, line: line, column: end - lineStart + 1)
+        self.line = line
+        self.lineStart = lineStart
+        index = end
+        guard end < bytes.count else {
+            atCommandStart = false
+            return LeanToken(kind: .end, location: location, offset: end, end: end)
+        }
+        advance() // the separator (its line bookkeeping included)
+        atCommandStart = true
+        return LeanToken(kind: .separator, location: location, offset: end, end: index)
+    }
 
     private static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
 

@@ -64,6 +64,19 @@ public struct Parser {
         }
     }
 
+    /// Reads the next top-level command into `simple` when it is simple (`SimpleCommand`), and
+    /// returns true; false when it is not, or when the text ends, for `nextCommand` to read.
+    /// `simple.command(in: sourceBytes)` is then what `nextCommand` would have returned.
+    public mutating func nextSimpleCommand(into simple: inout SimpleCommand) -> Bool {
+        // Only right after a separator: the lexer then stands at the start of a command.
+        guard current.kind == .separator, !lexerFailed, let next = lexer.nextSimpleCommand(into: &simple) else { return false }
+        current = next
+        return true
+    }
+
+    /// The text being parsed.
+    public var sourceBytes: [UInt8] { source }
+
     private init(lexer: Lexer, first: Lexer.LeanToken, source: [UInt8]) {
         self.lexer = lexer
         self.current = first
