@@ -17,6 +17,24 @@ final class WordBytesTests: XCTestCase {
         }
     }
 
+    /// A word read out of a buffer (as the lexer reads them: by loads when 16 bytes are there,
+    /// byte by byte near the end) equals the word made from an array, at every place and length,
+    /// and never holds the bytes around it.
+    func testWordsFromABufferAtEveryOffsetAndLength() {
+        let buffer = (0..<48).map { UInt8(truncatingIfNeeded: $0 &* 59 &+ 3) }
+        buffer.withUnsafeBufferPointer { pointer in
+            for start in 0...buffer.count {
+                for end in start...min(buffer.count, start + 20) {
+                    let word = WordBytes(pointer, start..<end)
+                    let expected = WordBytes(Array(buffer[start..<end]))
+                    XCTAssertEqual(word, expected, "bytes \(start)..<\(end)")
+                    XCTAssertEqual(word.hashValue, expected.hashValue, "bytes \(start)..<\(end)")
+                    XCTAssertEqual(word.array, Array(buffer[start..<end]), "bytes \(start)..<\(end)")
+                }
+            }
+        }
+    }
+
     /// Equality and hashing follow the bytes, whichever way the value was made.
     func testEqualBytesAreEqualValues() {
         let short = WordBytes("shm1")

@@ -91,6 +91,7 @@ public struct CommandContext {
         return nil
     }
 
+    @inline(__always)
     private func option(_ name: StaticString) -> ArgumentValue? {
         guard optionValueCount != 0 else { return nil }
         return optionIndex(name).flatMap { options[$0] }
@@ -103,8 +104,10 @@ public struct CommandContext {
         optionValueCount += 1
     }
 
+    @inline(__always)
     public func has(_ name: StaticString) -> Bool { value(name) != nil }
 
+    @inline(__always)
     public func flag(_ name: StaticString) -> Bool {
         guard flags != 0, let i = optionIndex(name), i < 64 else { return false }
         return flags & (1 << UInt64(i)) != 0
@@ -114,50 +117,60 @@ public struct CommandContext {
     public var anyOptionGiven: Bool { flags != 0 || optionValueCount != 0 }
 
     /// Whether the option (with a value, or a flag) was given.
+    @inline(__always)
     public func optionGiven(_ name: StaticString) -> Bool {
         guard let i = optionIndex(name) else { return false }
         return (optionValueCount != 0 && options[i] != nil) || (i < 64 && flags & (1 << UInt64(i)) != 0)
     }
 
+    @inline(__always)
     public func bytes(_ name: StaticString) -> [UInt8]? {
         wordBytes(name)?.array
     }
 
     /// `bytes(name)` without making an array (short words are kept inline).
+    @inline(__always)
     public func wordBytes(_ name: StaticString) -> WordBytes? {
         if case .bytes(let b)? = value(name) { return b }
         return nil
     }
 
+    @inline(__always)
     public func string(_ name: StaticString) -> String? {
         wordBytes(name)?.string
     }
 
+    @inline(__always)
     public func integer(_ name: StaticString) -> Int? {
         if case .integer(let n)? = value(name) ?? option(name) { return n }
         return nil
     }
 
+    @inline(__always)
     public func key(_ name: StaticString) -> Int32? {
         if case .key(let k)? = value(name) ?? option(name) { return k }
         return nil
     }
 
+    @inline(__always)
     public func block(_ name: StaticString) -> Block? {
         if case .block(let b)? = value(name) { return b }
         return nil
     }
 
+    @inline(__always)
     public func anyHandle(_ name: StaticString) -> (any Handle)? {
         if case .handle(let h)? = value(name) { return h }
         return nil
     }
 
+    @inline(__always)
     public func descriptor(_ name: StaticString) -> DescriptorRef? {
         if case .descriptor(let d)? = value(name) { return d }
         return nil
     }
 
+    @inline(__always)
     public func handle<T: Handle>(_ name: StaticString, as type: T.Type) -> T? {
         // Unwrapped first: a cast from an Optional existential asks the runtime about
         // protocol conformances on every call.
@@ -165,6 +178,7 @@ public struct CommandContext {
         return handle as? T
     }
 
+    @inline(__always)
     public func optionBytes(_ name: StaticString) -> [UInt8]? {
         if case .bytes(let b)? = option(name) { return b.array }
         return nil
@@ -205,8 +219,12 @@ extension StaticString {
             return withUTF8Buffer { a in other.withUTF8Buffer { b in a.elementsEqual(b) } }
         }
         let count = utf8CodeUnitCount
-        return count == other.utf8CodeUnitCount
-            && (utf8Start == other.utf8Start || memcmp(utf8Start, other.utf8Start, count) == 0)
+        guard count == other.utf8CodeUnitCount else { return false }
+        let a = utf8Start, b = other.utf8Start
+        if a == b { return true }
+        // Names are a few bytes: a loop here beats a call to memcmp.
+        for i in 0..<count where a[i] != b[i] { return false }
+        return true
     }
 
     /// Starts with `-` (an option's name).

@@ -128,11 +128,11 @@ public final class CommandSpec: Sendable {
     public let example: String
     /// Longer text for `help NAME` and the docs.
     public let discussion: String
-    public let run: @Sendable (inout CommandContext) throws -> CommandResult
+    public let run: @Sendable (CommandContext) throws -> CommandResult
 
     public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
                 example: String, discussion: String = "",
-                run: @escaping @Sendable (inout CommandContext) throws -> CommandResult) {
+                run: @escaping @Sendable (CommandContext) throws -> CommandResult) {
         self.name = name
         self.summary = summary
         self.arguments = arguments

@@ -105,7 +105,7 @@ enum DataCommands {
         return .value(Escaping.escaped(data[0..<end]))
     }
 
-    static func rejectOptions(_ names: @autoclosure () -> [StaticString], for what: String, _ ctx: CommandContext) throws(Diagnostic) {
+    static func rejectOptions(_ names: @autoclosure () -> [StaticString], for what: String, _ ctx: borrowing CommandContext) throws(Diagnostic) {
         guard ctx.anyOptionGiven else { return }
         for name in names() where ctx.optionGiven(name) {
             throw ctx.failure("\(ctx.spec.name): \(name) does not apply to \(what)", hint: ctx.usageHint)
@@ -114,7 +114,7 @@ enum DataCommands {
 
     /// Runs one read/write honouring --nonblock and --timeout; while a child's output may
     /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
-    static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: CommandContext, events: Int16, verb: String,
+    static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: borrowing CommandContext, events: Int16, verb: String,
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
         if ctx.flag("--nonblock") {
             try Descriptors.setNonBlocking(target.fd, true)
@@ -135,7 +135,7 @@ enum DataCommands {
         return try body()
     }
 
-    static func writeSegment(_ shm: ShmHandle, _ data: WordBytes, _ ctx: CommandContext) throws -> CommandResult {
+    static func writeSegment(_ shm: ShmHandle, _ data: WordBytes, _ ctx: borrowing CommandContext) throws -> CommandResult {
         let base = try attachedBase(shm, command: "write", ctx: ctx)
         if shm.readOnly {
             throw ctx.failure("write: \(shm.name) is attached read-only", hint: "shm detach \(shm.name); shm attach \(shm.name)")
@@ -154,7 +154,7 @@ enum DataCommands {
         return .none
     }
 
-    static func readSegment(_ shm: ShmHandle, _ ctx: CommandContext) throws -> CommandResult {
+    static func readSegment(_ shm: ShmHandle, _ ctx: borrowing CommandContext) throws -> CommandResult {
         let base = try attachedBase(shm, command: "read", ctx: ctx)
         let offset = ctx.integer("--at") ?? 0
         guard offset < shm.size else {
@@ -169,7 +169,7 @@ enum DataCommands {
     }
 
     /// The mapped address of a segment that is attached and not removed, or a clear error.
-    static func attachedBase(_ shm: ShmHandle, command: String, ctx: CommandContext) throws(Diagnostic) -> UnsafeMutableRawPointer {
+    static func attachedBase(_ shm: ShmHandle, command: String, ctx: borrowing CommandContext) throws(Diagnostic) -> UnsafeMutableRawPointer {
         if shm.removed {
             throw ctx.failure("\(command): \(shm.name) was removed (shm rm)",
                               hint: shm.isAttached ? "shm detach \(shm.name) releases it" : nil)

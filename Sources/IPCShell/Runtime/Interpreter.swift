@@ -140,7 +140,7 @@ public final class Interpreter {
                                              location: simple.location, binding: nil)
                 if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip,
                                                   session: session, into: &context) {
-                    return try spec.run(&context)
+                    return try spec.run(context)
                 }
             }
             return try dispatch(simple.command(in: source))
@@ -291,7 +291,7 @@ public final class Interpreter {
                                      location: command.location, binding: command.binding)
         try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skipWords, expanded: expanded,
                                 session: session, commandLocation: command.location, into: &context)
-        return try spec.run(&context)
+        return try spec.run(context)
     }
 
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.

@@ -48,8 +48,30 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
 
     /// The bytes at `buffer[range]` (the lexer's words: no slice, so no reference counting).
     init(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        let part = UnsafeBufferPointer(rebasing: buffer[range])
-        storage = part.count <= WordBytes.inlineCapacity ? WordBytes.pack(part) : .array(Array(part))
+        precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count, "WordBytes range out of bounds")
+        let count = range.count
+        guard count <= WordBytes.inlineCapacity else {
+            storage = .array(Array(UnsafeBufferPointer(rebasing: buffer[range])))
+            return
+        }
+        guard range.lowerBound + 16 <= buffer.count, let base = buffer.baseAddress else {
+            storage = WordBytes.pack(UnsafeBufferPointer(rebasing: buffer[range]))
+            return
+        }
+        // Sixteen bytes are there to read (a word inside a script): two loads and masks, rather
+        // than a copy byte by byte that the loads after it then wait for.
+        let start = UnsafeRawPointer(base + range.lowerBound)
+        let low = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
+        let high = UInt64(littleEndian: start.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        storage = count <= 8
+            ? .inline(low: low & WordBytes.lowBytesMask(count), high: UInt64(count) << 56)
+            : .inline(low: low, high: high & WordBytes.lowBytesMask(count - 8) | UInt64(count) << 56)
+    }
+
+    /// The low `count` bytes of a 64-bit word set (0 to 8).
+    @inline(__always)
+    private static func lowBytesMask(_ count: Int) -> UInt64 {
+        count >= 8 ? ~0 : (1 << UInt64(8 * count)) &- 1
     }
 
     private static func pack(_ buffer: UnsafeBufferPointer<UInt8>) -> Storage {
