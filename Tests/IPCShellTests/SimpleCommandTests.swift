@@ -4,7 +4,7 @@ import XCTest
 /// A script's simple commands (plain words only) are read by a short scan and run without a
 /// `Command` built (`SimpleCommand`). These tests check that this changes nothing a user can
 /// see: the same commands, the same output, the same errors at the same places.
-final class SimpleCommandTests: ShellTestCase {
+final class SimpleCommandTests: XCTestCase {
     /// Streams `source` as a script is run: simple commands through `nextSimpleCommand`, turned
     /// into `Command`s, the rest through `nextCommand`. Which were simple, in order.
     private func streamed(_ source: String) -> (commands: [Command], simple: [Bool], error: Diagnostic?) {
@@ -83,15 +83,13 @@ final class SimpleCommandTests: ShellTestCase {
     }
 
     /// Random scripts from fragments that sit on every edge of "simple": the same commands, or
-    /// the same error, either way.
+    /// the same error, either way. (Different scripts every run; a failure shows its script.)
     func testRandomScriptsParseTheSameStreamedOrWhole() {
         let fragments = ["echo", "write", "shm1", "a", "x=1", "=", " ", "  ", "\t", "\n", "\n", ";", "# c\n", "a#b",
                          "\"q\"", "'s'", "$x", "${y}", "{", "}", "\\\n", "\\", "!", "! ls\n", "\r", "--at", "é", "7"]
-        var generator = SplitMix64(seed: 0x1BC5)
         for _ in 0..<3000 {
-            let count = Int(generator.next() % 16) + 1
             var source = "echo start\n"
-            for _ in 0..<count { source += fragments[Int(generator.next() % UInt64(fragments.count))] }
+            for _ in 0..<Int.random(in: 1...16) { source += fragments.randomElement()! }
             assertSameAsParse(source)
         }
     }
@@ -139,7 +137,43 @@ final class SimpleCommandTests: ShellTestCase {
             status shm1
             """
         }
-        // Keys, ids, addresses and times differ between the two runs; nothing else may.
+        let runs = try runBothWays(script)
+        XCTAssertEqual(runs[0].stdout, runs[1].stdout)
+        XCTAssertEqual(runs[0].stderr, runs[1].stderr)
+        XCTAssertEqual(runs[0].failures, runs[1].failures)
+        // The script did reach its commands and its errors (each error names its line).
+        XCTAssertTrue(runs[0].stdout.contains("hello\nhel\nabc\n"), runs[0].stdout)
+        XCTAssertTrue(runs[0].stdout.contains("in-proc 2"), runs[0].stdout)
+        XCTAssertGreaterThanOrEqual(runs[0].failures, 12, runs[0].stderr)
+        XCTAssertTrue(runs[0].stderr.contains("t.ipcs:8:6"), runs[0].stderr) // read shm2: no handle
+        XCTAssertTrue(runs[0].stderr.contains("t.ipcs:12:1"), runs[0].stderr) // wrte: unknown command
+    }
+
+    /// Random scripts of commands that succeed and fail in every way a simple command can
+    /// (unknown names and handles, bad numbers, options, too many words, a detached segment),
+    /// mixed with ones that are not simple: the same output and errors either way.
+    func testRandomScriptsRunTheSameEitherWay() throws {
+        let lines = ["write shm1 hello", "write shm1 hello-7", "read shm1", "read shm1 3", "read shm1 0", "read shm1 --at 2",
+                     "write shm1 abc --at 2", "write shm1 x --raw", "write shm1 x --at", "read shm2", "write shm2 x",
+                     "wrte shm1 x", "read", "write shm1", "write shm1 a b c", "echo a b", "echo $?", "echo $_",
+                     "set v 1", "echo $v", "expect 1 == 1", "expect 1 == 2", "status shm1", "shm detach shm1",
+                     "shm attach shm1", "shm stat shm1", "x = read shm1", "echo $x", "read shm1 99999999999999999999",
+                     "read shm1 -1", "shm", "shm nope", "echo 1 2 3 4 5 6 7", "write shm1 \"quoted\"", "@nobody hi",
+                     "write shm1 0123456789012345678901234567890123456789012345678901234567890123456789", "# note",
+                     "write shm1 a; read shm1", "", "read shm1.r", "write shm1 é"]
+        for _ in 0..<20 {
+            let body = (0..<40).map { _ in lines.randomElement()! }.joined(separator: "\n")
+            let runs = try runBothWays { key in "shm create \(hexText(key)) 64\nshm attach shm1\n" + body + "\nshm rm shm1" }
+            XCTAssertEqual(runs[0].stdout, runs[1].stdout, body)
+            XCTAssertEqual(runs[0].stderr, runs[1].stderr, body)
+            XCTAssertEqual(runs[0].failures, runs[1].failures, body)
+        }
+    }
+
+    /// Runs the script made for a fresh key twice, in fresh sessions that go on after a failure:
+    /// simple commands run directly, then as parsed `Command`s. Keys, segment ids, addresses
+    /// and times differ between the two runs and are replaced; nothing else may differ.
+    private func runBothWays(_ script: (Int32) -> String) throws -> [(stdout: String, stderr: String, failures: Int)] {
         func normalized(_ text: String, key: Int32) -> String {
             text.replacingOccurrences(of: hexText(key), with: "KEY")
                 .replacingOccurrences(of: #"shmid(:? +)\d+"#, with: "shmid$1N", options: .regularExpression)
@@ -155,27 +189,6 @@ final class SimpleCommandTests: ShellTestCase {
             let run = try fixture.runStreaming(script(key), simpleCommandsDirectly: direct)
             runs.append((normalized(run.stdout, key: key), normalized(run.stderr, key: key), run.failures))
         }
-        XCTAssertEqual(runs[0].stdout, runs[1].stdout)
-        XCTAssertEqual(runs[0].stderr, runs[1].stderr)
-        XCTAssertEqual(runs[0].failures, runs[1].failures)
-        // The script did reach its commands and its errors (each error names its line).
-        XCTAssertTrue(runs[0].stdout.contains("hello\nhel\nabc\n"), runs[0].stdout)
-        XCTAssertTrue(runs[0].stdout.contains("in-proc 2"), runs[0].stdout)
-        XCTAssertGreaterThanOrEqual(runs[0].failures, 12, runs[0].stderr)
-        XCTAssertTrue(runs[0].stderr.contains("t.ipcs:8:6"), runs[0].stderr) // read shm2: no handle
-        XCTAssertTrue(runs[0].stderr.contains("t.ipcs:12:1"), runs[0].stderr) // wrte: unknown command
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing random case can be found again.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return runs
     }
 }
