@@ -105,6 +105,21 @@ final class RegistryTests: ShellTestCase {
         XCTAssertTrue(r.stderr.contains("usage: shm create KEY SIZE [--mode MODE] [--excl]"), r.stderr)
     }
 
+    /// A command's name resolved before (the shortcut of most commands in a script) must not
+    /// change its errors: options are checked before arguments either way, with literal words
+    /// and with words that have substitutions.
+    func testErrorsDoNotDependOnTheCommandHavingRunBefore() throws {
+        shell.interpreter.keepGoing = true
+        for line in ["read nosuch --bogus", "read nosuch$v --bogus", "write nosuch x --bogus", "read nosuch --at"] {
+            let r = try shell.runStreaming("set v \"\"\n\(line)\n\(line)\n\(line)")
+            let errors = r.stderr.split(separator: "\n").filter { $0.contains("error:") }
+                .map { $0.replacingOccurrences(of: #"^t\.ipcs:\d+:"#, with: "", options: .regularExpression) }
+            XCTAssertEqual(errors.count, 3, r.stderr)
+            XCTAssertEqual(Set(errors).count, 1, "\(line): \(r.stderr)")
+            XCTAssertTrue(errors.first?.contains("--") == true, "\(line): the option's error comes first: \(r.stderr)")
+        }
+    }
+
     func testUnknownOptionSuggests() throws {
         let r = try shell.run("shm create 0x7e000001 64 --exl")
         XCTAssertTrue(r.stderr.contains("shm create: unknown option --exl"), r.stderr)

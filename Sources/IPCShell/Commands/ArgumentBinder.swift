@@ -13,7 +13,6 @@ enum ArgumentBinder {
             if try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, session: session, into: &context) {
                 return
             }
-            context.values = ArgumentSlots()
         }
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
@@ -163,10 +162,10 @@ enum ArgumentBinder {
         }
     }
 
-    /// The common case, in one pass: literal words, no option, no block, no more words than
-    /// the spec has arguments and none missing. False (with some values perhaps set) for
-    /// anything else, which `bind` then handles in full, wording its errors; a conversion
-    /// error here is the one `bind` would report first.
+    /// The common case, bound directly: literal words, no option, no block, no more words than
+    /// the spec has arguments and none missing. False for anything else, which `bind` then
+    /// handles in full, wording its errors; a conversion error here is the one `bind` would
+    /// report first.
     static func bindInOrder<Words: LiteralWords>(spec: CommandSpec, arguments: Words, skipWords: Int,
                                                  session: Session, into context: inout CommandContext) throws(Diagnostic) -> Bool {
         guard spec.argumentsBindInOrder else { return false }
@@ -178,11 +177,18 @@ enum ArgumentBinder {
             if !specArguments[index].isOptional { return false }
             index += 1
         }
+        // Every word first: `bind` reads options before any argument, so with an option
+        // anywhere ("--x", unquoted), or a block, its errors come first (`read nosuch --bogus`
+        // is an unknown option), and only `bind` words them.
         var position = 0
         while position < given {
             guard let (bytes, quoted) = arguments.literal(at: skipWords + position) else { return false }
-            // An option ("--x", unquoted) needs the full treatment.
             if !quoted && bytes.count > 2 && bytes[0] == 0x2D && bytes[1] == 0x2D { return false }
+            position += 1
+        }
+        position = 0
+        while position < given {
+            guard let (bytes, _) = arguments.literal(at: skipWords + position) else { return false }
             context.values[position] = try convert(bytes, kind: specArguments[position].kind,
                                                    what: specArguments[position].name, spec: spec, session: session,
                                                    at: arguments.location(ofWord: skipWords + position))
