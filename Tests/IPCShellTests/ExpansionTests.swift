@@ -114,6 +114,23 @@ final class ExpansionTests: ShellTestCase {
         XCTAssertTrue(r.stderr.hasPrefix("l.ipcs:2:6: error: undefined variable $i"), r.stderr)
     }
 
+    /// Expansions are built in one buffer kept between them: values of every length around the
+    /// inline limit, bound and reused, must each keep their own bytes.
+    func testExpansionsOfEveryLengthKeepTheirBytes() throws {
+        let r = try shell.run("""
+            set long 0123456789abcdefghij
+            repeat 20 { set v$i "x$i-${long:-}" ; set w$i "$i" }
+            echo "$v3|$w3|$v12|$w12|$v19|$w19"
+            """)
+        XCTAssertEqual(r.stdout, "x3-0123456789abcdefghij|3|x12-0123456789abcdefghij|12|x19-0123456789abcdefghij|19\n",
+                       r.stderr)
+        for length in [1, 14, 15, 16, 17, 40] {
+            let text = String(repeating: "y", count: length)
+            let short = try shell.run("set t \(text); set u \"<$t>\"; set z \"$t$t\"; echo \"$u $z $t\"")
+            XCTAssertEqual(short.stdout, "<\(text)> \(text)\(text) \(text)\n", "length \(length)")
+        }
+    }
+
     func testVariableHasNoField() throws {
         let r = try shell.run("set v 1; echo $v.f")
         XCTAssertTrue(r.stderr.contains("error: $v is a variable and has no field 'f'"), r.stderr)

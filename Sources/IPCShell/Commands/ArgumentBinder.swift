@@ -9,11 +9,13 @@ enum ArgumentBinder {
     static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [WordBytes]?,
                      session: Session, commandLocation: SourceLocation,
                      into context: inout CommandContext) throws(Diagnostic) {
-        if expanded == nil {
-            if try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, session: session, into: &context) {
-                return
-            }
+        let boundInOrder = if let expanded {
+            try bindInOrder(spec: spec, arguments: ExpandedWords(arguments: arguments, expanded: expanded),
+                            skipWords: skipWords, session: session, into: &context)
+        } else {
+            try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, session: session, into: &context)
         }
+        if boundInOrder { return }
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
         let interpreter = context.interpreter
@@ -339,4 +341,21 @@ enum ArgumentBinder {
         }
         return handle
     }
+}
+
+/// A command's arguments with the expansion of each word (`write shm1 hello-$i` in a loop), as
+/// `bindInOrder` reads them. A word that expands to `--x` is not an option (`bind` takes only a
+/// literal one), but `bindInOrder` leaves any such word to `bind` all the same.
+private struct ExpandedWords: LiteralWords {
+    let arguments: [CommandArgument]
+    let expanded: [WordBytes]
+
+    var count: Int { arguments.count }
+
+    func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? {
+        guard case .word(let word) = arguments[index] else { return nil }
+        return (expanded[index], word.wasQuoted)
+    }
+
+    func location(ofWord index: Int) -> SourceLocation { arguments[index].location }
 }

@@ -330,37 +330,44 @@ public final class Interpreter {
     /// `expand`, keeping a literal word's bytes as they are (inline when short: no allocation).
     func expandedBytes(_ word: Word) throws(Diagnostic) -> WordBytes {
         if let bytes = word.singleLiteral { return bytes }
+        // Built in a buffer kept from the last expansion: a short result is then copied inline
+        // and the buffer kept, so `write shm1 hello-$i` in a loop allocates nothing.
         var result: [UInt8] = []
-        for part in word.parts { result += try expand(part, in: word) }
-        return WordBytes(result)
+        swap(&result, &expansionBuffer)
+        result.removeAll(keepingCapacity: true)
+        for part in word.parts { try expand(part, in: word, into: &result) }
+        let bytes = WordBytes(result)
+        if result.count <= WordBytes.inlineCapacity { swap(&result, &expansionBuffer) }
+        return bytes
     }
 
-    private func expand(_ part: WordPart, in word: Word) throws(Diagnostic) -> [UInt8] {
-        var result: [UInt8] = []
+    /// See `expandedBytes`.
+    private var expansionBuffer: [UInt8] = []
+
+    private func expand(_ part: WordPart, in word: Word, into result: inout [UInt8]) throws(Diagnostic) {
         switch part {
-            case .withDefault(let inner, let fallback):
-                if isSet(inner) { result += try expand(inner, in: word) } else { result += fallback }
-            case .literal(let bytes):
-                result += bytes
-            case .lastStatus:
-                result += Array(String(session.lastStatus).utf8)
-            case .lastResult:
-                result += session.lastResult
-            case .argumentCount:
-                result += Array(String(max(0, session.positional.count - 1)).utf8)
-            case .allArguments:
-                result += Array(session.positional.dropFirst().joined(separator: " ").utf8)
-            case .positional(let n):
-                let args = session.positional
-                guard n < args.count else {
-                    throw Diagnostic("$\(n) is not set: \(max(0, args.count - 1)) argument(s) were given", at: word.location,
-                                     hint: n > 0 ? "pass it after the script name: ipcsh SCRIPT ARG..." : nil)
-                }
-                result += Array(args[n].utf8)
-            case .variable(let name, let field):
-                result += try lookup(name, field: field, at: word.location)
+        case .withDefault(let inner, let fallback):
+            if isSet(inner) { try expand(inner, in: word, into: &result) } else { result += fallback }
+        case .literal(let bytes):
+            result += bytes
+        case .lastStatus:
+            result += String(session.lastStatus).utf8
+        case .lastResult:
+            result += session.lastResult
+        case .argumentCount:
+            result += String(max(0, session.positional.count - 1)).utf8
+        case .allArguments:
+            result += session.positional.dropFirst().joined(separator: " ").utf8
+        case .positional(let n):
+            let args = session.positional
+            guard n < args.count else {
+                throw Diagnostic("$\(n) is not set: \(max(0, args.count - 1)) argument(s) were given", at: word.location,
+                                 hint: n > 0 ? "pass it after the script name: ipcsh SCRIPT ARG..." : nil)
+            }
+            result += args[n].utf8
+        case .variable(let name, let field):
+            result += try lookup(name, field: field, at: word.location)
         }
-        return result
     }
 
     /// Whether a substitution has a value (for `${NAME:-DEFAULT}`).

@@ -74,8 +74,9 @@ public struct SimpleCommand {
 protocol LiteralWords {
     /// How many arguments (words and blocks).
     var count: Int { get }
-    /// Argument `index` when it is a word of one literal (no substitution): its bytes and
-    /// whether some of it was quoted. Nil for a block or a word with substitutions.
+    /// Argument `index` when it is a word whose bytes are known: a literal's bytes (or, in a
+    /// view that has them, the expansion of a word with substitutions), and whether some of it
+    /// was quoted. Nil for a block or a word with substitutions not expanded.
     func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)?
     func location(ofWord index: Int) -> SourceLocation
 }
