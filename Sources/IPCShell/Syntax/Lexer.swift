@@ -187,8 +187,7 @@ public struct Lexer {
                 while i < count, Lexer.isPlainWordByte(buffer[i]) { i += 1 }
                 // A run of plain bytes that a blank, a separator or the end ends; anything else
                 // (a quote, `$`, `\`, a brace) needs the full lexer.
-                guard i > start, i == count || Lexer.isBlank(buffer[i]) || buffer[i] == UInt8(ascii: "\n")
-                        || buffer[i] == UInt8(ascii: ";") else { return false }
+                guard i > start, i == count || Lexer.isBlank(buffer[i]) || Lexer.isSeparator(buffer[i]) else { return false }
                 guard simple.count < SimpleCommand.capacity else { return false }
                 // `NAME = COMMAND` is a binding.
                 if simple.count == 1 && i - start == 1 && buffer[start] == UInt8(ascii: "=") { return false }
@@ -197,7 +196,7 @@ public struct Lexer {
                 if i < count && buffer[i] == UInt8(ascii: "#") {
                     while i < count && buffer[i] != UInt8(ascii: "\n") { i += 1 }
                 }
-                if i == count || buffer[i] == UInt8(ascii: "\n") || buffer[i] == UInt8(ascii: ";") {
+                if i == count || Lexer.isSeparator(buffer[i]) {
                     end = i
                     return true
                 }
@@ -219,9 +218,11 @@ public struct Lexer {
 
     private static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
 
+    /// A newline or `;`: the end of a command.
+    private static func isSeparator(_ c: UInt8) -> Bool { c == UInt8(ascii: "\n") || c == UInt8(ascii: ";") }
+
     private static func endsWord(_ c: UInt8) -> Bool {
-        isBlank(c) || c == UInt8(ascii: "\n") || c == UInt8(ascii: ";")
-            || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
+        isBlank(c) || isSeparator(c) || c == UInt8(ascii: "{") || c == UInt8(ascii: "}")
     }
 
     /// Neither ends a word nor starts a quote, escape or substitution: one bit test, as this

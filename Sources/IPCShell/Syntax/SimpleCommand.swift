@@ -8,12 +8,15 @@
 /// parser would have made (`command(in:)`) and runs that. Building and freeing those values
 /// was most of the cost of a short command (scripts/bench.sh).
 public struct SimpleCommand {
-    /// The most words a simple command has.
-    public static let capacity = 6
+    /// One slot per word: the one place that says how many words a simple command holds.
+    private typealias PerWord<Element> = InlineArray<6, Element>
 
-    private var words: InlineArray<6, WordBytes>
+    /// The most words a simple command has.
+    public static let capacity = PerWord<Int>.count
+
+    private var words: PerWord<WordBytes>
     /// Byte offset in the source of each word.
-    private var offsets: InlineArray<6, Int>
+    private var offsets: PerWord<Int>
     public private(set) var count = 0
     private var fileIndex: Int32 = 0
     /// The line, and the offset at which it starts in the source.
