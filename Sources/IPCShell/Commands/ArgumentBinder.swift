@@ -92,10 +92,14 @@ enum ArgumentBinder {
                                                        spec: spec, session: session, at: valueLocation))
         }
 
-        // The next positional word at or after `from`, by index in `arguments`.
+        // The next positional word at or after `from`, by index in `arguments`. Calls come with
+        // `from` increasing, so a long command's list is walked once (a scan from its start each
+        // time made 500,000 words take 36 s).
+        var listCursor = 0
         func nextPositional(_ from: Int) -> Int? {
             if useList {
-                return positionalList.first { $0 >= from }
+                while listCursor < positionalList.count, positionalList[listCursor] < from { listCursor += 1 }
+                return listCursor < positionalList.count ? positionalList[listCursor] : nil
             }
             guard from < 64 else { return nil }
             let rest = positionalMask >> UInt64(from)

@@ -16,6 +16,9 @@ public final class Supervisor {
         self.session = session
     }
 
+    /// The longest line of a child's output held before it is shown (as a line of its own).
+    static let maximumLine = 1 << 20
+
     func adopt(_ child: ChildHandle) { children.append(child) }
 
     public var hasChildren: Bool { !children.isEmpty }
@@ -54,13 +57,22 @@ public final class Supervisor {
             if !pending.isEmpty { emit(child.prefix + String(decoding: pending, as: UTF8.self), stream) }
             pending = []
         } else {
+            // `pending` holds no newline: only the new bytes are searched (searching it all again
+            // on each read made a 50 MB line without a newline take 16 s).
+            var searchFrom = pending.count
             pending.append(contentsOf: buffer[0..<n])
             var start = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
+            while let newline = pending[searchFrom...].firstIndex(of: 0x0A) {
                 emit(child.prefix + String(decoding: pending[start..<newline], as: UTF8.self), stream)
                 start = newline + 1
+                searchFrom = start
             }
-            pending.removeFirst(start)
+            if start > 0 { pending.removeFirst(start) }
+            // A line that never ends is shown in pieces of `maximumLine` bytes rather than held whole.
+            while pending.count >= Supervisor.maximumLine {
+                emit(child.prefix + String(decoding: pending[..<Supervisor.maximumLine], as: UTF8.self), stream)
+                pending.removeFirst(Supervisor.maximumLine)
+            }
         }
         if stream == .stdout { child.pendingStdout = pending } else { child.pendingStderr = pending }
     }
