@@ -69,7 +69,7 @@ enum DataCommands {
             OptionSpec("--timeout", .duration, valueName: "D", summary: "descriptor: give up after D without data"),
         ],
         example: "msg = read pipe1.r 512",
-        discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH."
+        discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it."
     ) { ctx in
         if let shm = ctx.handle("NAME", as: ShmHandle.self) {
             try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
@@ -104,6 +104,9 @@ enum DataCommands {
         while end > 0 && data[end - 1] == 0 { end -= 1 }
         return .value(Escaping.escaped(data[0..<end]))
     }
+
+    /// A printed `read` of a segment longer than this is streamed (`readSegment`).
+    static let streamedReadSize = 1 << 20
 
     static func rejectOptions(_ names: @autoclosure () -> [StaticString], for what: String, _ ctx: borrowing CommandContext) throws(Diagnostic) {
         guard ctx.anyOptionGiven else { return }
@@ -163,6 +166,18 @@ enum DataCommands {
         let limit = min(ctx.integer("LEN") ?? Int.max, shm.size - offset)
         let region = UnsafeRawBufferPointer(start: base + offset, count: limit)
         let end = region.firstIndex(of: 0) ?? limit
+        if ctx.binding == nil, end > DataCommands.streamedReadSize, ctx.output.writesRawPieces {
+            // A long C string that is printed is escaped and written piece by piece: a 64 MiB
+            // region of control bytes would take 256 MiB as one escaped value. `$_` is then empty.
+            var piece: [UInt8] = []
+            Escaping.escape(UnsafeRawBufferPointer(rebasing: region[0..<end]), into: &piece, every: 1 << 16) { out in
+                ctx.output.writeRaw(out)
+                out.removeAll(keepingCapacity: true)
+            }
+            ctx.output.writeRaw(piece + [0x0A])
+            ctx.session.lastResult = []
+            return .none
+        }
         var value = ctx.session.takeResultBuffer()
         Escaping.escape(region[0..<end], into: &value)
         return .value(value)

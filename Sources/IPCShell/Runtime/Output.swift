@@ -54,6 +54,16 @@ public final class Output {
         return bytes
     }
 
+    /// Whether `writeRaw` goes straight to stdout: no capture, tap or prefix needs whole lines.
+    public var writesRawPieces: Bool { captures.isEmpty && tap == nil && linePrefix.isEmpty && !captureOnly }
+
+    /// A piece of a line written as it comes (a long value shown without holding it whole);
+    /// only when `writesRawPieces`.
+    public func writeRaw(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     /// Raw bytes as one line (data read from the kernel, already escaped).
     public func line(bytes: [UInt8]) {
         if !captures.isEmpty {
