@@ -117,7 +117,20 @@ struct IPCShellCLI: ParsableCommand {
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.run(source: commands, file: "-c")
             }
+        } else if let script, interpreter.recorder == nil {
+            // Read as a stream: a script runs as it is read, in bounded memory.
+            session.positionalStack = [[script] + scriptArguments]
+            let fd: Int32
+            do { fd = try Descriptors.open(script, flags: O_RDONLY | O_CLOEXEC) } catch {
+                output.diagnostic(Diagnostic("ipcsh: cannot read \(script): \(error.symbol) (\(error.text))"), withLocation: true)
+                return 1
+            }
+            status = runNonInteractive(interpreter) { () throws(ControlFlow) in
+                try interpreter.runTopLevel(reading: fd, file: script)
+            }
+            Glibc.close(fd)
         } else if let script {
+            // Recording a script: it is read whole first, so a recording can replace it.
             session.positionalStack = [[script] + scriptArguments]
             let bytes: [UInt8]
             do {
@@ -134,10 +147,10 @@ struct IPCShellCLI: ParsableCommand {
         } else if isatty(STDIN_FILENO) == 1 {
             status = REPL(interpreter: interpreter).run()
         } else {
+            // Commands run as they arrive, as sh runs them from a pipe.
             session.positionalStack = [["ipcsh"]]
-            let bytes = (try? FileSystem.readBytes("/dev/stdin")) ?? []
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
-                try interpreter.runTopLevel(streaming: bytes, file: "<stdin>")
+                try interpreter.runTopLevel(reading: STDIN_FILENO, file: "<stdin>", refusesBinary: false)
             }
         }
         return status

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import IPCSys
 
 extension Interpreter {
@@ -16,8 +17,7 @@ extension Interpreter {
         }
         // A program or data file, not a script: say so rather than report its first odd byte.
         if bytes.prefix(4096).contains(0) {
-            throw Diagnostic("\(path) is not a text script (it holds NUL bytes)",
-                             hint: "ipcsh runs .ipcs scripts; run a program with: run PROGRAM")
+            throw notTextDiagnostic(path)
         }
         return bytes
     }
@@ -25,10 +25,61 @@ extension Interpreter {
     /// Runs a script at top level as it is parsed, one command at a time (like sh): a long
     /// script never holds its whole syntax tree. A syntax error stops it where it is.
     public func runTopLevel(streaming bytes: [UInt8], file: String) throws(ControlFlow) {
+        _ = try runTopLevel(piece: bytes, file: file, firstLine: 1, isLast: true)
+    }
+
+    /// Runs a script or stdin read from `fd` as it arrives, in bounded memory (`ScriptReader`).
+    /// Waiting for input is blocking: output is flushed first, children's output relayed.
+    /// `refusesBinary`: see `ScriptReader` (stdin passes false).
+    public func runTopLevel(reading fd: Int32, file: String, refusesBinary: Bool = true) throws(ControlFlow) {
+        var reader = ScriptReader(fd: fd, refusesBinary: refusesBinary)
+        while true {
+            let piece: (bytes: [UInt8], firstLine: Int)
+            do {
+                guard let next = try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
+                    session.output.flush()
+                    _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
+                }) else { return }
+                piece = next
+            } catch {
+                switch error {
+                case .interrupted(let flow): throw flow
+                case .system(let failure): report(Diagnostic("ipcsh: cannot read \(file): \(failure.symbol) (\(failure.text))"))
+                case .notText:
+                    var e = Interpreter.notTextDiagnostic(file)
+                    e.message = "ipcsh: " + e.message
+                    report(e)
+                case .tooLong(let line):
+                    report(Diagnostic("ipcsh: \(file): the command at line \(line) is longer than \(ScriptReader.maximumCommand >> 20) MiB",
+                                      hint: "a command (a line, or a block with its lines) holds at most \(ScriptReader.maximumCommand >> 20) MiB"))
+                }
+                return
+            }
+            switch try runTopLevel(piece: piece.bytes, file: file, firstLine: piece.firstLine, isLast: reader.isExhausted) {
+            case .done: continue
+            case .stopped: return
+            case .incomplete(let offset, let line): reader.putBack(piece.bytes[offset...], firstLine: line)
+            }
+        }
+    }
+
+    enum PieceOutcome {
+        /// Ran to its end.
+        case done
+        /// A failure (or a syntax error) stopped the script.
+        case stopped
+        /// Ended inside a command that starts at `offset` (on `line`): more text is needed.
+        case incomplete(offset: Int, line: Int)
+    }
+
+    /// Runs the commands of `bytes`. Unless `isLast`, text that ends inside a command is not an
+    /// error: the caller reads on and calls again from there.
+    private func runTopLevel(piece bytes: [UInt8], file: String, firstLine: Int, isLast: Bool) throws(ControlFlow) -> PieceOutcome {
         var parser: Parser
-        do { parser = try Parser(streaming: bytes, file: file) } catch {
+        do { parser = try Parser(streaming: bytes, file: file, firstLine: firstLine) } catch {
+            if error.isIncomplete && !isLast { return .incomplete(offset: 0, line: firstLine) }
             report(error)
-            return
+            return .stopped
         }
         let failuresBefore = failureCount
         let source = parser.sourceBytes
@@ -38,41 +89,91 @@ extension Interpreter {
             if runsSimpleCommandsDirectly && recorder == nil && !settlesAfterEachCommand,
                parser.nextSimpleCommand(into: &simple) {
                 try runTopLevel(simple, source: source)
-                if failureCount > failuresBefore && !keepGoing { return }
+                if failureCount > failuresBefore && !keepGoing { return .stopped }
                 continue
             }
             let command: Command
             do {
                 // Bound straight from the parser's result: no copy of the command.
-                guard let next = try parser.nextCommand() else { return }
+                guard let next = try parser.nextCommand() else { return .done }
                 command = next
             } catch {
+                if error.isIncomplete && !isLast { return .incomplete(offset: parser.resumeOffset, line: parser.resumeLine) }
                 report(error)
-                return
+                return .stopped
             }
             try runTopLevel(command)
             parser.recycle(command)
-            if failureCount > failuresBefore && !keepGoing { return }
+            if failureCount > failuresBefore && !keepGoing { return .stopped }
         }
     }
 
-    /// `source FILE ARG...`: runs a script inside the current command, sharing the session.
+    static func notTextDiagnostic(_ path: String) -> Diagnostic {
+        Diagnostic("\(path) is not a text script (it holds NUL bytes)",
+                   hint: "ipcsh runs .ipcs scripts; run a program with: run PROGRAM")
+    }
+
+    /// `source FILE ARG...`: runs a script inside the current command, sharing the session. The
+    /// file is read as a stream (`ScriptReader`), as a top-level script is.
     func runFile(_ path: String, arguments: [String], location: SourceLocation) throws {
         guard sourceDepth < 32 else {
             throw Diagnostic("source: too deeply nested (is \(path) sourcing itself?)", at: location)
         }
-        let script: Script
-        do { script = try Interpreter.load(path) } catch {
-            var e = error
-            if e.location == nil { e.location = location; e.message = "source: " + e.message }
-            throw e
+        let fd: Int32
+        do { fd = try Descriptors.open(path, flags: O_RDONLY | O_CLOEXEC) } catch {
+            throw Diagnostic("source: cannot read \(path): \(error.symbol) (\(error.text))", at: location)
         }
+        defer { _ = try? Descriptors.close(fd) }
         sourceDepth += 1
         session.positionalStack.append([path] + arguments)
         defer {
             sourceDepth -= 1
             session.positionalStack.removeLast()
         }
-        for command in script.commands { try execute(command) }
+        var reader = ScriptReader(fd: fd)
+        while true {
+            let piece: (bytes: [UInt8], firstLine: Int)
+            do {
+                guard let next = try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
+                    session.output.flush()
+                    _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
+                }) else { return }
+                piece = next
+            } catch {
+                switch error {
+                case .interrupted(let flow): throw flow
+                case .system(let failure): throw Diagnostic("source: cannot read \(path): \(failure.symbol) (\(failure.text))", at: location)
+                case .notText:
+                    var e = Interpreter.notTextDiagnostic(path)
+                    e.message = "source: " + e.message
+                    e.location = location
+                    throw e
+                case .tooLong(let line):
+                    throw Diagnostic("source: \(path): the command at line \(line) is longer than \(ScriptReader.maximumCommand >> 20) MiB", at: location)
+                }
+            }
+            // Text that ends inside a command (not at the end of the file): read on from there.
+            var incomplete: (offset: Int, line: Int)?
+            do {
+                var parser: Parser
+                do { parser = try Parser(streaming: piece.bytes, file: path, firstLine: piece.firstLine) } catch {
+                    if error.isIncomplete && !reader.isExhausted { incomplete = (0, piece.firstLine) }
+                    throw error
+                }
+                while true {
+                    let next: Command?
+                    do { next = try parser.nextCommand() } catch {
+                        if error.isIncomplete && !reader.isExhausted { incomplete = (parser.resumeOffset, parser.resumeLine) }
+                        throw error
+                    }
+                    guard let command = next else { break }
+                    try execute(command)
+                    parser.recycle(command)
+                }
+            } catch {
+                guard let incomplete else { throw error }
+                reader.putBack(piece.bytes[incomplete.offset...], firstLine: incomplete.line)
+            }
+        }
     }
 }

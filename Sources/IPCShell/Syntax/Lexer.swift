@@ -16,9 +16,11 @@ public struct Lexer {
         self.fileIndex = FileNames.index(file)
     }
 
-    public init(bytes: [UInt8], file: String) {
+    /// `firstLine`: the line `bytes` starts at (a script read in pieces).
+    public init(bytes: [UInt8], file: String, firstLine: Int = 1) {
         self.bytes = bytes
         self.fileIndex = FileNames.index(file)
+        self.line = firstLine
     }
 
     public var sourceBytes: [UInt8] { bytes }

@@ -34,10 +34,22 @@ public struct Parser {
     }
 
     /// A parser that hands out one top-level command at a time (`nextCommand`).
-    public init(streaming bytes: [UInt8], file: String) throws(Diagnostic) {
-        var lexer = Lexer(bytes: bytes, file: file)
+    /// `firstLine`: the line `bytes` start at (a script read in pieces, `ScriptReader`).
+    public init(streaming bytes: [UInt8], file: String, firstLine: Int = 1) throws(Diagnostic) {
+        var lexer = Lexer(bytes: bytes, file: file, firstLine: firstLine)
         let first = try lexer.nextLean()
         self.init(lexer: lexer, first: first, source: bytes)
+        resumeLine = firstLine
+    }
+
+    /// Where the text after the last command handed out starts (its offset, and its line): when
+    /// the text ends inside a command (`isIncomplete`), parsing resumes there with more text.
+    public private(set) var resumeOffset = 0
+    public private(set) var resumeLine = 1
+
+    private mutating func markResumePoint() {
+        resumeOffset = current.offset
+        resumeLine = current.location.line
     }
 
     /// The next top-level command, or nil at the end: a long script runs as it is read and
@@ -55,7 +67,9 @@ public struct Parser {
                 case .openBrace:
                     throw Diagnostic("a block must follow a command, e.g. repeat 3 { ... }", at: current.location)
                 case .word:
-                    return try parseCommand()
+                    let command = try parseCommand()
+                    markResumePoint()
+                    return command
                 }
             }
         } catch {
@@ -71,6 +85,7 @@ public struct Parser {
         // Only right after a separator: the lexer then stands at the start of a command.
         guard current.kind == .separator, !lexerFailed, let next = lexer.nextSimpleCommand(into: &simple) else { return false }
         current = next
+        markResumePoint()
         return true
     }
 
