@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+
+/// Issue 9: the teaching features must not lose a lesson, hide a failed write, need memory
+/// quadratic in a recording's length, or crash on the numbers in a file or a command line.
+/// Every file is in a directory of the test's own.
+final class TeachingReliabilityTests: IPCTestCase {
+    /// `sh -c SCRIPT` with `$1` the directory and `$2` the ipcsh binary, then `arguments`.
+    private func shell(_ script: String, in directory: URL, _ arguments: [String] = [], timeout: TimeInterval = 60) throws -> Harness.Result {
+        try Harness.runProgram("/bin/sh", ["-c", script, "sh", directory.path, Harness.ipcshPath] + arguments,
+                               environment: ["NO_COLOR": "1"], timeout: timeout)
+    }
+
+    private func text(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    private func entries(_ directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    }
+
+    private func occurrences(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    // MARK: 3. check in linear memory
+
+    /// 10,000 commands, 30,000 lines: the old n×m table needed about 3.2 GB here (and 24 GB for
+    /// 200,000 lines). Under a 256 MiB address-space limit, check passes the recording and
+    /// finds a changed line.
+    func testCheckOfALongRecordingNeedsLittleMemory() throws {
+        let directory = try makeDirectory()
+        let long = directory.appendingPathComponent("long.ipcs")
+        var lines: [String] = []
+        for i in 0..<10_000 { lines += ["#@ 0.00", "echo \"line \(i)\"", "#| line \(i)"] }
+        try (lines.joined(separator: "\n") + "\n").write(to: long, atomically: false, encoding: .utf8)
+        let limited = #"ulimit -v 262144 && exec "$2" check "$3""#
+        var r = try shell(limited, in: directory, [long.path], timeout: 300)
+        XCTAssertEqual(r.status, 0, r.stdout + String(r.stderr.prefix(2000)))
+        XCTAssertEqual(r.stdout, "\(long.path): ok (10000 commands, 10000 output lines)\n")
+
+        let changed = try XCTUnwrap(lines.firstIndex(of: "#| line 7000"))
+        lines[changed] = "#| line seven thousand"
+        try (lines.joined(separator: "\n") + "\n").write(to: long, atomically: false, encoding: .utf8)
+        r = try shell(limited, in: directory, [long.path], timeout: 300)
+        XCTAssertEqual(r.status, 1, r.stdout + String(r.stderr.prefix(2000)))
+        XCTAssertEqual(r.stdout, """
+            \(long.path): FAILED
+            --- \(long.path) (recorded)
+            +++ \(long.path) (this run)
+            @@ line \(changed - 2) @@
+              #| line 6999
+              echo "line 7000"
+            -\(changed + 1): #| line seven thousand
+            + #| line 7000
+              echo "line 7001"
+              #| line 7001
+
+            """)
+    }
+}
