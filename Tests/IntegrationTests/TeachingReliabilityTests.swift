@@ -54,4 +54,39 @@ final class TeachingReliabilityTests: IPCTestCase {
 
             """)
     }
+
+    // MARK: 4. numbers that used to trap
+
+    /// `#@ nan`, `#@ -inf`, `#@ -1e308` (SIGILL before) are no pause; `#@ inf` and `#@ 1e308`
+    /// are the longest, 30 s, divided by the speed.
+    func testReplayTakesAnyPauseInTheFile() throws {
+        let directory = try makeDirectory()
+        let path = directory.appendingPathComponent("pauses.ipcs").path
+        var text = ""
+        for (index, pause) in ["nan", "-nan", "-inf", "-1e308", "inf", "1e308", "-0", "1e-320", "0x1p3"].enumerated() {
+            text += "#@ \(pause)\necho \"step \(index)\"\n"
+        }
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let r = try Harness.run(["replay", path, "--speed", "1000"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stdout + String(r.stderr.prefix(2000)))
+        let output: [String] = r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("step ") }
+        XCTAssertEqual(output, (0..<9).map { "step \($0)" }, r.stdout)
+    }
+
+    /// A speed is a finite number of at least 0.01 (`--speed 1e-300` was SIGILL): anything
+    /// else is an argument error, exit 2.
+    func testReplayRefusesSpeedsItCannotUse() throws {
+        let directory = try makeDirectory()
+        let path = directory.appendingPathComponent("one.ipcs").path
+        try "#@ 0.50\necho one\n".write(toFile: path, atomically: false, encoding: .utf8)
+        for speed in ["1e-300", "0.001", "0", "-1", "nan", "inf", "-inf"] {
+            let r = try Harness.run(["replay", path, "--speed=\(speed)"], timeout: 30)
+            XCTAssertEqual(r.status, 2, "--speed \(speed): " + r.stdout + String(r.stderr.prefix(2000)))
+            XCTAssertTrue(r.stderr.contains("--speed must be a number of at least 0.01"), "--speed \(speed): " + r.stderr)
+            XCTAssertFalse(r.stdout.contains("one"), "--speed \(speed) ran the lesson")
+        }
+        let r = try Harness.run(["replay", path, "--speed", "0.01", "--no-pause"], timeout: 30)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("> echo one\none\n"), r.stdout)
+    }
 }
