@@ -19,6 +19,100 @@ final class TeachingReliabilityTests: IPCTestCase {
 
     private func occurrences(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
+    // MARK: 1. recording a script onto itself
+
+    /// `ipcsh --record s.ipcs s.ipcs` (and `./s.ipcs`, a symbolic link, `record start s.ipcs;
+    /// source s.ipcs`) used to leave only the header. The script is read first and replaced by
+    /// the complete recording; no temporary file is left.
+    func testRecordingAScriptOntoItselfKeepsTheLesson() throws {
+        let directory = try makeDirectory()
+        let lesson = directory.appendingPathComponent("s.ipcs")
+        try "# Step 1: say hello.\necho \"hello, class\"\n".write(to: lesson, atomically: false, encoding: .utf8)
+
+        var r = try shell(#"cd "$1" && exec "$2" --record s.ipcs s.ipcs"#, in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "hello, class\n")
+        var recorded = try text(lesson)
+        XCTAssertTrue(recorded.hasPrefix("# ipcsh recording, format 1"), recorded)
+        XCTAssertTrue(recorded.hasSuffix("# Step 1: say hello.\n#@ 0.00\necho \"hello, class\"\n#| hello, class\n"), recorded)
+        XCTAssertEqual(try entries(directory), ["s.ipcs"])
+
+        // Again, under another name for the same file: the recording is recorded in place, not doubled.
+        r = try shell(#"cd "$1" && exec "$2" --record ./s.ipcs s.ipcs"#, in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        recorded = try text(lesson)
+        XCTAssertEqual(occurrences("# ipcsh recording", in: recorded), 1, recorded)
+        XCTAssertEqual(occurrences("\necho \"hello, class\"\n#| hello, class\n", in: recorded), 1, recorded)
+        XCTAssertTrue(recorded.contains("# Step 1: say hello.\n"), recorded)
+
+        // Through a symbolic link: the lesson it names is re-recorded, the link stays.
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link.ipcs").path,
+                                                   withDestinationPath: "s.ipcs")
+        r = try shell(#"cd "$1" && exec "$2" --record link.ipcs s.ipcs"#, in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        recorded = try text(lesson)
+        XCTAssertEqual(occurrences("\necho \"hello, class\"\n#| hello, class\n", in: recorded), 1, recorded)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: directory.appendingPathComponent("link.ipcs").path), "s.ipcs")
+        XCTAssertEqual(try entries(directory), ["link.ipcs", "s.ipcs"])
+
+        // It is still a lesson that holds.
+        r = try Harness.run(["check", lesson.path], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+
+        // `source` of the file being recorded runs the lesson, not an empty file.
+        r = try shell(#"cd "$1" && exec "$2" -c 'record start s.ipcs; source s.ipcs; record stop'"#, in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "recording to s.ipcs (record stop ends it)\nhello, class\nrecording saved to s.ipcs\n")
+        recorded = try text(lesson)
+        XCTAssertTrue(recorded.hasSuffix("\nsource s.ipcs\n#| hello, class\n"), recorded)
+        XCTAssertEqual(try entries(directory), ["link.ipcs", "s.ipcs"])
+    }
+
+    // MARK: 2. write errors
+
+    /// /dev/full gives ENOSPC on every write: `--record` and `record start` fail with the file
+    /// and the errno, exit 1, and never say the recording was saved.
+    func testRecordingToAFullDeviceIsAnError() throws {
+        var r = try Harness.run(["--record", "/dev/full", "-c", "echo hi"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertEqual(r.stderr, "error: record: cannot write /dev/full: ENOSPC (No space left on device)\n")
+
+        r = try Harness.run(["-c", "record start /dev/full; echo x; record stop"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertEqual(r.stderr, "-c:1:1: error: record: cannot write /dev/full: ENOSPC (No space left on device)\n")
+        XCTAssertFalse(r.stdout.contains("recording"), r.stdout)
+        // /dev/full is still a device (never renamed over).
+        var status = stat()
+        XCTAssertEqual(stat("/dev/full", &status), 0)
+        XCTAssertEqual(status.st_mode & S_IFMT, S_IFCHR)
+    }
+
+    /// A write that fails in the middle of a lesson (here a file size limit, EFBIG; a full disk
+    /// gives ENOSPC the same way): exit 1 naming the file and errno, the lesson file as it was,
+    /// no temporary file left. The block is 16 KiB, the limit 4 KiB (dash) or 8 KiB (bash).
+    func testAWriteThatFailsMidRecordingIsAnErrorAndKeepsTheOldFile() throws {
+        let directory = try makeDirectory()
+        let lesson = directory.appendingPathComponent("lesson.ipcs")
+        let old = "# last year's lesson\necho old\n"
+        try old.write(to: lesson, atomically: false, encoding: .utf8)
+        let commands = "echo first; repeat 400 { echo 0123456789012345678901234567890123456789 }"
+        var r = try shell(#"cd "$1" && trap '' XFSZ && ulimit -f 8 && exec "$2" --record lesson.ipcs -c "$3" >/dev/null"#,
+                          in: directory, [commands])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(r.stderr, "error: record: cannot write lesson.ipcs: EFBIG (File too large)\n")
+        XCTAssertEqual(try text(lesson), old)
+        XCTAssertEqual(try entries(directory), ["lesson.ipcs"])
+
+        // `record stop` reports it (the command fails, the script stops) instead of "recording saved".
+        r = try shell(#"cd "$1" && trap '' XFSZ && ulimit -f 8 && exec "$2" -c "$3" >/dev/null"#,
+                      in: directory, ["record start lesson.ipcs; \(commands); record stop; echo after"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("-c:1:"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix(": error: record: cannot write lesson.ipcs: EFBIG (File too large)\n"), r.stderr)
+        XCTAssertEqual(try text(lesson), old)
+        XCTAssertEqual(try entries(directory), ["lesson.ipcs"])
+    }
+
     // MARK: 3. check in linear memory
 
     /// 10,000 commands, 30,000 lines: the old n×m table needed about 3.2 GB here (and 24 GB for
