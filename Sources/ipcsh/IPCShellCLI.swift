@@ -104,7 +104,8 @@ struct IPCShellCLI: ParsableCommand {
                 return 1
             }
         }
-        defer { interpreter.recorder?.close() }
+        // A return before the session ran (a script that cannot be read): FILE keeps what it held.
+        defer { interpreter.recorder?.abandon() }
 
         let status: Int32
         if actor {
@@ -152,6 +153,19 @@ struct IPCShellCLI: ParsableCommand {
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: STDIN_FILENO, file: "<stdin>", refusesBinary: false)
             }
+        }
+        return endRecording(interpreter, status: status)
+    }
+
+    /// Saves the recording (`--record`, or a `record start` never stopped). One that could not
+    /// be written whole is an error: `error: record: cannot write FILE: ENOSPC (...)`, exit 1.
+    private func endRecording(_ interpreter: Interpreter, status: Int32) -> Int32 {
+        guard let recorder = interpreter.recorder else { return status }
+        interpreter.recorder = nil
+        do throws(Diagnostic) { try recorder.close() } catch {
+            interpreter.session.output.diagnostic(error, withLocation: false)
+            interpreter.session.output.flush()
+            return status == 0 ? 1 : status
         }
         return status
     }

@@ -15,14 +15,17 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Wait for Enter before each command (q then Enter quits).")
     var step = false
 
-    @Option(help: ArgumentHelp("Divide the recorded pauses (and typing) by X.", valueName: "x"))
+    @Option(help: ArgumentHelp("Divide the recorded pauses (and typing) by X (at least \(Replayer.slowestSpeed)).", valueName: "x"))
     var speed: Double = 1
 
     @Flag(help: "Do not pause or type slowly at all.")
     var noPause = false
 
     func validate() throws {
-        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number") }
+        // A tiny speed made pauses too long for any integer (SIGILL at 1e-300).
+        guard speed.isFinite, speed >= Replayer.slowestSpeed else {
+            throw ValidationError("--speed must be a number of at least \(Replayer.slowestSpeed) (0.5 is half speed, 2 twice as fast)")
+        }
     }
 
     func execute() -> Int32 {

@@ -419,12 +419,18 @@ final class TeachingTests: IPCTestCase {
 
     // MARK: (d) a killed shell's recording
 
+    /// The recording goes to `.killed.ipcs.XXXXXX` next to the file until the session ends
+    /// (issue 9: a recording never destroys what the file held before it is complete): a killed
+    /// shell leaves the file as it was and that temporary file, a valid recording up to the last
+    /// command that finished.
     func testKilledShellLeavesAValidRecordingUpToTheLastCommand() throws {
         let directory = try makeDirectory()
-        let path = directory.appendingPathComponent("killed.ipcs").path
+        let target = directory.appendingPathComponent("killed.ipcs").path
+        let old = "# last year's lesson\necho old\n"
+        try old.write(toFile: target, atomically: false, encoding: .utf8)
         try requireTmux()
         let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
-                                    directory: directory.path, arguments: ["--record", path])
+                                    directory: directory.path, arguments: ["--record", target])
         try enter(shell, "p = pipe", expect: "p: read end")
         try enter(shell, #"write p.w "kept in the file""#)
         try enter(shell, "read p.r", expect: "\nkept in the file")
@@ -439,6 +445,10 @@ final class TeachingTests: IPCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while shell.processExists && Date() < deadline { usleep(50_000) }
 
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), old, "the file was replaced by an incomplete recording")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".killed.ipcs.") }
+        XCTAssertEqual(names.count, 1, "\(names)")
+        let path = directory.appendingPathComponent(try XCTUnwrap(names.first)).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         XCTAssertTrue(text.hasSuffix("#| block 1\n"), text)
         XCTAssertFalse(text.contains("sleep 5"), "the command in flight is not in the file:\n" + text)

@@ -8,7 +8,7 @@ enum SessionCommands {
         "record start", summary: "record this session to FILE: commands, their output and pauses",
         arguments: [ArgumentSpec("FILE", .path)],
         example: "record start lesson1.ipcs",
-        discussion: "The recording is itself a script: each command as typed, its output as #| lines, the pause before it as #@ SECONDS. ipcsh replay shows it to a class; ipcsh check verifies it still holds."
+        discussion: "The recording is itself a script: each command as typed, its output as #| lines, the pause before it as #@ SECONDS. ipcsh replay shows it to a class; ipcsh check verifies it still holds. It is written to .FILE.XXXXXX next to FILE and replaces FILE at record stop (or when the shell ends), so FILE may be the script being recorded; a recording that could not be written whole is an error and leaves FILE as it was."
     ) { ctx in
         if let current = ctx.interpreter.recorder {
             throw ctx.failure("record start: already recording to \(current.path)", hint: "record stop first")
@@ -28,7 +28,8 @@ enum SessionCommands {
         guard let recorder = ctx.interpreter.recorder else { throw ctx.failure("record stop: not recording") }
         recorder.discardCurrent()
         ctx.interpreter.recorder = nil
-        recorder.close()
+        // Only a recording written whole is "saved" (a full disk, /dev/full: an error, FILE kept as it was).
+        try recorder.close()
         ctx.output.info("recording saved to \(recorder.path)")
         return .none
     }

@@ -13,6 +13,35 @@ public struct Replayer {
 
     public init() {}
 
+    /// The longest recorded pause a replay keeps (docs/teaching.md): a longer one, `#@ inf`
+    /// included, is cut to it before `--speed` divides it.
+    public static let longestPause = 30.0
+    /// The slowest `--speed`: a 30 s pause then lasts 50 minutes.
+    public static let slowestSpeed = 0.01
+    /// The longest wait a replay makes, whatever the file and the speed say.
+    static let longestWaitMilliseconds = Int(longestPause / slowestSpeed * 1000)
+
+    /// The wait before a command: its recorded pause (a file's `#@ nan`, `#@ -inf`, `#@ -1e308`
+    /// are no pause) cut to `longestPause`, divided by `speed`. Never traps, whatever the numbers.
+    static func pauseMilliseconds(_ pause: Double, speed: Double) -> Int {
+        guard pause > 0 else { return 0 } // also NaN
+        return milliseconds(min(pause, longestPause), dividedBy: speed)
+    }
+
+    /// The time to type one character (25 ms at speed 1), at most 200 ms.
+    static func typingMicroseconds(speed: Double) -> Int {
+        min(milliseconds(0.025, dividedBy: speed) * 1000, 200_000)
+    }
+
+    private static func milliseconds(_ seconds: Double, dividedBy speed: Double) -> Int {
+        // The command line refuses other speeds; the API may still be handed one.
+        var speed = speed
+        if speed.isNaN || speed <= 0 { speed = 1 } else if speed < slowestSpeed { speed = slowestSpeed }
+        let value = (seconds / speed * 1000).rounded()
+        guard value > 0 else { return 0 }
+        return value >= Double(longestWaitMilliseconds) ? longestWaitMilliseconds : Int(value)
+    }
+
     public func replay(_ transcript: Transcript, interpreter: Interpreter) -> Int32 {
         let session = interpreter.session
         let output = session.output
@@ -32,12 +61,12 @@ public struct Replayer {
                 type(entry.command.source, perCharacter: 0)
             } else {
                 if !noPause {
-                    do { try interpreter.supervisor.sleep(milliseconds: Int(min(entry.pause, 30) / speed * 1000)) } catch {
+                    do { try interpreter.supervisor.sleep(milliseconds: Replayer.pauseMilliseconds(entry.pause, speed: speed)) } catch {
                         return 130
                     }
                 }
                 write(prompt)
-                type(entry.command.source, perCharacter: noPause ? 0 : Int(25_000 / speed))
+                type(entry.command.source, perCharacter: noPause ? 0 : Replayer.typingMicroseconds(speed: speed))
             }
             write("\n")
             do {
@@ -62,9 +91,10 @@ public struct Replayer {
     /// Types text out a character at a time.
     private func type(_ text: String, perCharacter microseconds: Int) {
         guard microseconds > 0 else { return write(text) }
+        let pause = useconds_t(clamping: min(microseconds, 200_000))
         for character in text {
             write(String(character))
-            usleep(useconds_t(min(microseconds, 200_000)))
+            usleep(pause)
             if Signals.interruptPending { return }
         }
     }

@@ -74,26 +74,29 @@ public struct TranscriptChecker {
         _ = session.finish()
         let diff = TranscriptChecker.unifiedDiff(expected, actual, path: transcript.path)
         return Outcome(path: transcript.path, commands: transcript.entries.count,
-                       outputLines: expected.filter { $0.text.hasPrefix("#|") }.count, diff: diff)
+                       outputLines: expected.count { $0.text.hasPrefix("#|") }, diff: diff)
     }
 
     /// A unified diff of the recording (`-`, with its line numbers) against this run (`+`).
+    /// Linear in memory: a recording that holds is found so in one pass, and a difference is
+    /// found with Myers' linear-space diff (`EditScript`), never an n×m table.
     static func unifiedDiff(_ a: [Line], _ b: [Line], path: String) -> [String] {
-        let n = a.count, m = b.count
-        // Longest common subsequence table (recordings are small).
-        var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            for j in stride(from: m - 1, through: 0, by: -1) {
-                lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
-            }
-        }
+        if a.count == b.count && a.elementsEqual(b) { return [] }
+        let script = EditScript(a.map(\.masked), b.map(\.masked))
         enum Op { case same(Line), removed(Line), added(Line) }
         var ops: [Op] = []
+        ops.reserveCapacity(max(a.count, b.count))
         var i = 0, j = 0
+        let n = a.count, m = b.count
+        // Within a change, the recording's lines before this run's.
         while i < n || j < m {
-            if i < n && j < m && a[i] == b[j] {
+            if i < n && script.removed[i] {
+                ops.append(.removed(a[i])); i += 1
+            } else if j < m && script.added[j] {
+                ops.append(.added(b[j])); j += 1
+            } else if i < n && j < m {
                 ops.append(.same(a[i])); i += 1; j += 1
-            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            } else if i < n {
                 ops.append(.removed(a[i])); i += 1
             } else {
                 ops.append(.added(b[j])); j += 1
@@ -118,7 +121,7 @@ public struct TranscriptChecker {
                     }
                 }
                 let stop = min(ops.count, end + 2)
-                let firstLine = ops[start...].compactMap { op -> Int? in
+                let firstLine = ops[start...].lazy.compactMap { op -> Int? in
                     switch op { case .same(let l), .removed(let l): return l.fileLine; case .added: return nil }
                 }.first ?? 0
                 lines.append("@@ line \(firstLine) @@")
