@@ -431,6 +431,36 @@ final class RPCTests: IPCTestCase {
         }
     }
 
+    // MARK: issue 9: ids kept exact, results escaped, idle connections closed
+
+    func testTheServerEchoesEveryIdExactlyAsSent() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "ids.sock")
+            p, where = serve("unix:" + path)
+            c = connect(where)
+            f = c.makefile("rb")
+            def raw(line):
+                c.sendall(line + b"\\n")
+                return f.readline()
+            # The reply's id is the request's id, byte for byte: never through a Double.
+            for id in [b"123456789012345678901234567890", b"-98765432109876543210.5e-3", b"1.0", b"1E2", b"0",
+                       b"9007199254740993", b'"s1"', b"null"]:
+                reply = raw(b'{"jsonrpc":"2.0","method":"greet","params":["x"],"id":' + id + b"}")
+                assert reply == b'{"jsonrpc":"2.0","result":"hello, x","id":' + id + b"}\\n", (id, reply)
+            # Errors and batches too.
+            reply = raw(b'{"jsonrpc":"2.0","method":"nosuch","id":123456789012345678901234567890}')
+            assert reply.endswith(b',"id":123456789012345678901234567890}\\n'), reply
+            reply = raw(b'[{"jsonrpc":"2.0","method":"count","id":18446744073709551617},{"jsonrpc":"2.0","method":"fail","params":["no"],"id":-1e-400}]')
+            assert b'"result":"0","id":18446744073709551617}' in reply and reply.endswith(b',"id":-1e-400}]\\n'), reply
+            c.close()
+            p.send_signal(signal.SIGINT)
+            finish(p, expect=130)
+            print("exact")
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "exact\n")
+    }
+
     // MARK: the docs' Python client
 
     func testTheTenLinePythonClientInDocsWorks() throws {

@@ -71,7 +71,7 @@ enum RPCCommands {
         }
         let request = JSON.object([
             ("jsonrpc", .string("2.0")), ("method", .string(method)),
-            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", .number(1)),
+            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", .integer(1)),
         ])
         _ = try Descriptors.write(fd, Array((request.serialized + "\n").utf8))
         var buffer: [UInt8] = []
@@ -246,7 +246,7 @@ struct RPCServer {
     }
 
     static func errorResponse(_ code: Int, _ message: String, id: JSON, data: String? = nil) -> JSON {
-        var error: [(String, JSON)] = [("code", .number(Double(code))), ("message", .string(message))]
+        var error: [(String, JSON)] = [("code", .integer(code)), ("message", .string(message))]
         if let data { error.append(("data", .string(data))) }
         return .object([("jsonrpc", .string("2.0")), ("error", .object(error)), ("id", id)])
     }
