@@ -461,6 +461,85 @@ final class RPCTests: IPCTestCase {
         XCTAssertEqual(r.stdout, "exact\n")
     }
 
+    /// A Python server that answers each `rpc call` of `SCRIPT` with `reply(request)`: raw bytes are sent as they are.
+    static let replyingServer = """
+        srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+        port = srv.getsockname()[1]
+        def calls(script, *replies, expect=1):
+            p = subprocess.Popen([IPCSH, "-c", script.replace("PORT", str(port))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for reply in replies:
+                srv.settimeout(20)
+                conn, _ = srv.accept()
+                req = json.loads(conn.makefile().readline())
+                out = reply(req)
+                conn.sendall(out if isinstance(out, bytes) else (json.dumps(out) + "\\n").encode())
+                conn.close()
+            out, err = finish(p, expect=expect)
+            return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+        """
+
+    func testRpcCallEscapesWhatTheServerSendsLikeRead() throws {
+        let r = try python(Self.replyingServer + #"""
+            red = "A\x1b[31mred\x1b[0m\x07 é"
+            out, err = calls('''
+            rpc call tcp::PORT m
+            x = rpc call tcp::PORT m
+            echo "bound [$x]"
+            rpc call tcp::PORT m
+            s = sock pair; write s.a "A\\x1b[31mred\\x1b[0m\\x07 é"; read s.b; write s.a "A\\x1b[31mred\\x1b[0m\\x07 é"; y = read s.b
+            echo "read bound [$y]"
+            rpc call tcp::PORT m
+            ''',
+                lambda q: {"jsonrpc": "2.0", "result": red, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "result": red, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "result": {"k": "del\x7f", "esc": "\x1b"}, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "error": {"code": -32000, "message": "bad\x1b[2J", "data": "wipe\x1b]0;title\x07"}, "id": q["id"]})
+            # Nothing the server sent reaches the terminal as a control character.
+            assert not any(ord(ch) < 0x20 and ch != "\n" or ord(ch) == 0x7f for ch in out + err), (out, err)
+            print(out); print(err)
+            """#)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Printed as `read` prints data, and bound as `read` binds it (the value is what would be shown).
+        let shown = #"A\x1b[31mred\x1b[0m\x07 é"#
+        XCTAssertEqual(lines.filter { $0 == shown }.count, 2, "rpc call and read print the same: \(r.stdout)")
+        XCTAssertTrue(lines.contains("bound [\(shown)]"), r.stdout)
+        XCTAssertTrue(lines.contains("read bound [\(shown)]"), r.stdout)
+        XCTAssertTrue(lines.contains(#"{"k":"del\x7f","esc":"\u001b"}"#), r.stdout)
+        XCTAssertTrue(r.stdout.contains(#"rpc call: m failed: -32000 bad\x1b[2J: wipe\x1b]0;title\x07"#), r.stdout)
+    }
+
+    func testRpcCallRejectsAnAnswerToAnotherRequest() throws {
+        let r = try python(Self.replyingServer + #"""
+            script = "rpc call tcp::PORT m --timeout 5s"
+            def reply(id): return lambda q: {"jsonrpc": "2.0", "result": "not yours", "id": id}
+            for id in [2, "1", 1.5, None, 123456789012345678901234567890]:
+                print(calls(script, reply(id))[1])
+            print(calls(script, lambda q: {"jsonrpc": "2.0", "result": "no id"})[1])
+            print(calls(script, lambda q: b'{"jsonrpc":"2.0","result":"x","id":"\\u001b[31m"}\n')[1])
+            # The right id: accepted, printed.
+            out, err = calls(script, reply(1), expect=0)
+            assert out == "not yours\n", (out, err)
+            # A server that could not read the request answers an error with id null (JSON-RPC 2.0, 5): shown as such.
+            print(calls(script, lambda q: {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None})[1])
+            # An error code no integer holds: shown as sent (it once trapped converting 1e300 to Int).
+            print(calls(script, lambda q: b'{"jsonrpc":"2.0","error":{"code":1e300,"message":"huge"},"id":1}\n')[1])
+            """#)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for expected in ["rpc call: the answer's id 2 is not the request's id 1",
+                         #"rpc call: the answer's id "1" is not the request's id 1"#,
+                         "rpc call: the answer's id 1.5 is not the request's id 1",
+                         "rpc call: the answer's id null is not the request's id 1",
+                         "rpc call: the answer's id 123456789012345678901234567890 is not the request's id 1",
+                         "rpc call: the answer has no id (the request's is 1)",
+                         #"rpc call: the answer's id "\u001b[31m" is not the request's id 1"#,
+                         "rpc call: m failed: -32700 Parse error",
+                         "rpc call: m failed: 1e300 huge"] {
+            XCTAssertTrue(r.stdout.contains(expected), "lacks \(expected.debugDescription):\n\(r.stdout)")
+        }
+    }
+
     // MARK: the docs' Python client
 
     func testTheTenLinePythonClientInDocsWorks() throws {

@@ -50,7 +50,8 @@ enum RPCCommands {
         "rpc call", summary: "call a JSON-RPC 2.0 method and print its result",
         arguments: [ArgumentSpec("ADDR", .text), ArgumentSpec("METHOD", .text), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
-        example: "sum = rpc call unix:/tmp/calc.sock add 1 2"
+        example: "sum = rpc call unix:/tmp/calc.sock add 1 2",
+        discussion: "Sends one request with id 1. The result prints as read prints data (bytes that are not printable, a terminal escape or a newline, show as \\x1b, \\n), and bound to a name the value is that same text; a non-string result prints as JSON. An answer whose id is not 1 is an error naming both ids; an error answer with id null (the server could not read the request) is shown as that error."
     ) { ctx in
         let address = try SocketCommands.address(ctx)
         let method = ctx.string("METHOD") ?? ""
@@ -69,9 +70,10 @@ enum RPCCommands {
         do throws(SystemCallError) { try Sockets.finishConnect(fd) } catch {
             throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.connectHint(error, address))
         }
+        let requestID = JSON.integer(1)
         let request = JSON.object([
             ("jsonrpc", .string("2.0")), ("method", .string(method)),
-            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", .integer(1)),
+            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", requestID),
         ])
         _ = try Descriptors.write(fd, Array((request.serialized + "\n").utf8))
         var buffer: [UInt8] = []
@@ -90,17 +92,39 @@ enum RPCCommands {
         do throws(JSON.ParseError) { response = try JSON.parse(Array(line)) } catch {
             throw ctx.failure("rpc call: the answer is not JSON (\(error.message))")
         }
-        if let error = response["error"] {
-            let code = error["code"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 0
-            var message = "?"
-            if case .string(let m)? = error["message"] { message = m }
-            var detail = ""
-            if case .string(let d)? = error["data"] { detail = ": " + d }
+        // An answer to another request (or one that lost the id's digits) is not this call's answer.
+        let error = response["error"]
+        switch response["id"] {
+        case requestID?: break
+        case .null? where error != nil: break // it could not read the request's id (JSON-RPC 2.0, section 5)
+        case nil: throw ctx.failure("rpc call: the answer has no id (the request's is \(requestID.serialized))")
+        case let other?:
+            throw ctx.failure("rpc call: the answer's id \(shown(other)) is not the request's id \(requestID.serialized)")
+        }
+        // Everything from the server is shown as `read` shows data: a terminal escape in a result
+        // or an error message prints as \x1b text, never reaches the terminal as one.
+        if let error {
+            var code = "?", message = "?", detail = ""
+            if let number = error["code"], case .number = number { code = shown(number) }
+            if case .string(let m)? = error["message"] { message = Escaping.display(Array(m.utf8)) }
+            switch error["data"] {
+            case nil: break
+            case .string(let d)?: detail = ": " + Escaping.display(Array(d.utf8))
+            case let other?: detail = ": " + Escaping.display(Array(other.serialized.utf8))
+            }
             throw ctx.failure("rpc call: \(method) failed: \(code) \(message)\(detail)")
         }
         guard let result = response["result"] else { throw ctx.failure("rpc call: the answer has neither result nor error") }
-        if case .string(let text) = result { return .value(Array(text.utf8)) }
-        return .value(Array(result.serialized.utf8))
+        // As `read` does, the value is what is shown, printed or bound.
+        if case .string(let text) = result { return .value(Escaping.escaped(Array(text.utf8))) }
+        return .value(Escaping.escaped(Array(result.serialized.utf8)))
+    }
+
+    /// A JSON value from a server in one short line of a message: escaped, cut after 60 characters.
+    static func shown(_ value: JSON) -> String {
+        let text = value.serialized
+        let cut = text.count > 60
+        return Escaping.display(Array((cut ? String(text.prefix(60)) : text).utf8)) + (cut ? "...(\(text.utf8.count) bytes)" : "")
     }
 }
 
