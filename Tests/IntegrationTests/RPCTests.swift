@@ -540,6 +540,115 @@ final class RPCTests: IPCTestCase {
         }
     }
 
+    func testTheServerClosesIdleConnectionsAfterTheIdleTimeout() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "idle.sock")
+            p, where = serve("unix:" + path)
+            idle = connect(where)
+            half = connect(where); half.sendall(b'{"jsonrpc":"2.0","meth')     # a request that never ends
+            busy = connect(where)
+            idle.settimeout(0.15)
+            try:
+                raise AssertionError(f"closed at once: {idle.recv(100)!r}")
+            except socket.timeout:
+                pass
+            # A client that calls every 100ms stays connected well past the timeout.
+            for i in range(12):
+                assert rpc(busy, {"jsonrpc": "2.0", "method": "greet", "params": [str(i)], "id": i})["result"] == f"hello, {i}"
+                time.sleep(0.1)
+            # The silent ones were closed: end of input.
+            for s in (idle, half):
+                s.settimeout(5)
+                assert s.recv(100) == b"", "still open"
+            # The server still serves, and closes busy once it goes quiet for 300ms.
+            assert call(where, "greet", "later")["result"] == "hello, later"
+            assert rpc(busy, {"jsonrpc": "2.0", "method": "greet", "params": ["last"], "id": 99})["result"] == "hello, last"
+            t = time.time(); busy.settimeout(5)
+            assert busy.recv(100) == b""
+            quiet = time.time() - t
+            assert 0.25 < quiet < 3, quiet
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            import re
+            closed = [int(n) for n in re.findall(r"^rpc: closed (\\d+) idle connections? \\(silent for 300ms\\)$", out, re.M)]
+            assert sum(closed) == 3, out
+            print("closed", round(quiet, 2))
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 300ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("closed "), r.stdout)
+    }
+
+    func testAClientThatSpeaksWhileASlowProcRunsIsNotClosedAsIdle() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "slow.sock")
+            p, where = serve("unix:" + path)
+            b = connect(where)                                  # silent until the slow call runs
+            a = connect(where)
+            a.sendall(b'{"jsonrpc":"2.0","method":"slow","id":1}\\n')
+            time.sleep(0.2)
+            # Its request waits in the socket while the server sleeps past b's idle timeout.
+            assert rpc(b, {"jsonrpc": "2.0", "method": "greet", "params": ["b"], "id": 2})["result"] == "hello, b"
+            assert json.loads(a.makefile().readline())["result"] == "slept"
+            a.close(); b.close()
+            p.send_signal(signal.SIGINT)
+            finish(p, expect=130)
+            print("answered")
+            """, server: Self.procs + "proc slow { sleep 800ms; echo slept }\nrpc serve $1 --idle-timeout 300ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "answered\n")
+    }
+
+    func testIdleClientsUnderALowDescriptorLimitDoNotStarveARealCall() throws {
+        let r = try python("""
+            import select
+            path = os.path.join(DIR, "ulimit.sock")
+            p = subprocess.Popen(["/bin/sh", "-c", 'ulimit -n 32; exec "$0" "$@"', IPCSH, SERVER, "unix:" + path],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert p.stdout.readline().startswith("rpc: serving"), p.stderr.read() if p.poll() is not None else ""
+            held = []
+            for _ in range(50):                       # more than 32 descriptors hold, none says a word
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(10); s.connect(path); held.append(s)
+            assert select.select([p.stdout], [], [], 10)[0], "no 'out of descriptors' line"
+            line = p.stdout.readline()
+            assert line.startswith("rpc: out of descriptors with "), line
+            time.sleep(0.6)
+            start = time.time()
+            assert call(path, "greet", "real")["result"] == "hello, real"
+            took = time.time() - start
+            for s in held: s.close()
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            assert "idle connection" in out and "(silent for 500ms)" in out, out
+            print("served in", round(took, 2))
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 500ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("served in "), r.stdout)
+    }
+
+    func testIdleTimeoutIsAnOptionWithADefaultAndZeroTurnsItOff() throws {
+        let help = try Harness.runCommands("help rpc serve")
+        XCTAssertTrue(help.stdout.contains("--idle-timeout D"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("default 60s"), help.stdout)
+        let r = try python("""
+            path = os.path.join(DIR, "off.sock")
+            p, where = serve("unix:" + path)
+            idle = connect(where); idle.settimeout(1.5)
+            try:
+                data = idle.recv(100)
+                raise AssertionError(f"closed with --idle-timeout 0: {data!r}")
+            except socket.timeout:
+                pass
+            assert rpc(idle, {"jsonrpc": "2.0", "method": "greet", "params": ["still"], "id": 1})["result"] == "hello, still"
+            idle.close()
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            assert "idle" not in out, out
+            print("kept")
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 0\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "kept\n")
+    }
+
     // MARK: the docs' Python client
 
     func testTheTenLinePythonClientInDocsWorks() throws {
