@@ -18,11 +18,11 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try parse("null"), .null)
         XCTAssertEqual(try parse(" true "), .bool(true))
         XCTAssertEqual(try parse("false"), .bool(false))
-        XCTAssertEqual(try parse("0"), .number(0))
-        XCTAssertEqual(try parse("-12"), .number(-12))
-        XCTAssertEqual(try parse("1.5e3"), .number(1500))
-        XCTAssertEqual(try parse("2E-2"), .number(0.02))
-        XCTAssertEqual(try parse("-0.25"), .number(-0.25))
+        XCTAssertEqual(try parse("0"), .number("0"))
+        XCTAssertEqual(try parse("-12"), .number("-12"))
+        XCTAssertEqual(try parse("1.5e3"), .number("1.5e3"))
+        XCTAssertEqual(try parse("2E-2"), .number("2E-2"))
+        XCTAssertEqual(try parse("-0.25"), .number("-0.25"))
         XCTAssertEqual(try parse(#""hi""#), .string("hi"))
     }
 
@@ -30,11 +30,11 @@ final class JSONTests: XCTestCase {
         let value = try parse(#"{"jsonrpc":"2.0","method":"add","params":["1","2"],"id":7}"#)
         XCTAssertEqual(value["method"], .string("add"))
         XCTAssertEqual(value["params"], .array([.string("1"), .string("2")]))
-        XCTAssertEqual(value["id"], .number(7))
+        XCTAssertEqual(value["id"], .number("7"))
         XCTAssertNil(value["missing"])
         XCTAssertNil(JSON.array([])["x"])
         // The last of duplicate keys wins, as in Python's json.
-        XCTAssertEqual(try parse(#"{"a":1,"a":2}"#)["a"], .number(2))
+        XCTAssertEqual(try parse(#"{"a":1,"a":2}"#)["a"], .integer(2))
     }
 
     func testStringEscapes() throws {
@@ -83,13 +83,29 @@ final class JSONTests: XCTestCase {
     func testSerializerIsCompactAndRoundTrips() throws {
         let value = JSON.object([
             ("jsonrpc", .string("2.0")), ("result", .string("line1\nline2 \"q\" \\ \u{1} é")),
-            ("n", .array([.number(1), .number(-2.5), .number(1e20), .null, .bool(true), .bool(false)])),
-            ("id", .number(42)),
+            ("n", .array([.integer(1), .number("-2.5"), .number("1e+20"), .null, .bool(true), .bool(false)])),
+            ("id", .integer(42)),
         ])
         let text = value.serialized
         XCTAssertEqual(text, #"{"jsonrpc":"2.0","result":"line1\nline2 \"q\" \\ \u0001 é","n":[1,-2.5,1e+20,null,true,false],"id":42}"#)
         XCTAssertEqual(try parse(text), value)
         XCTAssertEqual(JSON.object([]).serialized, "{}")
         XCTAssertEqual(JSON.array([]).serialized, "[]")
+    }
+
+    func testNumbersKeepTheirTextExactly() throws {
+        // A request id goes back as it came: a Double would make 1.2345678901234568e+29 of the first.
+        for text in ["123456789012345678901234567890", "9007199254740993", "-0", "1.0", "1E2", "0.1000000000000000000001",
+                     "-98765432109876543210.5e-3", "1e-400"] {
+            let value = try parse(text)
+            XCTAssertEqual(value, .number(text))
+            XCTAssertEqual(value.serialized, text)
+            XCTAssertEqual(try parse(#"{"id":\#(text)}"#).serialized, #"{"id":\#(text)}"#)
+        }
+        // Numbers are equal when their texts are: an id 1.0 is not the id 1.
+        XCTAssertNotEqual(try parse("1.0"), try parse("1"))
+        XCTAssertNotEqual(try parse("123456789012345678901234567891"), try parse("123456789012345678901234567890"))
+        XCTAssertEqual(JSON.integer(Int.min).serialized, "-9223372036854775808")
+        XCTAssertEqual(try parse("[1, 2.50]"), .array([.integer(1), .number("2.50")]))
     }
 }

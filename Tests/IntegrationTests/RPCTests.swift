@@ -431,6 +431,224 @@ final class RPCTests: IPCTestCase {
         }
     }
 
+    // MARK: issue 9: ids kept exact, results escaped, idle connections closed
+
+    func testTheServerEchoesEveryIdExactlyAsSent() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "ids.sock")
+            p, where = serve("unix:" + path)
+            c = connect(where)
+            f = c.makefile("rb")
+            def raw(line):
+                c.sendall(line + b"\\n")
+                return f.readline()
+            # The reply's id is the request's id, byte for byte: never through a Double.
+            for id in [b"123456789012345678901234567890", b"-98765432109876543210.5e-3", b"1.0", b"1E2", b"0",
+                       b"9007199254740993", b'"s1"', b"null"]:
+                reply = raw(b'{"jsonrpc":"2.0","method":"greet","params":["x"],"id":' + id + b"}")
+                assert reply == b'{"jsonrpc":"2.0","result":"hello, x","id":' + id + b"}\\n", (id, reply)
+            # Errors and batches too.
+            reply = raw(b'{"jsonrpc":"2.0","method":"nosuch","id":123456789012345678901234567890}')
+            assert reply.endswith(b',"id":123456789012345678901234567890}\\n'), reply
+            reply = raw(b'[{"jsonrpc":"2.0","method":"count","id":18446744073709551617},{"jsonrpc":"2.0","method":"fail","params":["no"],"id":-1e-400}]')
+            assert b'"result":"0","id":18446744073709551617}' in reply and reply.endswith(b',"id":-1e-400}]\\n'), reply
+            c.close()
+            p.send_signal(signal.SIGINT)
+            finish(p, expect=130)
+            print("exact")
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "exact\n")
+    }
+
+    /// A Python server that answers each `rpc call` of `SCRIPT` with `reply(request)`: raw bytes are sent as they are.
+    static let replyingServer = """
+        srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+        port = srv.getsockname()[1]
+        def calls(script, *replies, expect=1):
+            p = subprocess.Popen([IPCSH, "-c", script.replace("PORT", str(port))], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for reply in replies:
+                srv.settimeout(20)
+                conn, _ = srv.accept()
+                req = json.loads(conn.makefile().readline())
+                out = reply(req)
+                conn.sendall(out if isinstance(out, bytes) else (json.dumps(out) + "\\n").encode())
+                conn.close()
+            out, err = finish(p, expect=expect)
+            return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+        """
+
+    func testRpcCallEscapesWhatTheServerSendsLikeRead() throws {
+        let r = try python(Self.replyingServer + #"""
+            red = "A\x1b[31mred\x1b[0m\x07 é"
+            out, err = calls('''
+            rpc call tcp::PORT m
+            x = rpc call tcp::PORT m
+            echo "bound [$x]"
+            rpc call tcp::PORT m
+            s = sock pair; write s.a "A\\x1b[31mred\\x1b[0m\\x07 é"; read s.b; write s.a "A\\x1b[31mred\\x1b[0m\\x07 é"; y = read s.b
+            echo "read bound [$y]"
+            rpc call tcp::PORT m
+            ''',
+                lambda q: {"jsonrpc": "2.0", "result": red, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "result": red, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "result": {"k": "del\x7f", "esc": "\x1b"}, "id": q["id"]},
+                lambda q: {"jsonrpc": "2.0", "error": {"code": -32000, "message": "bad\x1b[2J", "data": "wipe\x1b]0;title\x07"}, "id": q["id"]})
+            # Nothing the server sent reaches the terminal as a control character.
+            assert not any(ord(ch) < 0x20 and ch != "\n" or ord(ch) == 0x7f for ch in out + err), (out, err)
+            print(out); print(err)
+            """#)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Printed as `read` prints data, and bound as `read` binds it (the value is what would be shown).
+        let shown = #"A\x1b[31mred\x1b[0m\x07 é"#
+        XCTAssertEqual(lines.filter { $0 == shown }.count, 2, "rpc call and read print the same: \(r.stdout)")
+        XCTAssertTrue(lines.contains("bound [\(shown)]"), r.stdout)
+        XCTAssertTrue(lines.contains("read bound [\(shown)]"), r.stdout)
+        XCTAssertTrue(lines.contains(#"{"k":"del\x7f","esc":"\u001b"}"#), r.stdout)
+        XCTAssertTrue(r.stdout.contains(#"rpc call: m failed: -32000 bad\x1b[2J: wipe\x1b]0;title\x07"#), r.stdout)
+    }
+
+    func testRpcCallRejectsAnAnswerToAnotherRequest() throws {
+        let r = try python(Self.replyingServer + #"""
+            script = "rpc call tcp::PORT m --timeout 5s"
+            def reply(id): return lambda q: {"jsonrpc": "2.0", "result": "not yours", "id": id}
+            for id in [2, "1", 1.5, None, 123456789012345678901234567890]:
+                print(calls(script, reply(id))[1])
+            print(calls(script, lambda q: {"jsonrpc": "2.0", "result": "no id"})[1])
+            print(calls(script, lambda q: b'{"jsonrpc":"2.0","result":"x","id":"\\u001b[31m"}\n')[1])
+            # The right id: accepted, printed.
+            out, err = calls(script, reply(1), expect=0)
+            assert out == "not yours\n", (out, err)
+            # A server that could not read the request answers an error with id null (JSON-RPC 2.0, 5): shown as such.
+            print(calls(script, lambda q: {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None})[1])
+            # An error code no integer holds: shown as sent (it once trapped converting 1e300 to Int).
+            print(calls(script, lambda q: b'{"jsonrpc":"2.0","error":{"code":1e300,"message":"huge"},"id":1}\n')[1])
+            """#)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for expected in ["rpc call: the answer's id 2 is not the request's id 1",
+                         #"rpc call: the answer's id "1" is not the request's id 1"#,
+                         "rpc call: the answer's id 1.5 is not the request's id 1",
+                         "rpc call: the answer's id null is not the request's id 1",
+                         "rpc call: the answer's id 123456789012345678901234567890 is not the request's id 1",
+                         "rpc call: the answer has no id (the request's is 1)",
+                         #"rpc call: the answer's id "\u001b[31m" is not the request's id 1"#,
+                         "rpc call: m failed: -32700 Parse error",
+                         "rpc call: m failed: 1e300 huge"] {
+            XCTAssertTrue(r.stdout.contains(expected), "lacks \(expected.debugDescription):\n\(r.stdout)")
+        }
+    }
+
+    func testTheServerClosesIdleConnectionsAfterTheIdleTimeout() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "idle.sock")
+            p, where = serve("unix:" + path)
+            idle = connect(where)
+            half = connect(where); half.sendall(b'{"jsonrpc":"2.0","meth')     # a request that never ends
+            busy = connect(where)
+            idle.settimeout(0.15)
+            try:
+                raise AssertionError(f"closed at once: {idle.recv(100)!r}")
+            except socket.timeout:
+                pass
+            # A client that calls every 100ms stays connected well past the timeout.
+            for i in range(12):
+                assert rpc(busy, {"jsonrpc": "2.0", "method": "greet", "params": [str(i)], "id": i})["result"] == f"hello, {i}"
+                time.sleep(0.1)
+            # The silent ones were closed: end of input.
+            for s in (idle, half):
+                s.settimeout(5)
+                assert s.recv(100) == b"", "still open"
+            # The server still serves, and closes busy once it goes quiet for 300ms.
+            assert call(where, "greet", "later")["result"] == "hello, later"
+            assert rpc(busy, {"jsonrpc": "2.0", "method": "greet", "params": ["last"], "id": 99})["result"] == "hello, last"
+            t = time.time(); busy.settimeout(5)
+            assert busy.recv(100) == b""
+            quiet = time.time() - t
+            assert 0.25 < quiet < 3, quiet
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            import re
+            closed = [int(n) for n in re.findall(r"^rpc: closed (\\d+) idle connections? \\(silent for 300ms\\)$", out, re.M)]
+            assert sum(closed) == 3, out
+            print("closed", round(quiet, 2))
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 300ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("closed "), r.stdout)
+    }
+
+    func testAClientThatSpeaksWhileASlowProcRunsIsNotClosedAsIdle() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "slow.sock")
+            p, where = serve("unix:" + path)
+            b = connect(where)                                  # silent until the slow call runs
+            a = connect(where)
+            a.sendall(b'{"jsonrpc":"2.0","method":"slow","id":1}\\n')
+            time.sleep(0.2)
+            # Its request waits in the socket while the server sleeps past b's idle timeout.
+            assert rpc(b, {"jsonrpc": "2.0", "method": "greet", "params": ["b"], "id": 2})["result"] == "hello, b"
+            assert json.loads(a.makefile().readline())["result"] == "slept"
+            a.close(); b.close()
+            p.send_signal(signal.SIGINT)
+            finish(p, expect=130)
+            print("answered")
+            """, server: Self.procs + "proc slow { sleep 800ms; echo slept }\nrpc serve $1 --idle-timeout 300ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "answered\n")
+    }
+
+    func testIdleClientsUnderALowDescriptorLimitDoNotStarveARealCall() throws {
+        let r = try python("""
+            import select
+            path = os.path.join(DIR, "ulimit.sock")
+            p = subprocess.Popen(["/bin/sh", "-c", 'ulimit -n 32; exec "$0" "$@"', IPCSH, SERVER, "unix:" + path],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert p.stdout.readline().startswith("rpc: serving"), p.stderr.read() if p.poll() is not None else ""
+            held = []
+            for _ in range(50):                       # more than 32 descriptors hold, none says a word
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(10); s.connect(path); held.append(s)
+            assert select.select([p.stdout], [], [], 10)[0], "no 'out of descriptors' line"
+            line = p.stdout.readline()
+            assert line.startswith("rpc: out of descriptors with "), line
+            time.sleep(0.6)
+            start = time.time()
+            assert call(path, "greet", "real")["result"] == "hello, real"
+            took = time.time() - start
+            for s in held: s.close()
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            assert "idle connection" in out and "(silent for 500ms)" in out, out
+            print("served in", round(took, 2))
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 500ms\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("served in "), r.stdout)
+    }
+
+    func testIdleTimeoutIsAnOptionWithADefaultAndZeroTurnsItOff() throws {
+        let help = try Harness.runCommands("help rpc serve")
+        XCTAssertTrue(help.stdout.contains("--idle-timeout D"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("default 60s"), help.stdout)
+        let r = try python("""
+            path = os.path.join(DIR, "off.sock")
+            p, where = serve("unix:" + path)
+            idle = connect(where); idle.settimeout(1.5)
+            try:
+                data = idle.recv(100)
+                raise AssertionError(f"closed with --idle-timeout 0: {data!r}")
+            except socket.timeout:
+                pass
+            assert rpc(idle, {"jsonrpc": "2.0", "method": "greet", "params": ["still"], "id": 1})["result"] == "hello, still"
+            idle.close()
+            p.send_signal(signal.SIGINT)
+            out, err = finish(p, expect=130)
+            assert "idle" not in out, out
+            print("kept")
+            """, server: Self.procs + "rpc serve $1 --idle-timeout 0\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "kept\n")
+    }
+
     // MARK: the docs' Python client
 
     func testTheTenLinePythonClientInDocsWorks() throws {

@@ -10,15 +10,19 @@ enum RPCCommands {
     /// The longest request line the server takes.
     static let maximumLine = 1 << 20
 
+    /// How long a connection may stay silent before `rpc serve` closes it, unless --idle-timeout says.
+    static let defaultIdleTimeout = 60_000
+
     static let serve = CommandSpec(
         "rpc serve", summary: "serve every proc as a JSON-RPC 2.0 method on unix:/path or tcp:HOST:PORT",
         arguments: [ArgumentSpec("ADDR", .text)],
         options: [
             OptionSpec("--count", .count, valueName: "N", summary: "stop after N responses (errors included)"),
+            OptionSpec("--idle-timeout", .duration, valueName: "D", summary: "close a connection silent for D (default 60s; 0: never)"),
             OptionSpec("--public", summary: "allow a non-loopback tcp address"),
         ],
         example: "rpc serve unix:/tmp/calc.sock --count 10",
-        discussion: "Requests are one JSON object (or a batch array) per line: {\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"1\",\"2\"],\"id\":1}. params is an array of strings, passed as $1 ... $#; what the proc prints is the result. Errors: -32700 parse error, -32600 invalid request (also a line over 1 MiB), -32601 method not found, -32602 invalid params, -32000 the proc failed (its message). A client that disconnects or sends garbage never stops the server; Ctrl-C does."
+        discussion: "Requests are one JSON object (or a batch array) per line: {\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"1\",\"2\"],\"id\":1}. params is an array of strings, passed as $1 ... $#; what the proc prints is the result. Errors: -32700 parse error, -32600 invalid request (also a line over 1 MiB), -32601 method not found, -32602 invalid params, -32000 the proc failed (its message). A client that disconnects or sends garbage never stops the server; Ctrl-C does. A connection that sends nothing and is sent nothing for --idle-timeout (60s by default) is closed, so idle clients cannot hold every descriptor the server may open."
     ) { ctx in
         let address = try SocketCommands.address(ctx)
         guard !address.isDatagram else {
@@ -33,7 +37,9 @@ enum RPCCommands {
         } catch {
             throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.listenHint(error, address))
         }
-        var server = RPCServer(listener: listener, interpreter: ctx.interpreter, limit: ctx.integer("--count"))
+        let idleTimeout = ctx.integer("--idle-timeout") ?? defaultIdleTimeout
+        var server = RPCServer(listener: listener, interpreter: ctx.interpreter, limit: ctx.integer("--count"),
+                               idleTimeout: idleTimeout > 0 ? idleTimeout : nil)
         defer {
             server.closeAll()
             if case .unix(let path) = address { _ = try? Descriptors.unlink(path) }
@@ -50,7 +56,8 @@ enum RPCCommands {
         "rpc call", summary: "call a JSON-RPC 2.0 method and print its result",
         arguments: [ArgumentSpec("ADDR", .text), ArgumentSpec("METHOD", .text), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
-        example: "sum = rpc call unix:/tmp/calc.sock add 1 2"
+        example: "sum = rpc call unix:/tmp/calc.sock add 1 2",
+        discussion: "Sends one request with id 1. The result prints as read prints data (bytes that are not printable, a terminal escape or a newline, show as \\x1b, \\n), and bound to a name the value is that same text; a non-string result prints as JSON. An answer whose id is not 1 is an error naming both ids; an error answer with id null (the server could not read the request) is shown as that error."
     ) { ctx in
         let address = try SocketCommands.address(ctx)
         let method = ctx.string("METHOD") ?? ""
@@ -69,9 +76,10 @@ enum RPCCommands {
         do throws(SystemCallError) { try Sockets.finishConnect(fd) } catch {
             throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.connectHint(error, address))
         }
+        let requestID = JSON.integer(1)
         let request = JSON.object([
             ("jsonrpc", .string("2.0")), ("method", .string(method)),
-            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", .number(1)),
+            ("params", .array(ctx.restStrings.map { .string($0) })), ("id", requestID),
         ])
         _ = try Descriptors.write(fd, Array((request.serialized + "\n").utf8))
         var buffer: [UInt8] = []
@@ -90,17 +98,39 @@ enum RPCCommands {
         do throws(JSON.ParseError) { response = try JSON.parse(Array(line)) } catch {
             throw ctx.failure("rpc call: the answer is not JSON (\(error.message))")
         }
-        if let error = response["error"] {
-            let code = error["code"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 0
-            var message = "?"
-            if case .string(let m)? = error["message"] { message = m }
-            var detail = ""
-            if case .string(let d)? = error["data"] { detail = ": " + d }
+        // An answer to another request (or one that lost the id's digits) is not this call's answer.
+        let error = response["error"]
+        switch response["id"] {
+        case requestID?: break
+        case .null? where error != nil: break // it could not read the request's id (JSON-RPC 2.0, section 5)
+        case nil: throw ctx.failure("rpc call: the answer has no id (the request's is \(requestID.serialized))")
+        case let other?:
+            throw ctx.failure("rpc call: the answer's id \(shown(other)) is not the request's id \(requestID.serialized)")
+        }
+        // Everything from the server is shown as `read` shows data: a terminal escape in a result
+        // or an error message prints as \x1b text, never reaches the terminal as one.
+        if let error {
+            var code = "?", message = "?", detail = ""
+            if let number = error["code"], case .number = number { code = shown(number) }
+            if case .string(let m)? = error["message"] { message = Escaping.display(Array(m.utf8)) }
+            switch error["data"] {
+            case nil: break
+            case .string(let d)?: detail = ": " + Escaping.display(Array(d.utf8))
+            case let other?: detail = ": " + Escaping.display(Array(other.serialized.utf8))
+            }
             throw ctx.failure("rpc call: \(method) failed: \(code) \(message)\(detail)")
         }
         guard let result = response["result"] else { throw ctx.failure("rpc call: the answer has neither result nor error") }
-        if case .string(let text) = result { return .value(Array(text.utf8)) }
-        return .value(Array(result.serialized.utf8))
+        // As `read` does, the value is what is shown, printed or bound.
+        if case .string(let text) = result { return .value(Escaping.escaped(Array(text.utf8))) }
+        return .value(Escaping.escaped(Array(result.serialized.utf8)))
+    }
+
+    /// A JSON value from a server in one short line of a message: escaped, cut after 60 characters.
+    static func shown(_ value: JSON) -> String {
+        let text = value.serialized
+        let cut = text.count > 60
+        return Escaping.display(Array((cut ? String(text.prefix(60)) : text).utf8)) + (cut ? "...(\(text.utf8.count) bytes)" : "")
     }
 }
 
@@ -109,15 +139,26 @@ struct RPCServer {
     let listener: Int32
     let interpreter: Interpreter
     let limit: Int?
-    var clients: [Int32: [UInt8]] = [:]
+    /// Milliseconds a connection may stay silent before it is closed; nil: never.
+    let idleTimeout: Int?
+
+    struct Client {
+        /// What came after the last complete line.
+        var pending: [UInt8] = []
+        /// When it last sent a byte or was sent an answer (Clock.monotonicNanoseconds).
+        var lastActive: UInt64
+    }
+
+    var clients: [Int32: Client] = [:]
     var responses = 0
     /// Out of descriptors (EMFILE): the listener stays readable, so stop polling it until a client leaves.
     var acceptPaused = false
 
-    init(listener: Int32, interpreter: Interpreter, limit: Int?) {
+    init(listener: Int32, interpreter: Interpreter, limit: Int?, idleTimeout: Int?) {
         self.listener = listener
         self.interpreter = interpreter
         self.limit = limit
+        self.idleTimeout = idleTimeout
     }
 
     var done: Bool { limit.map { responses >= $0 } ?? false }
@@ -126,11 +167,12 @@ struct RPCServer {
         try? Descriptors.setNonBlocking(listener, true)
         while !done {
             if Signals.interruptPending { throw ControlFlow.interrupted }
+            closeIdleClients()
             var fds = [pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: acceptPaused ? 0 : Int16(POLLIN), revents: 0)]
             let clientFDs = clients.keys.sorted()
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let n = poll(&fds, nfds_t(fds.count), -1)
+            let n = poll(&fds, nfds_t(fds.count), pollTimeout())
             if n < 0 { continue }
             if fds[0].revents != 0 {
                 Signals.drainWakeups()
@@ -140,7 +182,7 @@ struct RPCServer {
             if fds[1].revents & Int16(POLLIN) != 0 {
                 let client = ipcsh_accept_nonblocking(listener)
                 if client >= 0 {
-                    clients[client] = []
+                    clients[client] = Client(lastActive: Clock.monotonicNanoseconds())
                 } else if errno == EMFILE || errno == ENFILE {
                     acceptPaused = true
                     interpreter.session.output.info("rpc: out of descriptors with \(clients.count) clients: new ones wait until one leaves")
@@ -161,13 +203,13 @@ struct RPCServer {
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
         guard n > 0 else {
             // End of input: a last request without its newline (printf '{...}' | nc -U) is still answered.
-            if let rest = clients[fd], !rest.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), !done,
+            if let rest = clients[fd]?.pending, !rest.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), !done,
                let reply = answer(rest) {
                 _ = send(reply, to: fd)
             }
             return drop(fd)
         }
-        var buffer = clients[fd, default: []] + chunk[0..<n]
+        var buffer = (clients[fd]?.pending ?? []) + chunk[0..<n]
         while let newline = buffer.firstIndex(of: 0x0A), !done {
             let line = Array(buffer[..<newline])
             buffer.removeSubrange(...newline)
@@ -181,7 +223,34 @@ struct RPCServer {
             interpreter.session.output.info("rpc: dropped a client whose request was over 1 MiB")
             return drop(fd)
         }
-        clients[fd] = buffer
+        // Now, not when the read came: answering may have taken a while (a slow proc).
+        clients[fd] = Client(pending: buffer, lastActive: Clock.monotonicNanoseconds())
+    }
+
+    /// Milliseconds until the longest-silent client reaches the idle timeout (-1: no limit to wait for).
+    private func pollTimeout() -> Int32 {
+        guard let idleTimeout, let oldest = clients.values.lazy.map(\.lastActive).min() else { return -1 }
+        let deadline = oldest &+ UInt64(idleTimeout) * 1_000_000
+        let now = Clock.monotonicNanoseconds()
+        guard deadline > now else { return 0 }
+        return Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+    }
+
+    /// Closes the connections silent for the idle timeout: under a low `ulimit -n`, clients that
+    /// connect and say nothing would otherwise hold every descriptor, and nobody else gets in.
+    private mutating func closeIdleClients() {
+        guard let idleTimeout, !clients.isEmpty else { return }
+        let now = Clock.monotonicNanoseconds()
+        let limit = UInt64(idleTimeout) * 1_000_000
+        var silent = clients.filter { now >= $0.value.lastActive && now - $0.value.lastActive >= limit }.keys
+            .map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        guard !silent.isEmpty else { return }
+        // One that spoke while a slow proc held the loop is not idle: its request waits to be read.
+        if poll(&silent, nfds_t(silent.count), 0) < 0 { return }
+        let idle = silent.filter { $0.revents == 0 }.map(\.fd)
+        guard !idle.isEmpty else { return }
+        for fd in idle { drop(fd) }
+        interpreter.session.output.info("rpc: closed \(idle.count) idle connection\(idle.count == 1 ? "" : "s") (silent for \(Durations.describe(idleTimeout)))")
     }
 
     private mutating func drop(_ fd: Int32) {
@@ -246,7 +315,7 @@ struct RPCServer {
     }
 
     static func errorResponse(_ code: Int, _ message: String, id: JSON, data: String? = nil) -> JSON {
-        var error: [(String, JSON)] = [("code", .number(Double(code))), ("message", .string(message))]
+        var error: [(String, JSON)] = [("code", .integer(code)), ("message", .string(message))]
         if let data { error.append(("data", .string(data))) }
         return .object([("jsonrpc", .string("2.0")), ("error", .object(error)), ("id", id)])
     }

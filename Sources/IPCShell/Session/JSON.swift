@@ -3,7 +3,10 @@
 public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
-    case number(Double)
+    /// A number as its text, exactly as it came (checked against the JSON grammar): a server
+    /// echoes an id like 123456789012345678901234567890 byte for byte, where a Double would send
+    /// back 1.2345678901234568e+29. Two numbers are equal when their texts are (1 is not 1.0).
+    case number(String)
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -20,6 +23,9 @@ public enum JSON: Equatable, Sendable {
         default: return false
         }
     }
+
+    /// A number from an integer.
+    public static func integer(_ value: Int) -> JSON { .number(String(value)) }
 
     public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
@@ -54,8 +60,7 @@ public enum JSON: Equatable, Sendable {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n):
-            if n.rounded() == n, abs(n) < 1e15 { out += String(Int64(n)) } else { out += String(n) }
+        case .number(let text): out += text
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let items):
             out += "["
@@ -183,11 +188,12 @@ struct JSONParser {
         }
         if valid, index < bytes.count, Array("+-0123456789.eE".utf8).contains(bytes[index]) { valid = false }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        // The text is what is kept; a number no Double can hold (1e999) is still refused, as before.
         guard valid, let value = Double(text), value.isFinite else {
             index = start
             throw fail("invalid value")
         }
-        return .number(value)
+        return .number(text)
     }
 
     mutating func string() throws(JSON.ParseError) -> String {
