@@ -18,11 +18,15 @@ void *ipcsh_shmat(int shmid, int readonly) {
 }
 
 static volatile sig_atomic_t sigint_pending = 0;
+/* SIGTERM or SIGHUP: the session ends (as with Ctrl-D, after clean-up). Until taken, it also
+   reads as a pending interrupt, so whatever blocks or runs stops as it does for Ctrl-C. */
+static volatile sig_atomic_t terminate_signal = 0;
 static int signal_pipe[2] = {-1, -1};
 
 static void on_signal(int signo) {
     int saved = errno;
     if (signo == SIGINT) sigint_pending = 1;
+    if (signo == SIGTERM || signo == SIGHUP) terminate_signal = signo;
     if (signal_pipe[1] >= 0) {
         unsigned char b = (unsigned char)signo;
         ssize_t r = write(signal_pipe[1], &b, 1);
@@ -41,6 +45,8 @@ int ipcsh_signals_install(void) {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: blocking calls must see EINTR */
     if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
+    if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
+    if (sigaction(SIGHUP, &sa, NULL) != 0) return -1;
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
@@ -54,10 +60,25 @@ int ipcsh_signal_pipe_fd(void) { return signal_pipe[0]; }
 int ipcsh_take_sigint(void) {
     int was = sigint_pending;
     sigint_pending = 0;
+    return was || terminate_signal;
+}
+
+int ipcsh_sigint_pending(void) { return sigint_pending || terminate_signal; }
+
+int ipcsh_terminate_signal(void) { return terminate_signal; }
+
+int ipcsh_take_terminate(void) {
+    int was = terminate_signal;
+    terminate_signal = 0;
+    sigint_pending = 0;
     return was;
 }
 
-int ipcsh_sigint_pending(void) { return sigint_pending; }
+void ipcsh_terminate_default_in_child(void) {
+    terminate_signal = 0;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+}
 
 void ipcsh_signal_pipe_drain(void) {
     unsigned char buf[64];
@@ -67,6 +88,8 @@ void ipcsh_signal_pipe_drain(void) {
 
 void ipcsh_signals_reset_defaults(void) {
     signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
 }
@@ -74,6 +97,9 @@ void ipcsh_signals_reset_defaults(void) {
 int ipcsh_wifexited(int status) { return WIFEXITED(status); }
 int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }
 int ipcsh_wifsignaled(int status) { return WIFSIGNALED(status); }
+int ipcsh_wifstopped(int status) { return WIFSTOPPED(status); }
+int ipcsh_wstopsig(int status) { return WSTOPSIG(status); }
+int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
 int ipcsh_wtermsig(int status) { return WTERMSIG(status); }
 
 uint64_t ipcsh_monotonic_ns(void) {
@@ -107,7 +133,7 @@ int ipcsh_sigchld_install(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_NOCLDSTOP;
+    sa.sa_flags = 0; /* stops and continues too: wait reports a stopped child */
     return sigaction(SIGCHLD, &sa, NULL);
 }
 

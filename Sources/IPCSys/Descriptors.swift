@@ -99,6 +99,22 @@ public enum Descriptors {
         SyscallTrace.report("mkfifo", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", result: "0")
     }
 
+    /// `chmod(path, mode)`.
+    public static func changeMode(_ path: String, _ mode: mode_t) throws(SystemCallError) {
+        if Glibc.chmod(path, mode) == -1 {
+            let error = SystemCallError("chmod", errno: Errno.current)
+            SyscallTrace.reportFailure("chmod", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", error)
+            throw error
+        }
+        SyscallTrace.report("chmod", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", result: "0")
+    }
+
+    /// The permission bits of the file at `path`, or nil.
+    public static func permissions(_ path: String) -> mode_t? {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
+    }
+
     /// `unlink(path)`.
     public static func unlink(_ path: String) throws(SystemCallError) {
         if Glibc.unlink(path) == -1 {

@@ -57,8 +57,24 @@ public enum FileSystem {
         access(path, F_OK) == 0
     }
 
+    /// What is at `path` itself (`lstat`: a symlink is not followed): its device, inode and
+    /// file type bits, or nil when nothing is there.
+    public static func identity(_ path: String) -> FileIdentity? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), type: st.st_mode & S_IFMT)
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
+}
+
+/// A file's identity (device and inode) and type: the same path can later name another file.
+public struct FileIdentity: Equatable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var type: mode_t
+    public var isSocket: Bool { type == S_IFSOCK }
 }

@@ -68,6 +68,31 @@ public enum Processes {
         return pid
     }
 
+    /// What `waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)` saw.
+    public enum Change: Equatable, Sendable {
+        case ended(ExitStatus)
+        case stopped(signal: Int32)
+        case continued
+    }
+
+    /// `waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)`: whether the child ended, was
+    /// stopped (SIGSTOP, SIGTSTP) or continued since the last call; nil if nothing changed.
+    public static func pollChange(_ pid: pid_t) throws(SystemCallError) -> Change? {
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)
+            if r == 0 { return nil }
+            if r == pid {
+                if ipcsh_wifstopped(status) != 0 { return .stopped(signal: ipcsh_wstopsig(status)) }
+                if ipcsh_wifcontinued(status) != 0 { return .continued }
+                return .ended(ExitStatus(waitStatus: status))
+            }
+            let code = Errno.current
+            if code == EINTR { continue }
+            throw SystemCallError("waitpid", errno: code)
+        }
+    }
+
     /// `waitpid(pid, &status, WNOHANG)`: the status if the child has ended, nil if it runs.
     public static func poll(_ pid: pid_t) throws(SystemCallError) -> ExitStatus? {
         var status: Int32 = 0

@@ -59,6 +59,24 @@ public enum Signals {
     /// The read end of the self-pipe: readable after any handled signal.
     public static var wakeDescriptor: Int32 { ipcsh_signal_pipe_fd() }
 
+    /// SIGTERM or SIGHUP arrived: the session is to end as with Ctrl-D (children ended after
+    /// the grace period, `--cleanup` honoured), then exit 128 + the signal. Until it is taken it
+    /// reads as a pending interrupt, so a blocking call or a running script stops at once.
+    public static var terminationSignal: Int32? {
+        let signal = ipcsh_terminate_signal()
+        return signal == 0 ? nil : signal
+    }
+
+    /// Takes the termination request (and any Ctrl-C), so the clean-up's own waits can run.
+    @discardableResult
+    public static func takeTermination() -> Int32? {
+        let signal = ipcsh_take_terminate()
+        return signal == 0 ? nil : signal
+    }
+
+    /// In a forked child: SIGTERM and SIGHUP end it as they end any process.
+    public static func defaultTerminationInChild() { ipcsh_terminate_default_in_child() }
+
     /// True once Ctrl-C was pressed and not yet taken.
     public static var interruptPending: Bool { ipcsh_sigint_pending() != 0 }
 

@@ -182,10 +182,17 @@ struct IPCShellCLI: ParsableCommand {
                 status = code
             case .interrupted:
                 interpreter.session.output.flush()
-                FileHandleShim.writeStderr("interrupted\n")
-                status = 130
+                if let signal = Signals.terminationSignal {
+                    FileHandleShim.writeStderr("terminated by SIG\(Signals.name(signal)): ending the session\n")
+                    status = 128 + signal
+                } else {
+                    FileHandleShim.writeStderr("interrupted\n")
+                    status = 130
+                }
             }
         }
+        // SIGTERM/SIGHUP: the same clean-up as the end of input (LANGUAGE.md §1), its waits included.
+        if let signal = Signals.takeTermination() { status = 128 + signal }
         interpreter.session.output.flush()
         for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
         interpreter.session.output.flush()

@@ -48,6 +48,8 @@ struct REPL {
                                         },
                                         onWake: { reportEndedChildren(editor) })
             supervisor.asyncEmit = nil
+            // SIGTERM or SIGHUP (the terminal closed): leave as Ctrl-D does, then exit 143/129.
+            if Signals.terminationSignal != nil { break loop }
             switch event {
             case .endOfInput:
                 FileHandleShim.writeStderr("\n")
@@ -87,6 +89,7 @@ struct REPL {
                         status = code
                         break loop
                     case .interrupted:
+                        if Signals.terminationSignal != nil { break loop }
                         Signals.takeInterrupt()
                         output.flush()
                         // The terminal echoed ^C where the cursor was: start a fresh line.
@@ -99,6 +102,10 @@ struct REPL {
             }
         }
         output.flush()
+        if let signal = Signals.takeTermination() {
+            FileHandleShim.writeStderr("\nterminated by SIG\(Signals.name(signal)): ending the session\n")
+            status = 128 + signal
+        }
         for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }
         output.flush()
         for line in session.finish() { FileHandleShim.writeStderr(line + "\n") }
@@ -116,6 +123,10 @@ struct REPL {
             if let status = child.exitStatus {
                 editor.printAbove("\(child.name) (pid \(child.pid)) \(status)")
             }
+        }
+        for child in supervisor.children where child.exitStatus == nil && child.stoppedBy != nil && !child.stopReported {
+            child.stopReported = true
+            editor.printAbove("\(child.name) (pid \(child.pid)) \(child.state)")
         }
     }
 

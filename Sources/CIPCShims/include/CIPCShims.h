@@ -19,6 +19,11 @@ int ipcsh_signal_pipe_fd(void);
 /* Returns and clears the pending-SIGINT flag. */
 int ipcsh_take_sigint(void);
 int ipcsh_sigint_pending(void);
+/* SIGTERM/SIGHUP: the signal that asked the session to end (0: none); take clears it. */
+int ipcsh_terminate_signal(void);
+int ipcsh_take_terminate(void);
+/* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so). */
+void ipcsh_terminate_default_in_child(void);
 /* Reset SIGINT/SIGPIPE/SIGCHLD to their defaults (in a child before exec). */
 void ipcsh_signals_reset_defaults(void);
 /* Drain the self-pipe. */
@@ -28,6 +33,9 @@ void ipcsh_signal_pipe_drain(void);
 int ipcsh_wifexited(int status);
 int ipcsh_wexitstatus(int status);
 int ipcsh_wifsignaled(int status);
+int ipcsh_wifstopped(int status);
+int ipcsh_wstopsig(int status);
+int ipcsh_wifcontinued(int status);
 int ipcsh_wtermsig(int status);
 
 /* Monotonic clock in nanoseconds. */

@@ -10,12 +10,17 @@ enum FifoCommands {
         arguments: [ArgumentSpec("PATH", .path)],
         options: [OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)")],
         example: "fifo make ./fifo",
-        discussion: "Like a segment, the FIFO file outlives the shell; the exit notice names it, --cleanup removes it."
+        discussion: "Like a segment, the FIFO file outlives the shell; the exit notice names it, --cleanup removes it. The FIFO gets exactly MODE: where the umask took bits away, a chmod() puts them back."
     ) { ctx in
         let path = ctx.string("PATH") ?? ""
         let mode = ctx.integer("--mode") ?? 0o600
         try Descriptors.makeFIFO(path, mode: mode_t(mode))
+        // mkfifo applies the umask (0666 became 0644): the mode asked for is the one it gets.
+        if let made = Descriptors.permissions(path), made != mode_t(mode) {
+            try Descriptors.changeMode(path, mode_t(mode))
+        }
         if !ctx.session.createdFIFOs.contains(path) { ctx.session.createdFIFOs.append(path) }
+        ctx.session.noteCreated(.fifo(path: path), name: path)
         ctx.output.info("made FIFO \(path) (mode \(SyscallTrace.octalMode(mode)))")
         return .none
     }

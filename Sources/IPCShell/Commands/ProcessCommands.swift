@@ -26,6 +26,8 @@ enum ProcessCommands {
     ) { ctx in
         let block = ctx.block("BLOCK")
         let interpreter = ctx.interpreter
+        // The child reports what it creates on this pipe (made once, before the first fork).
+        try ctx.session.childReports.open()
         let relay = try relayPipes()
         var channel: [Int32] = [-1, -1]
         if block == nil {
@@ -150,9 +152,12 @@ enum ProcessCommands {
     static let wait = CommandSpec(
         "wait", summary: "waitpid: wait for a child (or all) and say how it ended",
         arguments: [ArgumentSpec("NAME", .handle([.child]), optional: true)],
-        options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "stop waiting after D (the child keeps running)")],
+        options: [
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "stop waiting after D (the child keeps running)"),
+            OptionSpec("--ignore-stops", summary: "keep waiting when a child is stopped (SIGSTOP, SIGTSTP), as bash's wait -f"),
+        ],
         example: "wait child1 --timeout 5s",
-        discussion: "Prints `child1 (pid 4242) exited with status 0` or `... killed by signal TERM`. Waiting for an actor ends its conversation: it runs what it was sent, then exits. Output the children print meanwhile is shown as it comes. Ctrl-C stops waiting."
+        discussion: "Prints `child1 (pid 4242) exited with status 0` or `... killed by signal TERM`. A child that is stopped (kill child1 STOP) is reported as `child1 (pid 4242) stopped by signal STOP` and the wait fails, rather than hang with no word; kill child1 CONT resumes it, and --ignore-stops waits through stops. Waiting for an actor ends its conversation: it runs what it was sent, then exits. Output the children print meanwhile is shown as it comes. Ctrl-C stops waiting."
     ) { ctx in
         let supervisor = ctx.interpreter.supervisor
         let targets: [ChildHandle]
@@ -170,7 +175,12 @@ enum ProcessCommands {
             child.commandFD = nil
         }
         ctx.output.flush()
-        let done = { targets.allSatisfy { $0.exitStatus != nil && $0.stdoutFD == nil && $0.stderrFD == nil } }
+        let ignoreStops = ctx.flag("--ignore-stops")
+        let newlyStopped = { targets.filter { $0.exitStatus == nil && $0.stoppedBy != nil } }
+        let done = {
+            targets.allSatisfy { $0.exitStatus != nil && $0.stdoutFD == nil && $0.stderrFD == nil }
+                || (!ignoreStops && !newlyStopped().isEmpty)
+        }
         let finished = try supervisor.wait(for: nil, timeoutMilliseconds: ctx.integer("--timeout"), until: done)
         // A child that ended but left its output pipe open to a grandchild: do not hang on it.
         if !finished && targets.allSatisfy({ $0.exitStatus != nil }) {
@@ -183,6 +193,16 @@ enum ProcessCommands {
                 child.reported = true
                 lastCode = status.shellStatus
             }
+        }
+        let stopped = ignoreStops ? [] : newlyStopped()
+        for child in stopped {
+            ctx.output.line("\(child.name) (pid \(child.pid)) \(child.state)")
+            child.stopReported = true
+        }
+        if !stopped.isEmpty {
+            throw ctx.failure("wait: " + stopped.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", ")
+                              + (stopped.count == 1 ? " is" : " are") + " stopped, not ended",
+                              hint: "kill \(stopped[0].name) CONT resumes it; wait --ignore-stops waits through stops")
         }
         let running = targets.filter { $0.exitStatus == nil }
         if !running.isEmpty {
@@ -227,7 +247,7 @@ enum ProcessCommands {
         var forwarded = false
         while true {
             if Signals.interruptPending && !forwarded {
-                Processes.signalTree(pid, SIGINT)
+                Processes.signalTree(pid, Signals.terminationSignal ?? SIGINT)
                 forwarded = true
             }
             var status: Int32 = 0

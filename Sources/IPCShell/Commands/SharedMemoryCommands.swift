@@ -24,21 +24,41 @@ enum SharedMemoryCommands {
         if let max = SharedMemory.maximumSize(), size > max {
             throw ctx.failure("shm create: SIZE \(size) is above the kernel's limit of \(max) bytes (kernel.shmmax)")
         }
+        // Create, or else open: two calls, between which another process may remove the segment
+        // (ENOENT, or EIDRM/EINVAL for its status). One shmget(IPC_CREAT) never fails so: try again.
         var created = true
-        var id: Int32
-        do {
-            id = try SharedMemory.get(key: key, size: size, flags: IPC_CREAT | IPC_EXCL | Int32(mode))
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            created = false
-            id = try SharedMemory.get(key: key, size: size, flags: 0)
+        var id: Int32 = -1
+        var status: SharedMemory.Status?
+        var attempt = 0
+        while status == nil {
+            attempt += 1
+            let retry = attempt < 100
+            do {
+                id = try SharedMemory.get(key: key, size: size, flags: IPC_CREAT | IPC_EXCL | Int32(mode))
+                created = true
+            } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
+                do {
+                    id = try SharedMemory.get(key: key, size: size, flags: 0)
+                    created = false
+                } catch let error as SystemCallError where error.errno == ENOENT && retry {
+                    continue
+                }
+            }
+            do {
+                status = try SharedMemory.status(id: id)
+            } catch let error as SystemCallError where (error.errno == EIDRM || error.errno == EINVAL) && retry {
+                continue
+            }
         }
-        let status = try SharedMemory.status(id: id)
+        guard let status else { return .none }
         let handle = ShmHandle(name: "", key: key, id: id, size: status.size, mode: status.mode, createdHere: created)
         let shown = SyscallTrace.octalMode(status.mode)
-        return ctx.made(handle) { _ in
+        let result = ctx.made(handle) { _ in
             created ? "created segment key \(handle.keyText), shmid \(id), \(status.size) bytes, mode \(shown)"
                     : "key \(handle.keyText) already existed: opened shmid \(id), \(status.size) bytes, mode \(shown)"
         }
+        if created { ctx.session.noteCreated(.segment(id: id, key: key, size: status.size), name: handle.name) }
+        return result
     }
 
     static let open = CommandSpec(

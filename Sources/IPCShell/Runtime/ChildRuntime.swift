@@ -12,11 +12,13 @@ extension Interpreter {
         if stdoutFD > 2 { Glibc.close(stdoutFD) }
         if stderrFD > 2 && stderrFD != stdoutFD { Glibc.close(stderrFD) }
         Signals.reinitializeInChild()
+        Signals.defaultTerminationInChild()
         if defaultInterrupt { signal(SIGINT, SIG_DFL) }
         if ownGroup { setpgid(0, 0) }
         for child in supervisor.children { session.forget(child.name) }
         supervisor.forgetAllInChild()
         session.isChild = true
+        session.childReports.becomeChild()
         session.cleanupOnExit = false
         recorder = nil
         session.output.becomeChildOutput()
@@ -39,6 +41,7 @@ extension Interpreter {
             status = 1
         }
         _ = supervisor.shutdown()
+        session.removeOwnSocketFiles()
         session.output.flush()
         Processes.exitChild(status)
     }
@@ -56,17 +59,22 @@ extension Interpreter {
                 switch error {
                 case .exit(let code):
                     _ = supervisor.shutdown()
+                    session.removeOwnSocketFiles()
                     session.output.flush()
                     Processes.exitChild(code)
                 case .interrupted:
+                    if Signals.terminationSignal != nil { break }
                     Signals.takeInterrupt()
                     session.output.warning("interrupted")
                 }
             }
+            if Signals.terminationSignal != nil { break }
         }
+        let terminated = Signals.takeTermination()
         _ = supervisor.shutdown()
+        session.removeOwnSocketFiles()
         session.output.flush()
-        Processes.exitChild(session.lastStatus == 0 ? 0 : 1)
+        Processes.exitChild(terminated.map { 128 + $0 } ?? (session.lastStatus == 0 ? 0 : 1))
     }
 }
 
@@ -103,6 +111,8 @@ public enum ActorChannel {
             do {
                 _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
             } catch {
+                // SIGTERM/SIGHUP (a spawned actor is a whole ipcsh): the conversation ends.
+                if Signals.terminationSignal != nil { return nil }
                 Signals.takeInterrupt() // Ctrl-C while idle: nothing to interrupt
                 continue
             }

@@ -7,13 +7,37 @@ extension Session {
         handles(of: .shm).compactMap { $0 as? ShmHandle }.filter { $0.createdHere && !$0.removed }
     }
 
+    /// Objects forked children created that still exist (a segment with the same id and key; a
+    /// FIFO at the path), less those the shell's own table already names.
+    var remainingObjectsFromChildren: [ChildCreatedObject] {
+        var seen: [ChildCreatedObject.Kind] = []
+        return objectsFromChildren.filter { object in
+            guard !seen.contains(object.kind) else { return false }
+            seen.append(object.kind)
+            switch object.kind {
+            case .fifo(let path):
+                return !createdFIFOs.contains(path) && Descriptors.isFIFO(path)
+            case .segment(let id, let key, _):
+                guard let status = try? SharedMemory.status(id: id) else { return false }
+                return status.key == key && !remainingCreatedObjects.contains { $0.id == id }
+            }
+        }
+    }
+
+    /// Unlinks the unix socket files this process's listeners bound: a listener's file goes with
+    /// its process, since nobody can connect to it any more (a forked child's too).
+    public func removeOwnSocketFiles() {
+        for case let socket as SocketHandle in handles(of: .sock) { socket.removeSocketFile() }
+    }
+
     /// Ends the session: with cleanup on, detaches and removes what it created; otherwise names
     /// what remains and how to remove it. Returns the lines to show (on stderr).
     public func finish() -> [String] {
         guard !isChild else { return [] }
         var lines: [String] = []
-        // A listener's unix socket file goes with the shell: nobody can connect to it any more.
-        for case let socket as SocketHandle in handles(of: .sock) { socket.removeSocketFile() }
+        removeOwnSocketFiles()
+        collectChildReports()
+        let fromChildren = remainingObjectsFromChildren
         let remaining = remainingCreatedObjects
         let fifos = createdFIFOs.filter { Descriptors.isFIFO($0) }
         if cleanupOnExit {
@@ -26,6 +50,28 @@ extension Session {
                 }
             }
             createdFIFOs = []
+            for object in fromChildren {
+                let who = "\(object.name) (made by pid \(object.creator))"
+                switch object.kind {
+                case .fifo(let path):
+                    do {
+                        try Descriptors.unlink(path)
+                        lines.append("cleanup: removed FIFO \(path) " + "(made by pid \(object.creator))")
+                    } catch {
+                        lines.append("cleanup: could not remove FIFO \(path): \(error)")
+                    }
+                case .segment(let id, let key, _):
+                    do {
+                        try SharedMemory.remove(id: id)
+                        lines.append("cleanup: removed \(who), key \(ShmHandle.keyText(key)), shmid \(id)")
+                    } catch where error.errno == EINVAL || error.errno == EIDRM {
+                        // removed already
+                    } catch {
+                        lines.append("cleanup: could not remove \(who): \(error)")
+                    }
+                }
+            }
+            objectsFromChildren = []
             for shm in handles(of: .shm).compactMap({ $0 as? ShmHandle }) where shm.isAttached {
                 try? shm.detach()
             }
@@ -43,6 +89,14 @@ extension Session {
             }
             if !removed.isEmpty { lines.append("cleanup: removed " + removed.joined(separator: ", ")) }
             return lines
+        }
+        for object in fromChildren {
+            switch object.kind {
+            case .fifo(let path):
+                lines.append("note: FIFO \(path), made by child pid \(object.creator), remains — remove with: rm \(path)")
+            case .segment(let id, let key, let size):
+                lines.append("note: shared memory segment \(object.name), created by child pid \(object.creator), remains: key \(ShmHandle.keyText(key)), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)")
+            }
         }
         if !fifos.isEmpty {
             lines.append("note: \(fifos.count) FIFO\(fifos.count == 1 ? "" : "s") made by this session remain\(fifos.count == 1 ? "s" : ""): "

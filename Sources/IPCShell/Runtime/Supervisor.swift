@@ -25,12 +25,18 @@ public final class Supervisor {
 
     /// Read ends of the relay pipes still open.
     public var relayDescriptors: [Int32] {
-        children.flatMap { [$0.stdoutFD, $0.stderrFD].compactMap { $0 } }
+        var fds = children.flatMap { [$0.stdoutFD, $0.stderrFD].compactMap { $0 } }
+        if let reports = session.childReports.readFD, hasChildren { fds.append(reports) }
+        return fds
     }
 
     /// Relays what is available on `fd` (a relay pipe). Returns false if `fd` is not one.
     @discardableResult
     public func relay(_ fd: Int32) -> Bool {
+        if fd == session.childReports.readFD {
+            session.collectChildReports()
+            return true
+        }
         for child in children {
             if child.stdoutFD == fd {
                 relay(child, stream: .stdout)
@@ -90,13 +96,26 @@ public final class Supervisor {
     public func reap() -> [ChildHandle] {
         var ended: [ChildHandle] = []
         for child in children where child.exitStatus == nil {
-            if let status = try? Processes.poll(child.pid) {
-                child.exitStatus = status
-                if let fd = child.commandFD {
-                    Glibc.close(fd)
-                    child.commandFD = nil
+            // Stops and continues are noted too: `wait` reports a stop rather than hang on it.
+            while let change = (try? Processes.pollChange(child.pid)) ?? nil {
+                switch change {
+                case .stopped(let signal):
+                    child.stoppedBy = signal
+                    child.stopReported = false
+                    continue
+                case .continued:
+                    child.stoppedBy = nil
+                    continue
+                case .ended(let status):
+                    child.stoppedBy = nil
+                    child.exitStatus = status
+                    if let fd = child.commandFD {
+                        Glibc.close(fd)
+                        child.commandFD = nil
+                    }
+                    ended.append(child)
                 }
-                ended.append(child)
+                break
             }
         }
         return ended
@@ -180,6 +199,8 @@ public final class Supervisor {
             for child in children where child.exitStatus == nil {
                 notes.append("\(child.name) (pid \(child.pid)) still running after the grace period: sent \(Signals.name(signal))")
                 _ = try? Processes.kill(child.pid, signal)
+                // A stopped child keeps a TERM pending until it runs again.
+                if child.stoppedBy != nil { _ = try? Processes.kill(child.pid, SIGCONT) }
             }
             _ = try? wait(for: nil, timeoutMilliseconds: 1000, until: ended)
         }

@@ -24,6 +24,10 @@ public final class ChildHandle: Handle {
     var pendingStdout: [UInt8] = []
     var pendingStderr: [UInt8] = []
     public var exitStatus: ExitStatus?
+    /// Stopped by this signal (SIGSTOP, SIGTSTP) and not continued since.
+    public var stoppedBy: Int32?
+    /// The shell said it was stopped (the prompt says so once per stop).
+    public var stopReported = false
     /// `wait` printed how it ended.
     public var reported = false
 
@@ -42,6 +46,7 @@ public final class ChildHandle: Handle {
 
     public var state: String {
         if let exitStatus { return exitStatus.description }
+        if let stoppedBy { return "stopped by signal \(Signals.name(stoppedBy))" }
         return "running"
     }
 

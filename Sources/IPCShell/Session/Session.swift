@@ -39,6 +39,10 @@ public final class Session {
     public var procs: [String: Block] = [:]
     /// FIFOs `fifo make` created that still exist (for the exit notice and --cleanup).
     public var createdFIFOs: [String] = []
+    /// Where forked children report the objects they create (`ChildReports.swift`).
+    public let childReports = ChildReportChannel()
+    /// What they reported: the exit notice and --cleanup cover it.
+    public var objectsFromChildren: [ChildCreatedObject] = []
 
     public init(output: Output) {
         self.output = output

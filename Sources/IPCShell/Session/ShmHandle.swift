@@ -39,7 +39,8 @@ public final class ShmHandle: Handle {
     }
 
 
-    public var keyText: String { key == 0 ? "private" : SyscallTrace.hexKey(key) }
+    public var keyText: String { ShmHandle.keyText(key) }
+    public static func keyText(_ key: Int32) -> String { key == 0 ? "private" : SyscallTrace.hexKey(key) }
 
     public var addressText: String {
         guard let address else { return "-" }

@@ -13,6 +13,9 @@ public final class SocketHandle: DescriptorOwner {
     private let order: [String]
     /// A unix listener's socket file: removed when it is closed.
     public private(set) var socketFile: String?
+    /// The socket file this listener bound (device and inode): only that file is removed, never
+    /// whatever another program put at the same path since (a regular file, another server's socket).
+    private var socketFileIdentity: FileIdentity?
     /// The process that bound it: a forked child closing its inherited copy leaves the file alone.
     private let creator = getpid()
     /// UDP: who sent the last datagram (a reply goes there).
@@ -30,7 +33,10 @@ public final class SocketHandle: DescriptorOwner {
         self.address = address
         ends = ["": fd]
         order = [""]
-        if role == .listener, case .unix(let path)? = address { socketFile = path }
+        if role == .listener, case .unix(let path)? = address {
+            socketFile = path
+            socketFileIdentity = FileSystem.identity(path).flatMap { $0.isSocket ? $0 : nil }
+        }
     }
 
     public var endNames: [String] { role == .pair ? order : [] }
@@ -52,7 +58,7 @@ public final class SocketHandle: DescriptorOwner {
     public func removeSocketFile() {
         guard let path = socketFile else { return }
         socketFile = nil
-        guard getpid() == creator else { return }
+        guard getpid() == creator, let bound = socketFileIdentity, FileSystem.identity(path) == bound else { return }
         _ = try? Descriptors.unlink(path)
     }
 
