@@ -8,7 +8,10 @@ public enum FileSystem {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public static func readBytes(_ path: String) throws(SystemCallError) -> [UInt8] {
+    /// Reads a whole file of at most `maximum` bytes (more: EFBIG, so /dev/zero cannot
+    /// exhaust memory), and, with `refusingNULIn`, fails with EILSEQ when that many first bytes
+    /// hold a NUL (a program or data file, not text).
+    public static func readBytes(_ path: String, maximum: Int = Int.max, refusingNULIn prefix: Int = 0) throws(SystemCallError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw SystemCallError("open", errno: Errno.current) }
         defer { close(fd) }
@@ -22,6 +25,10 @@ public enum FileSystem {
             }
             if n == 0 { break }
             result.append(contentsOf: chunk[0..<n])
+            if result.count > maximum { throw SystemCallError("read", errno: EFBIG) }
+            if prefix > 0, result.count - n < prefix, result.prefix(prefix).contains(0) {
+                throw SystemCallError("read", errno: EILSEQ)
+            }
         }
         return result
     }

@@ -58,6 +58,18 @@ final class BoundedInputTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("<stdin>: the command at line 1 is longer than 32 MiB"), r.stderr)
     }
 
+    func testCheckAndReplayReadRecordingsInBoundedMemory() throws {
+        for command in ["check /dev/zero", "replay --no-pause /dev/urandom"] {
+            let r = try sh("ulimit -v 262144; exec \"$IPCSH\" " + command, timeout: 20)
+            XCTAssertEqual(r.status, 1, command + ": " + r.stderr)
+            XCTAssertTrue(r.stderr.contains("is not a text script (it holds NUL bytes)"), command + ": " + r.stderr)
+        }
+        let path = try makeDirectory().appendingPathComponent("huge.ipcs").path
+        let r = try sh("head -c 70000000 /dev/zero | tr '\\0' '#' > \(path); ulimit -v 262144; exec \"$IPCSH\" check \(path)", timeout: 60)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is larger than 64 MiB: not a recording ipcsh reads"), r.stderr)
+    }
+
     func testACommandLongerThanTheLimitIsAClearError() throws {
         let path = try makeDirectory().appendingPathComponent("long.ipcs").path
         let r = try sh("printf 'echo before\\n' > \(path); head -c 40000000 /dev/zero | tr '\\0' x >> \(path); ulimit -v 524288; exec \"$IPCSH\" \(path)")

@@ -11,9 +11,13 @@ extension Interpreter {
     public static func loadBytes(_ path: String) throws(Diagnostic) -> [UInt8] {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readBytes(path)
+            bytes = try FileSystem.readBytes(path, maximum: Transcript.maximumSize, refusingNULIn: 4096)
         } catch {
-            throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+            switch error.errno {
+            case EFBIG: throw Diagnostic("\(path) is larger than \(Transcript.maximumSize >> 20) MiB: a script being recorded is read whole first")
+            case EILSEQ: throw notTextDiagnostic(path)
+            default: throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+            }
         }
         // A program or data file, not a script: say so rather than report its first odd byte.
         if bytes.prefix(4096).contains(0) {

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import IPCSys
 
 /// A recording read back: its commands with the pause before each and the output recorded
@@ -17,10 +18,17 @@ public struct Transcript {
     /// Every line of the file.
     public var fileLines: [String]
 
+    /// A recording is read whole (its lines are compared): up to this size.
+    public static let maximumSize = 64 << 20
+
     public static func load(_ path: String) throws(Diagnostic) -> Transcript {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readBytes(path) } catch {
-            throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+        do { bytes = try FileSystem.readBytes(path, maximum: maximumSize, refusingNULIn: 4096) } catch {
+            switch error.errno {
+            case EFBIG: throw Diagnostic("\(path) is larger than \(maximumSize >> 20) MiB: not a recording ipcsh reads")
+            case EILSEQ: throw Interpreter.notTextDiagnostic(path)
+            default: throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
+            }
         }
         return try parse(bytes: bytes, path: path)
     }
