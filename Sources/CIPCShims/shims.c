@@ -75,9 +75,13 @@ int ipcsh_take_terminate(void) {
 }
 
 void ipcsh_terminate_default_in_child(void) {
+    /* A TERM that the inherited handler caught between fork() and here ends the child now,
+       as it would have without the handler (kill child1 right after fork { }). */
+    int pending = terminate_signal;
     terminate_signal = 0;
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    if (pending) raise(pending);
 }
 
 void ipcsh_signal_pipe_drain(void) {

@@ -131,9 +131,11 @@ final class SessionEndTests: IPCTestCase {
             """)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(Harness.segmentExists(key: key))
-        XCTAssertTrue(r.stderr.contains("note: shared memory segment s, created by child pid "), r.stderr)
-        XCTAssertTrue(r.stderr.contains("— remove with: ipcrm -m "), r.stderr)
-        XCTAssertTrue(r.stderr.contains("note: FIFO \(fifo), made by child pid "), r.stderr)
+        // Named as the session's own are, with the child that made them.
+        XCTAssertTrue(r.stderr.contains("note: 1 shared memory segment created by this session remains in the kernel:\n  s (made by child pid "), r.stderr)
+        XCTAssertTrue(r.stderr.range(of: #"128 bytes — remove with: ipcrm -m \d+\n"#, options: .regularExpression) != nil, r.stderr)
+        XCTAssertTrue(r.stderr.contains("note: 1 FIFO made by this session remains: \(fifo) (made by child pid "), r.stderr)
+        XCTAssertTrue(r.stderr.contains(" — remove with: rm \(fifo)\n"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "a child's listener file goes with the child")
     }
 
@@ -154,7 +156,8 @@ final class SessionEndTests: IPCTestCase {
             XCTAssertFalse(Harness.segmentExists(key: key), "\(Harness.hex(key)): \(r.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: fifo), r.stderr)
-        XCTAssertTrue(r.stderr.contains("cleanup: removed FIFO \(fifo) (made by pid "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("cleanup: removed FIFO \(fifo) (made by child pid "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("cleanup: removed a (made by child pid "), r.stderr)
     }
 
     func testShmCreateSurvivesTheKeyBeingRemovedBetweenItsCalls() throws {

@@ -271,7 +271,7 @@ enum ArgumentBinder {
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
         case .dataTarget:
-            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: bytes), handle.kind == .shm {
+            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: bytes), handle.asMemoryRegion != nil {
                 return .handle(handle)
             }
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))

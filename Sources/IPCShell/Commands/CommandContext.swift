@@ -178,6 +178,12 @@ public struct CommandContext {
         return handle as? T
     }
 
+    /// A memory region (`MemoryRegion`: an attached segment, and later mappings).
+    @inline(__always)
+    public func region(_ name: StaticString) -> (any MemoryRegion)? {
+        anyHandle(name)?.asMemoryRegion
+    }
+
     @inline(__always)
     public func optionBytes(_ name: StaticString) -> [UInt8]? {
         if case .bytes(let b)? = option(name) { return b.array }

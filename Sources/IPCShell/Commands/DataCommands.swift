@@ -22,9 +22,9 @@ enum DataCommands {
         discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored)."
     ) { ctx in
         let given = ctx.wordBytes("DATA") ?? WordBytes()
-        if let shm = ctx.handle("NAME", as: ShmHandle.self) {
+        if let region = ctx.region("NAME") {
             try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
-            return try writeSegment(shm, given, ctx)
+            return try writeRegion(region, given, ctx)
         }
         guard let target = ctx.descriptor("NAME") else { return .none }
         try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
@@ -71,9 +71,9 @@ enum DataCommands {
         example: "msg = read pipe1.r 512",
         discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it."
     ) { ctx in
-        if let shm = ctx.handle("NAME", as: ShmHandle.self) {
+        if let region = ctx.region("NAME") {
             try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
-            return try readSegment(shm, ctx)
+            return try readRegion(region, ctx)
         }
         guard let target = ctx.descriptor("NAME") else { return .none }
         try rejectOptions(["--at"], for: "a descriptor", ctx)
@@ -138,16 +138,16 @@ enum DataCommands {
         return try body()
     }
 
-    static func writeSegment(_ shm: ShmHandle, _ data: WordBytes, _ ctx: borrowing CommandContext) throws -> CommandResult {
-        let base = try attachedBase(shm, command: "write", ctx: ctx)
-        if shm.readOnly {
-            throw ctx.failure("write: \(shm.name) is attached read-only", hint: "shm detach \(shm.name); shm attach \(shm.name)")
+    static func writeRegion(_ region: any MemoryRegion, _ data: WordBytes, _ ctx: borrowing CommandContext) throws -> CommandResult {
+        let memory = try region.mappedBytes(for: "write")
+        if region.isReadOnly {
+            throw ctx.failure("write: \(region.name) is attached read-only", hint: region.writableHint)
         }
         let offset = ctx.integer("--at") ?? 0
         let raw = ctx.flag("--raw")
         let needed = data.count + (raw ? 0 : 1)
-        guard offset <= shm.size, needed <= shm.size - offset else {
-            throw ctx.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(shm.name) (\(shm.size) bytes)",
+        guard offset <= memory.count, needed <= memory.count - offset, let base = memory.baseAddress else {
+            throw ctx.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(region.name) (\(memory.count) bytes)",
                               hint: raw ? nil : "the count includes the terminating NUL; --raw writes none")
         }
         data.withUnsafeBufferPointer { src in
@@ -157,20 +157,20 @@ enum DataCommands {
         return .none
     }
 
-    static func readSegment(_ shm: ShmHandle, _ ctx: borrowing CommandContext) throws -> CommandResult {
-        let base = try attachedBase(shm, command: "read", ctx: ctx)
+    static func readRegion(_ region: any MemoryRegion, _ ctx: borrowing CommandContext) throws -> CommandResult {
+        let memory = try region.mappedBytes(for: "read")
         let offset = ctx.integer("--at") ?? 0
-        guard offset < shm.size else {
-            throw ctx.failure("read: offset \(offset) is outside \(shm.name) (\(shm.size) bytes: 0 to \(shm.size - 1))")
+        guard offset < memory.count, let base = memory.baseAddress else {
+            throw ctx.failure("read: offset \(offset) is outside \(region.name) (\(memory.count) bytes: 0 to \(memory.count - 1))")
         }
-        let limit = min(ctx.integer("LEN") ?? Int.max, shm.size - offset)
-        let region = UnsafeRawBufferPointer(start: base + offset, count: limit)
-        let end = region.firstIndex(of: 0) ?? limit
+        let limit = min(ctx.integer("LEN") ?? Int.max, memory.count - offset)
+        let bytes = UnsafeRawBufferPointer(start: base + offset, count: limit)
+        let end = bytes.firstIndex(of: 0) ?? limit
         if ctx.binding == nil, end > DataCommands.streamedReadSize, ctx.output.writesRawPieces {
             // A long C string that is printed is escaped and written piece by piece: a 64 MiB
             // region of control bytes would take 256 MiB as one escaped value. `$_` is then empty.
             var piece: [UInt8] = []
-            Escaping.escape(UnsafeRawBufferPointer(rebasing: region[0..<end]), into: &piece, every: 1 << 16) { out in
+            Escaping.escape(UnsafeRawBufferPointer(rebasing: bytes[0..<end]), into: &piece, every: 1 << 16) { out in
                 ctx.output.writeRaw(out)
                 out.removeAll(keepingCapacity: true)
             }
@@ -179,20 +179,8 @@ enum DataCommands {
             return .none
         }
         var value = ctx.session.takeResultBuffer()
-        Escaping.escape(region[0..<end], into: &value)
+        Escaping.escape(bytes[0..<end], into: &value)
         return .value(value)
-    }
-
-    /// The mapped address of a segment that is attached and not removed, or a clear error.
-    static func attachedBase(_ shm: ShmHandle, command: String, ctx: borrowing CommandContext) throws(Diagnostic) -> UnsafeMutableRawPointer {
-        if shm.removed {
-            throw ctx.failure("\(command): \(shm.name) was removed (shm rm)",
-                              hint: shm.isAttached ? "shm detach \(shm.name) releases it" : nil)
-        }
-        guard let base = shm.address else {
-            throw ctx.failure("\(command): \(shm.name) is not attached", hint: "shm attach \(shm.name)")
-        }
-        return base
     }
 }
 

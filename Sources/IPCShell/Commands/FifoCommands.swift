@@ -19,7 +19,9 @@ enum FifoCommands {
         if let made = Descriptors.permissions(path), made != mode_t(mode) {
             try Descriptors.changeMode(path, mode_t(mode))
         }
-        if !ctx.session.createdFIFOs.contains(path) { ctx.session.createdFIFOs.append(path) }
+        if !ctx.session.createdObjects.contains(where: { ($0 as? FIFORecord)?.path == path }) {
+            ctx.session.createdObjects.append(FIFORecord(path: path))
+        }
         ctx.session.noteCreated(.fifo(path: path), name: path)
         ctx.output.info("made FIFO \(path) (mode \(SyscallTrace.octalMode(mode)))")
         return .none
@@ -76,7 +78,7 @@ enum FifoCommands {
             throw ctx.failure("fifo rm: \(path) is not a FIFO; ipcsh removes only FIFOs")
         }
         try Descriptors.unlink(path)
-        ctx.session.createdFIFOs.removeAll { $0 == path }
+        ctx.session.createdObjects.removeAll { ($0 as? FIFORecord)?.path == path }
         ctx.output.info("removed FIFO \(path)")
         return .none
     }

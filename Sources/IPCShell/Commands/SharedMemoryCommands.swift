@@ -201,13 +201,13 @@ enum SharedMemoryCommands {
         example: "shm dump buf 0 64",
         discussion: "Without LEN, dumps to the end of the segment; runs of zero lines are shown once, then *."
     ) { ctx in
-        guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
-        let base = try DataCommands.attachedBase(shm, command: "shm dump", ctx: ctx)
+        guard let region = ctx.region("NAME") else { return .none }
+        let memory = try region.mappedBytes(for: "shm dump")
         let offset = ctx.integer("OFFSET") ?? 0
-        guard offset < shm.size else {
-            throw ctx.failure("shm dump: OFFSET \(offset) is outside \(shm.name) (\(shm.size) bytes: 0 to \(shm.size - 1))")
+        guard offset < memory.count, let base = memory.baseAddress else {
+            throw ctx.failure("shm dump: OFFSET \(offset) is outside \(region.name) (\(memory.count) bytes: 0 to \(memory.count - 1))")
         }
-        let available = shm.size - offset
+        let available = memory.count - offset
         let length = min(ctx.integer("LEN") ?? available, available)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
         // Line by line: a large segment is never held as text in memory; Ctrl-C stops it.

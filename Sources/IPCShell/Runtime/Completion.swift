@@ -104,7 +104,7 @@ public enum Completion {
         case .descriptor, .descriptorOrOwner, .dataTarget:
             var names: [String] = []
             for handle in session.allHandles where handle.isOpen {
-                if kind == .dataTarget && handle.kind == .shm { names.append(handle.name); continue }
+                if kind == .dataTarget && handle.asMemoryRegion != nil { names.append(handle.name); continue }
                 guard let owner = handle as? any DescriptorOwner else { continue }
                 if owner.endNames.isEmpty || kind == .descriptorOrOwner { names.append(owner.name) }
                 names += owner.openDescriptors.map(\.label).filter { $0 != owner.name }

@@ -129,7 +129,7 @@ public final class ChildReportChannel {
 
 extension Session {
     /// A kernel object this process created: in a forked child, reported to the top shell (the
-    /// parent owns what its children make). In the shell itself the handle or `createdFIFOs`
+    /// parent owns what its children make). In the shell itself the handle or `createdObjects`
     /// already keeps it.
     public func noteCreated(_ kind: ChildCreatedObject.Kind, name: String) {
         guard isChild else { return }
@@ -138,6 +138,15 @@ extension Session {
 
     /// Takes in what children reported since the last look.
     public func collectChildReports() {
-        objectsFromChildren += childReports.receive()
+        for object in childReports.receive() {
+            switch object.kind {
+            case .segment(let id, let key, let size):
+                createdObjects.removeAll { ($0 as? SegmentRecord).map { $0.id == id } ?? false }
+                createdObjects.append(SegmentRecord(id: id, key: key, size: size, name: object.name, creator: object.creator))
+            case .fifo(let path):
+                guard !createdObjects.contains(where: { ($0 as? FIFORecord)?.path == path }) else { continue }
+                createdObjects.append(FIFORecord(path: path, creator: object.creator))
+            }
+        }
     }
 }

@@ -26,6 +26,14 @@ public protocol Handle: AnyObject {
     var summary: String { get }
     /// Every field, in order, for `status NAME` and `$NAME.FIELD`.
     var fields: [(name: String, value: String)] { get }
+    /// The handle as a memory region (`read`, `write`, `dump` on it), or nil. A requirement with a
+    /// default rather than a cast: scripts name a region command after command, and a protocol
+    /// witness costs less than the runtime's conformance look-up (scripts/bench.sh).
+    var asMemoryRegion: (any MemoryRegion)? { get }
+}
+
+extension Handle {
+    public var asMemoryRegion: (any MemoryRegion)? { nil }
 }
 
 extension Handle {

@@ -37,12 +37,11 @@ public final class Session {
     public var isChild = false
     /// `proc NAME { ... }` definitions.
     public var procs: [String: Block] = [:]
-    /// FIFOs `fifo make` created that still exist (for the exit notice and --cleanup).
-    public var createdFIFOs: [String] = []
+    /// Kernel objects this session created that are not handles: FIFOs (`fifo make`), and what
+    /// forked children reported. With the persistent handles, the exit notice and --cleanup cover them.
+    public var createdObjects: [any PersistentObject] = []
     /// Where forked children report the objects they create (`ChildReports.swift`).
     public let childReports = ChildReportChannel()
-    /// What they reported: the exit notice and --cleanup cover it.
-    public var objectsFromChildren: [ChildCreatedObject] = []
 
     public init(output: Output) {
         self.output = output

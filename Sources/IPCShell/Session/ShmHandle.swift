@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import IPCSys
 
 /// A System V shared memory segment that this session created or opened, and its attachment.
@@ -72,5 +73,41 @@ public final class ShmHandle: Handle {
             ("removed", removed ? "yes" : "no"),
             ("state", state),
         ]
+    }
+}
+
+extension ShmHandle: MemoryRegion {
+    public var isReadOnly: Bool { readOnly }
+
+    public func mappedBytes(for command: String) throws(Diagnostic) -> UnsafeMutableRawBufferPointer {
+        if removed {
+            throw Diagnostic("\(command): \(name) was removed (shm rm)", hint: isAttached ? "shm detach \(name) releases it" : nil)
+        }
+        guard let address else { throw Diagnostic("\(command): \(name) is not attached", hint: "shm attach \(name)") }
+        return UnsafeMutableRawBufferPointer(start: address, count: size)
+    }
+
+    public var writableHint: String? { "shm detach \(name); shm attach \(name)" }
+}
+
+extension ShmHandle: PersistentObject {
+    public var leftovers: LeftoverGroup { SegmentRecord.group }
+    public var isLeftoverCandidate: Bool { createdHere && !removed }
+    public func stillExists() -> Bool { SharedMemory.exists(id: id) }
+    public var leftoverLine: String {
+        "\(name): key \(keyText), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)  (or shm rm \(name) here)"
+    }
+
+    public func removeForCleanup() throws -> String? {
+        if isAttached { try? detach() }
+        do throws(SystemCallError) {
+            try SharedMemory.remove(id: id)
+        } catch {
+            guard error.errno == EINVAL || error.errno == EIDRM else { throw error }
+            removed = true // someone else removed it already
+            return nil
+        }
+        removed = true
+        return "\(name) (key \(keyText), shmid \(id))"
     }
 }

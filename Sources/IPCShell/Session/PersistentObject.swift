@@ -1,0 +1,37 @@
+/// A kernel object that outlives the shell (LANGUAGE.md §6): a System V segment, queue or
+/// semaphore set, a FIFO. What this session (or a forked child of it) created and left is named
+/// by the exit notice, with the command that removes it; `--cleanup` removes it instead. A new
+/// kind of object is one conformance: `Session.finish()` knows no kind by name.
+public protocol PersistentObject: AnyObject {
+    /// How the exit notice and the clean-up speak of objects of this kind (shared by all of them).
+    var leftovers: LeftoverGroup { get }
+    /// Created by this session (not merely opened) and not removed by it since.
+    var isLeftoverCandidate: Bool { get }
+    /// Still there (another process may have removed it).
+    func stillExists() -> Bool
+    /// Its line in the exit notice (the group's lines come from `leftovers`).
+    var leftoverLine: String { get }
+    /// Removes it (`--cleanup`); returns how the clean-up line names it, or nil when it was gone.
+    func removeForCleanup() throws -> String?
+}
+
+/// The exit notice and clean-up lines of one kind of persistent object, given all that remain.
+public struct LeftoverGroup: Sendable {
+    /// Groups are shown in this order (FIFOs before segments, as the notice always had them).
+    public var order: Int
+    /// The notice for the objects of this kind that remain.
+    public var notice: @Sendable (_ objects: [any PersistentObject]) -> [String]
+    /// The clean-up report for the objects removed (what each `removeForCleanup` returned).
+    public var cleanup: @Sendable (_ removed: [String]) -> [String]
+    /// The line for an object that could not be removed.
+    public var failure: @Sendable (_ object: any PersistentObject, _ error: any Error) -> String
+
+    public init(order: Int, notice: @escaping @Sendable ([any PersistentObject]) -> [String],
+                cleanup: @escaping @Sendable ([String]) -> [String],
+                failure: @escaping @Sendable (any PersistentObject, any Error) -> String) {
+        self.order = order
+        self.notice = notice
+        self.cleanup = cleanup
+        self.failure = failure
+    }
+}
