@@ -81,6 +81,7 @@ public struct CommandContext {
         if name.isOptionName { return nil }
         let arguments = spec.arguments
         for i in arguments.indices where arguments[i].key.sameBytes(as: name) { return values[i] }
+        assertDeclared(name)
         return nil
     }
 
@@ -88,7 +89,16 @@ public struct CommandContext {
     private func optionIndex(_ name: StaticString) -> Int? {
         let options = spec.options
         for i in options.indices where options[i].key.sameBytes(as: name) { return i }
+        assertDeclared(name)
         return nil
+    }
+
+    /// A name the spec does not declare is a misspelling that would read as "not given": debug
+    /// builds (the tests) stop on it. `ArgumentNameTests` checks every name in the sources too.
+    @inline(__always)
+    private func assertDeclared(_ name: StaticString) {
+        assert(spec.arguments.contains { $0.key.sameBytes(as: name) } || spec.options.contains { $0.key.sameBytes(as: name) },
+               "\(spec.name): no argument or option is named \(name)")
     }
 
     @inline(__always)
