@@ -257,6 +257,17 @@ final class PipesAndProcessesTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("pipe:["), r.stdout)
     }
 
+    func testFdsNamesEveryDescriptorOfTheShellItself() throws {
+        // After a fork, the pipe children report created objects on is the shell's own: named so.
+        let r = try Harness.runCommands("p = pipe; fork { echo hi }; wait; fds")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").filter { $0.contains("pipe:[") }
+        XCTAssertTrue(rows.allSatisfy { $0.contains("  pipe  ") }, r.stdout)
+        XCTAssertTrue(rows.contains { $0.hasSuffix("p.r") }, r.stdout)
+        XCTAssertTrue(rows.contains { $0.hasSuffix("ipcsh children's reports (read end)") }, r.stdout)
+        XCTAssertTrue(rows.contains { $0.hasSuffix("ipcsh children's reports (write end)") }, r.stdout)
+    }
+
     /// Bad input of issue 3: each a clear error, exit 1, no crash.
     func testBadInputs() throws {
         let cases: [(String, String)] = [

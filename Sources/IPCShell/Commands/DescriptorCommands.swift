@@ -41,11 +41,15 @@ enum DescriptorCommands {
             if let fd = child.stderrFD { relays[fd] = "\(child.name) error relay" }
             if let fd = child.commandFD { relays[fd] = "\(child.name) command channel" }
         }
+        let reports = ctx.session.childReports
+        if let fd = reports.readFD { relays[fd] = "ipcsh children's reports (read end)" }
+        if let fd = reports.writeFD { relays[fd] = "ipcsh children's reports (write end)" }
         ctx.output.line("  fd  kind    target                          handle")
         for fd in Descriptors.openDescriptors() {
             let target = Descriptors.target(of: fd) ?? "?"
             let kind: String
-            if target.hasPrefix("pipe:") { kind = Descriptors.isFIFO("/proc/self/fd/\(fd)") && !target.hasPrefix("pipe:") ? "fifo" : "pipe" }
+            // A FIFO's link names its path, an unnamed pipe's reads pipe:[inode].
+            if target.hasPrefix("pipe:") { kind = "pipe" }
             else if target.hasPrefix("socket:") { kind = "socket" }
             else if target.hasPrefix("/dev/pts") || target.hasPrefix("/dev/tty") || target == "/dev/console" { kind = "tty" }
             else if target.hasPrefix("anon_inode:") { kind = "anon" }
