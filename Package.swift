@@ -16,9 +16,14 @@ let package = Package(
         .target(name: "CIPCShims", path: "Sources/CIPCShims"),
         // Typed system calls: one throwing API per kernel object, every call traceable.
         .target(name: "IPCSys", dependencies: ["CIPCShims"]),
-        // The language and the session. No terminal code.
+        // The language's syntax: lexer, parser, syntax tree, diagnostics. No system calls, no session.
         .target(
-            name: "IPCShell", dependencies: ["IPCSys"],
+            name: "IPCSyntax",
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))]
+        ),
+        // The session, its commands and the runtime that runs them. No terminal code.
+        .target(
+            name: "IPCShell", dependencies: ["IPCSyntax", "IPCSys"],
             // Dynamic exclusivity checks cost ~10% of a script's run time (scripts/bench.sh);
             // debug builds, which the tests run, keep them. The shell is one thread by design
             // (fork is only safe so; PipesAndProcessesTests checks /proc's Threads: 1), so
@@ -30,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "ipcsh",
             dependencies: [
-                "IPCShell", "LineEditor",
+                "IPCShell", "IPCSyntax", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The release binary is a static executable: no dynamic loader, no libstdc++ to
@@ -42,11 +47,11 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-ltinfo"], .when(configuration: .release))]
         ),
         .testTarget(name: "IPCSysTests", dependencies: ["IPCSys"]),
-        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell"]),
+        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell", "IPCSyntax"]),
         .testTarget(
             name: "IntegrationTests",
             // Depends on the executable so `swift test` always builds the binary it runs.
-            dependencies: ["IPCShell", "IPCSys", "ipcsh"],
+            dependencies: ["IPCShell", "IPCSyntax", "IPCSys", "ipcsh"],
             resources: [.copy("Peers")]
         ),
     ],

@@ -1,3 +1,4 @@
+import IPCSyntax
 public enum IPCShellVersion {
     public static let current = "0.1.0"
 }

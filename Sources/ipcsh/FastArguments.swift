@@ -1,4 +1,5 @@
 import ArgumentParser
+import IPCSyntax
 
 /// A fast path for the everyday command lines (`ipcsh -c CMDS`, `ipcsh FILE ARG...`, `ipcsh`,
 /// with `--keep-going`/`--cleanup`), so that start-up does not pay for swift-argument-parser.

@@ -2,6 +2,7 @@ import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
 import IPCSys
+import IPCSyntax
 
 @main
 struct IPCShellCLI: ParsableCommand {

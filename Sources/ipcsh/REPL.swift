@@ -2,6 +2,7 @@
 import IPCShell
 import IPCSys
 import LineEditor
+import IPCSyntax
 
 /// The interactive loop: readline, continuation lines, Ctrl-C, Ctrl-D.
 struct REPL {

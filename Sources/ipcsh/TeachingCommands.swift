@@ -2,6 +2,7 @@ import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
 import IPCSys
+import IPCSyntax
 
 /// `ipcsh replay FILE [--step] [--speed X] [--no-pause]`.
 struct ReplayCommand: ParsableCommand {

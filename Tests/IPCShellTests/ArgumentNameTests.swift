@@ -1,6 +1,7 @@
 import Foundation
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// Issue 10.4: a command body reads its arguments by the names its spec declares
 /// (`ctx.integer("SIZE")`). A misspelt name, or an accessor of the wrong type, would read as

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// A pipe handle backed by a real pipe(), to show that completion filters handles by kind.
 private final class PipeTestHandle: Handle {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// The docs follow the code: docs/language.md's command reference is generated from the command
 /// specs (the same text `help COMMAND` prints), and every link in the docs points at a real file.

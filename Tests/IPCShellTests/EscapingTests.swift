@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// How data read from the kernel is shown: printable text as is, everything else as `\xHH`.
 final class EscapingTests: XCTestCase {

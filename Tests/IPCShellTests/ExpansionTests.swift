@@ -2,6 +2,7 @@
 @testable import IPCShell
 import IPCSys
 import XCTest
+@testable import IPCSyntax
 
 /// `$NAME`, `${NAME}`, `$NAME.FIELD`, `$?`, `$_`, `$1 $# $@`, run through a real interpreter.
 final class ExpansionTests: ShellTestCase {

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 final class HelpTextTests: ShellTestCase {
     private var registry: CommandRegistry { .standard }

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// The JSON-RPC server's own parser and serializer (Session/JSON.swift).
 final class JSONTests: XCTestCase {

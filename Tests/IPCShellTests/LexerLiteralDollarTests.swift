@@ -1,5 +1,6 @@
 import XCTest
 @testable import IPCShell
+@testable import IPCSyntax
 
 /// A `$` that starts no substitution is literal text. The lexer once forgot to step over it
 /// and looped forever (eating memory) on `echo $`, `a$ b` or `"$"`.

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// The lexical rules of LANGUAGE.md §2, one rule at a time.
 final class LexerTests: XCTestCase {

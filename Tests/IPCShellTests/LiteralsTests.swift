@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 final class LiteralsTests: XCTestCase {
     // MARK: Integers

@@ -1,5 +1,6 @@
 import XCTest
 @testable import IPCShell
+@testable import IPCSyntax
 
 /// The parser pulls tokens from the lexer one at a time. Errors must come out as when the whole
 /// text was tokenized first: the first lexical error anywhere wins over a grammar error (so an

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 final class ParserTests: XCTestCase {
     private func parse(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> Script? {

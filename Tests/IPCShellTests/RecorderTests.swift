@@ -2,6 +2,7 @@
 @testable import IPCShell
 import IPCSys
 import XCTest
+@testable import IPCSyntax
 
 /// The recorder on its own: commands of a parsed script fed to it as the interpreter does.
 final class RecorderTests: XCTestCase {

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 final class RegistryTests: ShellTestCase {
     private var registry: CommandRegistry { .standard }

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// Issue 9: the numbers in a recording and on the command line never reach a trapping
 /// conversion (`#@ nan` and `--speed 1e-300` were SIGILL).

@@ -1,5 +1,6 @@
 import XCTest
 @testable import IPCShell
+@testable import IPCSyntax
 
 /// A script's simple commands (plain words only) are read by a short scan and run without a
 /// `Command` built (`SimpleCommand`). These tests check that this changes nothing a user can

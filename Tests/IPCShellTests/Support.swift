@@ -2,6 +2,7 @@
 @testable import IPCShell
 import IPCSys
 import XCTest
+@testable import IPCSyntax
 
 /// A System V key in the test range (0x7e......) that no segment uses right now.
 /// Random rather than counted: the integration tests run in the same process with their own counter.

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// `ipcsh check` in-process: a recording is re-run in a fresh session and compared.
 final class TranscriptCheckerTests: XCTestCase {

@@ -1,5 +1,6 @@
 @testable import IPCShell
 import XCTest
+@testable import IPCSyntax
 
 /// What `ipcsh check` hides: values that change from run to run, and nothing else.
 final class VolatileMaskTests: XCTestCase {

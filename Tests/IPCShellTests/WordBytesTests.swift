@@ -1,5 +1,6 @@
 import XCTest
 @testable import IPCShell
+@testable import IPCSyntax
 
 final class WordBytesTests: XCTestCase {
     /// Every length round-trips, on both sides of the inline limit, from arrays, slices and text.

@@ -1,6 +1,7 @@
 import Foundation
 import IPCShell
 import XCTest
+import IPCSyntax
 
 /// Issue 4: every recording under examples/recordings is a lesson that `ipcsh check` verifies,
 /// so the examples and the docs can never drift from what the program prints.

@@ -1,6 +1,7 @@
 import Foundation
 import IPCShell
 import XCTest
+import IPCSyntax
 
 /// Issue 4: a teacher records a lesson in the REPL, replays it to a class, and CI checks
 /// that it still prints what it showed; `trace` shows the system calls behind each command.

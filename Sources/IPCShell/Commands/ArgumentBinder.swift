@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// Checks and converts a command's words against its spec.
 enum ArgumentBinder {

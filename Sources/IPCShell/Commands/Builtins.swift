@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// echo, sleep, set, repeat, expect, source, help, exit.
 enum BuiltinCommands {

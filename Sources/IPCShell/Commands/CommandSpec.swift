@@ -1,3 +1,4 @@
+import IPCSyntax
 /// What an argument is: drives checking, conversion, completion and the docs.
 public enum ArgumentKind: Sendable, Equatable {
     /// A handle name of one of these kinds (any kind when empty).

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `write` and `read`: on attached shared memory segments and on descriptors.
 enum DataCommands {

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `pipe`, `close`, `fds`.
 enum DescriptorCommands {

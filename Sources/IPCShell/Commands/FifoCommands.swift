@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `fifo make|open|rm`: named pipes.
 enum FifoCommands {

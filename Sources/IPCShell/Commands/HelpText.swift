@@ -1,3 +1,4 @@
+import IPCSyntax
 /// `help`, `help NOUN`, `help NOUN VERB`: all built from the command specs.
 public enum HelpText {
     public static func render(topic: [String], registry: CommandRegistry, at location: SourceLocation?) throws(Diagnostic) -> [String] {

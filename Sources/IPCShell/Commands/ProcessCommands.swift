@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `fork`, `spawn`, `run`, `wait`, `kill`, `!` — and `@NAME COMMAND`.
 enum ProcessCommands {

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import CIPCShims
 import IPCSys
+import IPCSyntax
 
 /// `rpc serve` and `rpc call`: JSON-RPC 2.0, one JSON text per line over a stream socket.
 /// The server exposes procs only, never arbitrary commands.

@@ -1,3 +1,4 @@
+import IPCSyntax
 /// Every command, by name. One registry drives argument checking, `help`, completion,
 /// "did you mean" and the generated language reference.
 public struct CommandRegistry: Sendable {

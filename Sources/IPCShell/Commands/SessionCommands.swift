@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// status, cleanup.
 enum SessionCommands {

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `shm create|open|attach|detach|stat|rm|ls|dump`: System V shared memory.
 enum SharedMemoryCommands {

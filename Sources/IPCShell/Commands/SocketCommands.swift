@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// `sock pair|listen|accept|connect|sendfd|recvfd`.
 enum SocketCommands {

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// What a forked child does: it is not a second parent. It starts with an empty child
 /// table, writes to the relay pipes its parent reads, cleans nothing up at exit, and

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import IPCSyntax
 
 /// Tab completion driven by the command specs: the argument kind at the cursor says what
 /// to offer (commands, subcommands, handles of the right kind, keywords, options, paths).

@@ -1,3 +1,4 @@
+import IPCSyntax
 /// Non-local exits of the interpreter.
 public enum ControlFlow: Error {
     /// `exit [CODE]`.

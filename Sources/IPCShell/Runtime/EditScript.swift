@@ -1,3 +1,4 @@
+import IPCSyntax
 /// The shortest edit script between two sequences of lines, in linear space: which lines of
 /// `a` are removed and which of `b` added, everything else being common to both.
 ///

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// What to try next when a system call fails.
 enum Hints {

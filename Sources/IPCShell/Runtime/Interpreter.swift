@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// Runs commands against a session: expansion, lookup, argument checking, binding, results.
 public final class Interpreter {

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// Where commands write. Commands never print directly: values, informational lines and
 /// errors go through here, which knows about buffering, colors, prefixes and recording.

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// Writes a recording: a valid `.ipcs` script with each command as typed, its output as
 /// `#| ` lines and the pause before it as `#@ SECONDS` (LANGUAGE.md §7). Each command's

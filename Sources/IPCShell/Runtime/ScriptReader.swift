@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// Reads a script or stdin as a stream, in pieces of whole lines, so that a script runs as it
 /// arrives (`(echo 'echo first'; sleep 3; echo 'echo second') | ipcsh` prints `first` at once,

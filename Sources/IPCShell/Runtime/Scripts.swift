@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 extension Interpreter {
     /// Reads and parses a script file.

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 extension Session {
     /// Every kernel object this session (or a forked child of it) created and has not removed:

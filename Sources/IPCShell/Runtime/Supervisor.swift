@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// Keeps the session's children: relays their output line by line with a `[NAME PID] `
 /// prefix, reaps them, and is the one place where the parent waits. Every blocking wait

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A recording read back: its commands with the pause before each and the output recorded
 /// after each, all with their line numbers in the file.

@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// `ipcsh check FILE`: re-runs a recording in a fresh session and compares what it prints
 /// now with what it printed then, masking what legitimately changes (`VolatileMask`).

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A child process: forked (running a block, or an actor waiting for commands), a spawned
 /// ipcsh, or an external program. Its stdout and stderr come back through pipes that the

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A kernel object that a forked child (a `fork { }` block or an actor, at any depth) created.
 /// The child reports it to the top shell over a pipe, so that the shell's exit notice and

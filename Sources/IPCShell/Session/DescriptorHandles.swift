@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A handle that owns descriptors: a pipe (ends `.r`, `.w`), a FIFO descriptor, later sockets.
 public protocol DescriptorOwner: Handle {

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A FIFO that `fifo make` created: a path, not a descriptor, so not a handle; but like a
 /// segment it outlives the shell, and the exit notice and `--cleanup` cover it.

@@ -1,3 +1,4 @@
+import IPCSyntax
 /// The kinds of object a session tracks. The raw value is the auto-name stem: `shm1`.
 public enum HandleKind: String, Sendable, CaseIterable {
     case shm, pipe, fifo, sock, mq, sem, child, fd

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// IPC keys as the language writes them: `3306`, `0xcea`, `private`, `ftok:PATH:ID`.
 public enum IPCKey {

@@ -1,3 +1,4 @@
+import IPCSyntax
 /// A small JSON value with a strict parser and a compact serializer: enough for JSON-RPC 2.0
 /// without pulling Foundation into the shell.
 public enum JSON: Equatable, Sendable {

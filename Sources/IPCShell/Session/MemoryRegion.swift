@@ -1,3 +1,4 @@
+import IPCSyntax
 /// Memory the session reads and writes in place: an attached System V segment today; a POSIX
 /// shared memory object, a file mapping or a memfd as they come. `read`, `write` and `dump` (and,
 /// later, `--as STRUCT`) work on any region, so a new kind of mapping is one conformance, not a

@@ -1,3 +1,4 @@
+import IPCSyntax
 /// A kernel object that outlives the shell (LANGUAGE.md §6): a System V segment, queue or
 /// semaphore set, a FIFO. What this session (or a forked child of it) created and left is named
 /// by the exit notice, with the command that removes it; `--cleanup` removes it instead. A new

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A System V segment that a forked child created (reported on `ChildReportChannel`): the
 /// shell has no handle for it, but its exit notice and `--cleanup` cover it as its own.

@@ -1,4 +1,5 @@
 import IPCSys
+import IPCSyntax
 
 /// The session: the handle table, variables and positional arguments.
 ///

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A System V shared memory segment that this session created or opened, and its attachment.
 public final class ShmHandle: Handle {

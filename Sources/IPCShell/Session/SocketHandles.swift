@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCSys
+import IPCSyntax
 
 /// A socket: a `sock pair` (ends `.a`, `.b`), a listener, a connection, or a UDP socket.
 public final class SocketHandle: DescriptorOwner {

@@ -74,7 +74,7 @@ public struct SimpleCommand {
 
 /// The words of a command as the fast paths read them (the look-up of a command's name, the
 /// binding of its arguments in order): a parsed command's arguments or a simple command's words.
-protocol LiteralWords {
+package protocol LiteralWords {
     /// How many arguments (words and blocks).
     var count: Int { get }
     /// Argument `index` when it is a word whose bytes are known: a literal's bytes (or, in a
@@ -86,15 +86,15 @@ protocol LiteralWords {
 
 extension SimpleCommand: LiteralWords {
     @inline(__always)
-    func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? { (self[index], false) }
+    package func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? { (self[index], false) }
 }
 
 extension Array: LiteralWords where Element == CommandArgument {
     @inline(__always)
-    func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? {
+    package func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? {
         guard case .word(let word) = self[index], let bytes = word.singleLiteral else { return nil }
         return (bytes, word.wasQuoted)
     }
 
-    func location(ofWord index: Int) -> SourceLocation { self[index].location }
+    package func location(ofWord index: Int) -> SourceLocation { self[index].location }
 }
