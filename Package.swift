@@ -30,12 +30,15 @@ let package = Package(
             // reference counts need no atomic instructions: -assume-single-threaded.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))]
         ),
+        // The teaching features: record, replay, check (later emit-c and diagram). The runtime
+        // knows a recorder only as SessionRecording: it cannot import this.
+        .target(name: "IPCTeaching", dependencies: ["IPCShell", "IPCSyntax", "IPCSys"]),
         // readline: callback interface in a poll loop, history, completion, Ctrl-C.
         .target(name: "LineEditor", dependencies: ["CReadline"]),
         .executableTarget(
             name: "ipcsh",
             dependencies: [
-                "IPCShell", "IPCSyntax", "LineEditor",
+                "IPCShell", "IPCSyntax", "IPCTeaching", "LineEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // The release binary is a static executable: no dynamic loader, no libstdc++ to
@@ -47,11 +50,11 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-ltinfo"], .when(configuration: .release))]
         ),
         .testTarget(name: "IPCSysTests", dependencies: ["IPCSys"]),
-        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell", "IPCSyntax"]),
+        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching"]),
         .testTarget(
             name: "IntegrationTests",
             // Depends on the executable so `swift test` always builds the binary it runs.
-            dependencies: ["IPCShell", "IPCSyntax", "IPCSys", "ipcsh"],
+            dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching", "IPCSys", "ipcsh"],
             resources: [.copy("Peers")]
         ),
     ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
+import IPCTeaching
 import IPCSys
 import IPCSyntax
 
@@ -98,6 +99,7 @@ struct IPCShellCLI: ParsableCommand {
         session.cleanupOnExit = cleanup
         if trace { session.setTracing(true) }
         let interpreter = Interpreter(session: session)
+        interpreter.enableRecording()
         interpreter.keepGoing = keepGoing
         if let record {
             do throws(Diagnostic) { interpreter.recorder = try Recorder(path: record) } catch {
@@ -142,7 +144,7 @@ struct IPCShellCLI: ParsableCommand {
                                   withLocation: true)
                 return 1
             }
-            interpreter.recorder?.keepComments(of: script, source: bytes)
+            (interpreter.recorder as? Recorder)?.keepComments(of: script, source: bytes)
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(streaming: bytes, file: script)
             }

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import IPCShell
+import IPCTeaching
 import IPCSys
 import LineEditor
 import IPCSyntax

@@ -1,6 +1,7 @@
 import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
+import IPCTeaching
 import IPCSys
 import IPCSyntax
 
@@ -39,6 +40,7 @@ struct ReplayCommand: ParsableCommand {
         let session = Session(output: Output())
         session.positionalStack = [[file]]
         let interpreter = Interpreter(session: session)
+        interpreter.enableRecording()
         var replayer = Replayer()
         replayer.speed = speed
         replayer.step = step

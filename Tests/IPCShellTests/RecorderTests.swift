@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 @testable import IPCShell
+@testable import IPCTeaching
 import IPCSys
 import XCTest
 @testable import IPCSyntax
@@ -108,6 +109,7 @@ final class RecorderTests: XCTestCase {
         let output = Output(stdoutFD: -1, stderrFD: -1, useColor: false)
         output.captureOnly = true
         let interpreter = Interpreter(session: Session(output: output))
+        interpreter.enableRecording()
         try interpreter.run(source: "echo before; record start \(path); echo inside; record stop; echo after", file: "-c")
         XCTAssertEqual(interpreter.failureCount, 0)
         let text = String(decoding: try FileSystem.readBytes(path), as: UTF8.self)
@@ -125,6 +127,7 @@ final class RecorderTests: XCTestCase {
         let session = Session(output: output)
         session.isInteractive = true
         let interpreter = Interpreter(session: session)
+        interpreter.enableRecording()
         interpreter.recorder = try Recorder(path: path)
         try interpreter.run(source: "echo one", file: "<stdin>")
         // What the REPL does with `echo two }`:
@@ -232,6 +235,7 @@ final class RecorderTests: XCTestCase {
         var lines: [String] = []
         output.tap = { line, _ in lines.append(line) }
         let interpreter = Interpreter(session: Session(output: output))
+        interpreter.enableRecording()
         try interpreter.run(source: "record start /dev/full", file: "-c")
         XCTAssertEqual(interpreter.failureCount, 1)
         XCTAssertNil(interpreter.recorder)

@@ -3,6 +3,7 @@
 import IPCSys
 import XCTest
 @testable import IPCSyntax
+import IPCTeaching
 
 /// A System V key in the test range (0x7e......) that no segment uses right now.
 /// Random rather than counted: the integration tests run in the same process with their own counter.
@@ -89,6 +90,7 @@ final class ShellFixture {
         session = Session(output: Output(stdoutFD: stdoutFD, stderrFD: stderrFD, useColor: false))
         session.positionalStack = [positional]
         interpreter = Interpreter(session: session)
+        interpreter.enableRecording()
     }
 
     private static func anonymousFile() -> Int32 {

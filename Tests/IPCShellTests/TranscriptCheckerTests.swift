@@ -1,4 +1,5 @@
 @testable import IPCShell
+@testable import IPCTeaching
 import XCTest
 @testable import IPCSyntax
 

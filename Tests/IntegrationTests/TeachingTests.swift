@@ -1,5 +1,6 @@
 import Foundation
 import IPCShell
+import IPCTeaching
 import XCTest
 import IPCSyntax
 

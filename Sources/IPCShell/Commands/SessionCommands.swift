@@ -15,7 +15,10 @@ enum SessionCommands {
             throw ctx.failure("record start: already recording to \(current.path)", hint: "record stop first")
         }
         let path = ctx.string("FILE") ?? ""
-        let recorder = try Recorder(path: path)
+        guard let makeRecorder = ctx.interpreter.makeRecorder else {
+            throw ctx.failure("record start: this shell cannot record (no recorder was given to it)")
+        }
+        let recorder = try makeRecorder(path)
         // Said before the recorder listens: the line is not part of the lesson.
         ctx.output.info("recording to \(path) (record stop ends it)")
         ctx.interpreter.recorder = recorder

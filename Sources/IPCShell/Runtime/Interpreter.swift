@@ -12,7 +12,7 @@ public final class Interpreter {
     /// Depth of `source` nesting, to stop runaway recursion.
     var sourceDepth = 0
     /// `--record` / `record start`: every top-level command and its output go to a recording.
-    public var recorder: Recorder? {
+    public var recorder: (any SessionRecording)? {
         didSet {
             if let recorder {
                 session.output.tap = { line, stream in recorder.output(line, stream: stream) }
@@ -21,6 +21,8 @@ public final class Interpreter {
             }
         }
     }
+    /// Makes a recorder for `record start FILE` (set by the command line; nil: not available).
+    public var makeRecorder: ((_ path: String) throws(Diagnostic) -> any SessionRecording)?
     /// Replay and check: after each command, wait for children's output to settle.
     public var settlesAfterEachCommand = false
     /// Scripts run their simple commands without building a `Command` (`SimpleCommand`). Off

@@ -8,14 +8,17 @@ extension Interpreter {
         try Parser.parse(bytes: try loadBytes(path), file: path)
     }
 
+    /// What is read whole (a script being recorded, a recording): at most this size.
+    public static let maximumWholeFile = 64 << 20
+
     /// Reads a script file's bytes, refusing what is clearly not a script.
     public static func loadBytes(_ path: String) throws(Diagnostic) -> [UInt8] {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readBytes(path, maximum: Transcript.maximumSize, refusingNULIn: 4096)
+            bytes = try FileSystem.readBytes(path, maximum: Interpreter.maximumWholeFile, refusingNULIn: 4096)
         } catch {
             switch error.errno {
-            case EFBIG: throw Diagnostic("\(path) is larger than \(Transcript.maximumSize >> 20) MiB: a script being recorded is read whole first")
+            case EFBIG: throw Diagnostic("\(path) is larger than \(Interpreter.maximumWholeFile >> 20) MiB: a script being recorded is read whole first")
             case EILSEQ: throw notTextDiagnostic(path)
             default: throw Diagnostic("cannot read \(path): \(error.symbol) (\(error.text))")
             }
@@ -113,7 +116,7 @@ extension Interpreter {
         }
     }
 
-    static func notTextDiagnostic(_ path: String) -> Diagnostic {
+    package static func notTextDiagnostic(_ path: String) -> Diagnostic {
         Diagnostic("\(path) is not a text script (it holds NUL bytes)",
                    hint: "ipcsh runs .ipcs scripts; run a program with: run PROGRAM")
     }

@@ -1,4 +1,5 @@
 import IPCSyntax
+import IPCShell
 /// The shortest edit script between two sequences of lines, in linear space: which lines of
 /// `a` are removed and which of `b` added, everything else being common to both.
 ///

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import IPCSys
 import IPCSyntax
+import IPCShell
 
 /// `ipcsh replay FILE`: shows a recording to an audience, running every command for real
 /// against this machine's kernel: the prompt, the command typed out at the recorded pace,

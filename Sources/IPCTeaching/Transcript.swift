@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import IPCSys
 import IPCSyntax
+import IPCShell
 
 /// A recording read back: its commands with the pause before each and the output recorded
 /// after each, all with their line numbers in the file.
@@ -20,7 +21,7 @@ public struct Transcript {
     public var fileLines: [String]
 
     /// A recording is read whole (its lines are compared): up to this size.
-    public static let maximumSize = 64 << 20
+    public static let maximumSize = Interpreter.maximumWholeFile
 
     public static func load(_ path: String) throws(Diagnostic) -> Transcript {
         let bytes: [UInt8]

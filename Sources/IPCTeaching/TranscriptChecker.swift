@@ -1,5 +1,6 @@
 import IPCSys
 import IPCSyntax
+import IPCShell
 
 /// `ipcsh check FILE`: re-runs a recording in a fresh session and compares what it prints
 /// now with what it printed then, masking what legitimately changes (`VolatileMask`).
@@ -32,6 +33,7 @@ public struct TranscriptChecker {
         let session = Session(output: output)
         session.positionalStack = [[transcript.path]]
         let interpreter = Interpreter(session: session)
+        interpreter.enableRecording()
         interpreter.keepGoing = true
         interpreter.settlesAfterEachCommand = true
 
@@ -139,25 +141,5 @@ public struct TranscriptChecker {
             index += 1
         }
         return lines
-    }
-}
-
-extension Interpreter {
-    /// After a command in replay/check: lets children's output arrive (until 150ms of quiet,
-    /// at most 2s), so that it is shown after the command that caused it, as when recorded.
-    public func settleChildren() {
-        guard supervisor.children.contains(where: { $0.exitStatus == nil || $0.stdoutFD != nil }) else { return }
-        let start = Clock.monotonicNanoseconds()
-        var lastActivity = start
-        var seen = session.output.linesWritten
-        while Clock.monotonicNanoseconds() - start < 2_000_000_000 {
-            _ = try? supervisor.wait(for: nil, timeoutMilliseconds: 50, until: nil)
-            if session.output.linesWritten != seen {
-                seen = session.output.linesWritten
-                lastActivity = Clock.monotonicNanoseconds()
-            } else if Clock.monotonicNanoseconds() - lastActivity > 150_000_000 {
-                return
-            }
-        }
     }
 }

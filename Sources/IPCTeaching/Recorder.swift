@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import IPCSys
 import IPCSyntax
+import IPCShell
 
 /// Writes a recording: a valid `.ipcs` script with each command as typed, its output as
 /// `#| ` lines and the pause before it as `#@ SECONDS` (LANGUAGE.md §7). Each command's
@@ -14,7 +15,7 @@ import IPCSyntax
 /// temporary file, a valid recording up to the last command that finished. A FILE that
 /// exists and is not a regular file (`/dev/full`, a FIFO, a terminal) is written directly:
 /// renaming over it would replace the device with a file.
-public final class Recorder {
+public final class Recorder: SessionRecording {
     public let path: String
     private let fd: Int32
     /// Where the recording is written until it is complete, or nil when it goes to `path` directly.
@@ -282,5 +283,12 @@ public final class Recorder {
         let hundredths = scaled.isNaN || scaled <= 0 ? 0 : scaled >= 1e15 ? 1_000_000_000_000_000 : Int(scaled)
         let whole = hundredths / 100, fraction = hundredths % 100
         return "\(whole)." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+}
+
+extension Interpreter {
+    /// Lets `record start` make recorders (the runtime cannot make one itself: `SessionRecording`).
+    public func enableRecording() {
+        makeRecorder = { path throws(Diagnostic) in try Recorder(path: path) }
     }
 }
