@@ -53,6 +53,14 @@ public enum Signals {
         }
     }
 
+    /// Waits up to `milliseconds` for a handled signal to wake the self-pipe (poll, which the
+    /// kernel never restarts: a signal ends the wait at once), then drains it.
+    public static func awaitWakeup(milliseconds: Int32) {
+        var wake = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        _ = Glibc.poll(&wake, wake.fd >= 0 ? 1 : 0, milliseconds)
+        if wake.revents != 0 { drainWakeups() }
+    }
+
     /// Drains the self-pipe without touching the Ctrl-C flag.
     public static func drainWakeups() { ipcsh_signal_pipe_drain() }
 
