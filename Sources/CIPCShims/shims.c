@@ -1,21 +1,31 @@
+/* The C side of IPCSys, by topic: errors, signals, processes, descriptors, shared memory,
+   sockets, descriptor passing, time. See CIPCShims.h for why each exists. */
 #define _GNU_SOURCE
 #include "CIPCShims.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* ---- errors ---- */
+
 const char *ipcsh_errno_name(int err) { return strerrorname_np(err); }
 
-void *ipcsh_shmat(int shmid, int readonly) {
-    void *p = shmat(shmid, NULL, readonly ? SHM_RDONLY : 0);
-    return p == (void *)-1 ? NULL : p;
-}
+/* ---- signals ---- */
 
 static volatile sig_atomic_t sigint_pending = 0;
 /* SIGTERM or SIGHUP: the session ends (as with Ctrl-D, after clean-up). Until taken, it also
@@ -94,25 +104,6 @@ void ipcsh_signals_reset_defaults(void) {
     signal(SIGCHLD, SIG_DFL);
 }
 
-int ipcsh_wifexited(int status) { return WIFEXITED(status); }
-int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }
-int ipcsh_wifsignaled(int status) { return WIFSIGNALED(status); }
-int ipcsh_wifstopped(int status) { return WIFSTOPPED(status); }
-int ipcsh_wstopsig(int status) { return WSTOPSIG(status); }
-int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
-int ipcsh_wtermsig(int status) { return WTERMSIG(status); }
-
-uint64_t ipcsh_monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- processes and descriptors (issue 3) ---- */
-#include <spawn.h>
-#include <stdio.h>
-#include <sys/time.h>
-
 static volatile sig_atomic_t alarm_fired = 0;
 
 static void on_alarm(int signo) {
@@ -164,6 +155,8 @@ int ipcsh_take_alarm(void) {
     return was;
 }
 
+/* ---- processes ---- */
+
 int ipcsh_spawn(const char *path, char *const argv[], int search_path,
                 int stdin_fd, int stdout_fd, int stderr_fd, int new_group, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
@@ -200,14 +193,27 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
 }
 
 int ipcsh_fflush_all(void) { return fflush(NULL); }
+
+int ipcsh_wifexited(int status) { return WIFEXITED(status); }
+int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }
+int ipcsh_wifsignaled(int status) { return WIFSIGNALED(status); }
+int ipcsh_wtermsig(int status) { return WTERMSIG(status); }
+int ipcsh_wifstopped(int status) { return WIFSTOPPED(status); }
+int ipcsh_wstopsig(int status) { return WSTOPSIG(status); }
+int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
+
+/* ---- descriptors ---- */
+
 int ipcsh_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
-/* ---- sockets (issue 5) ---- */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+/* ---- System V shared memory ---- */
+
+void *ipcsh_shmat(int shmid, int readonly) {
+    void *p = shmat(shmid, NULL, readonly ? SHM_RDONLY : 0);
+    return p == (void *)-1 ? NULL : p;
+}
+
+/* ---- sockets ---- */
 
 int ipcsh_sun_path_max(void) { struct sockaddr_un a; return (int)sizeof a.sun_path; }
 
@@ -305,6 +311,7 @@ int ipcsh_socket_error(int fd) {
 }
 
 int ipcsh_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+int ipcsh_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
 
 static void describe(const struct sockaddr_storage *s, socklen_t len, char *buf, size_t cap) {
     if (s->ss_family == AF_INET) {
@@ -354,6 +361,8 @@ ssize_t ipcsh_sendto_inet(int fd, const void *buf, size_t len, const char *ip, i
     return sendto(fd, buf, len, 0, (struct sockaddr *)&a, sizeof a);
 }
 
+/* ---- descriptor passing (SCM_RIGHTS) ---- */
+
 int ipcsh_send_fd(int sock, int fd) {
     char byte = 'F';
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
@@ -392,4 +401,15 @@ int ipcsh_recv_fd(int sock) {
     memcpy(&fd, CMSG_DATA(c), sizeof(int));
     return fd;
 }
-int ipcsh_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
+
+/* ---- time ---- */
+
+uint64_t ipcsh_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- diagnostics ---- */
+
+size_t ipcsh_heap_in_use(void) { return mallinfo2().uordblks; }
