@@ -56,8 +56,7 @@ public enum Processes {
     public static func spawn(_ path: String, arguments: [String], searchPath: Bool,
                              stdin: Int32, stdout: Int32, stderr: Int32, newGroup: Bool) throws(SystemCallError) -> pid_t {
         let argv = [path] + arguments
-        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path.hasPrefix("/") ? path : path] + arguments).map { strdup($0) }
-        cArgs[0] = strdup(arguments.isEmpty ? path : path)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
         cArgs.append(nil)
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
