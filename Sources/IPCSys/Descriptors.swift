@@ -45,7 +45,8 @@ public enum Descriptors {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
         _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)]) {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
-            if n >= 0 { buffer.removeSubrange(n...) }
+            // Keeping the capacity frees nothing, so errno survives for the failure path.
+            if n >= 0 { buffer.removeSubrange(n...) } else { buffer.removeAll(keepingCapacity: true) }
             return n
         }
         return buffer
