@@ -84,10 +84,20 @@ int ipcsh_take_terminate(void) {
     return was;
 }
 
+static void termination_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
 void ipcsh_terminate_default_in_child(void) {
     terminate_signal = 0;
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    /* ipcsh_fork left them blocked: one that came meanwhile is delivered now, and ends us. */
+    sigset_t set;
+    termination_signals(&set);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void ipcsh_signal_pipe_drain(void) {
@@ -193,6 +203,23 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
 }
 
 int ipcsh_fflush_all(void) { return fflush(NULL); }
+
+/* fork() with SIGTERM and SIGHUP blocked across it. In the child they stay blocked until
+   ipcsh_terminate_default_in_child: until then the parent's handler is installed there, and
+   would only set a flag that the child then clears, so a kill landing in that window was
+   lost. The parent gets its mask back at once (a TERM meanwhile is delivered then). */
+pid_t ipcsh_fork(void) {
+    sigset_t set, saved;
+    termination_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, &saved);
+    pid_t pid = fork();
+    if (pid != 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        errno = e;
+    }
+    return pid;
+}
 
 int ipcsh_wifexited(int status) { return WIFEXITED(status); }
 int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }

@@ -36,11 +36,13 @@ public enum Processes {
     /// `fork()`, after flushing stdio so buffered output is not printed twice.
     /// Only safe while the process has one thread: ipcsh never starts another.
     /// The child's `fork() = 0` is not traced: the parent's line already tells the story.
+    /// SIGTERM and SIGHUP stay blocked in the child until `Signals.defaultTerminationInChild()`,
+    /// so a `kill` right after the fork is not caught by the parent's handler and lost.
     public static func fork() throws(SystemCallError) -> pid_t {
         _ = ipcsh_fflush_all()
         let pid: pid_t
         do {
-            pid = try valueOrErrno("fork") { Glibc.fork() }
+            pid = try valueOrErrno("fork") { ipcsh_fork() }
         } catch {
             SyscallTrace.record("fork", [], .failed(errno: error.errno))
             throw error

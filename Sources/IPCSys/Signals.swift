@@ -82,7 +82,8 @@ public enum Signals {
         return signal == 0 ? nil : signal
     }
 
-    /// In a forked child: SIGTERM and SIGHUP end it as they end any process.
+    /// In a forked child: SIGTERM and SIGHUP end it as they end any process (and one that
+    /// came since `Processes.fork()`, which left them blocked, does so now).
     public static func defaultTerminationInChild() { ipcsh_terminate_default_in_child() }
 
     /// True once Ctrl-C was pressed and not yet taken.

@@ -118,6 +118,21 @@ final class ProcessesTests: XCTestCase {
         XCTAssertEqual(entries.first?.description, "fork() = \(pid)")
     }
 
+    /// A TERM sent right after fork, before the child has put back the default disposition,
+    /// must still end it (`kill child1` at once after `fork`): it once reached the parent's
+    /// handler in the child, which only set a flag the child then cleared.
+    func testTERMRightAfterForkEndsTheChild() throws {
+        let pid = try Processes.fork()
+        if pid == 0 {
+            usleep(200_000) // the TERM arrives now, before the child's own dispositions
+            Signals.defaultTerminationInChild()
+            usleep(3_000_000)
+            Processes.exitChild(0)
+        }
+        try Processes.kill(pid, SIGTERM)
+        XCTAssertEqual(try reap(pid), .signaled(SIGTERM))
+    }
+
     /// posix_spawn gets C copies of the arguments; each spawn must free all of them (it once
     /// leaked the copy of the path). A 3 KB path makes a leak stand out from the allocator's noise.
     func testSpawnFreesTheCopiesOfItsArguments() throws {

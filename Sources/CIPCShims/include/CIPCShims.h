@@ -33,7 +33,8 @@ int ipcsh_terminate_signal(void);
 int ipcsh_take_terminate(void);
 /* After fork() in a child: a fresh self-pipe, so the child's signals do not wake the parent. */
 int ipcsh_signals_reinit_in_child(void);
-/* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so). */
+/* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so);
+   unblocks them (see ipcsh_fork). */
 void ipcsh_terminate_default_in_child(void);
 /* Reset SIGINT/SIGTERM/SIGHUP/SIGPIPE/SIGCHLD to their defaults. */
 void ipcsh_signals_reset_defaults(void);
@@ -53,6 +54,9 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
                 int stdin_fd, int stdout_fd, int stderr_fd, int new_group, pid_t *pid_out);
 /* fflush(NULL): before fork, and before a child's _exit. */
 int ipcsh_fflush_all(void);
+/* fork() with SIGTERM/SIGHUP blocked; the child keeps them blocked until
+   ipcsh_terminate_default_in_child (so a kill right after fork is not lost). */
+pid_t ipcsh_fork(void);
 /* Wait-status macros. */
 int ipcsh_wifexited(int status);
 int ipcsh_wexitstatus(int status);
