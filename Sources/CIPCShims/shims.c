@@ -1,21 +1,31 @@
+/* The C side of IPCSys, by topic: errors, signals, processes, descriptors, shared memory,
+   sockets, descriptor passing, time. See CIPCShims.h for why each exists. */
 #define _GNU_SOURCE
 #include "CIPCShims.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* ---- errors ---- */
+
 const char *ipcsh_errno_name(int err) { return strerrorname_np(err); }
 
-void *ipcsh_shmat(int shmid, int readonly) {
-    void *p = shmat(shmid, NULL, readonly ? SHM_RDONLY : 0);
-    return p == (void *)-1 ? NULL : p;
-}
+/* ---- signals ---- */
 
 static volatile sig_atomic_t sigint_pending = 0;
 /* SIGTERM or SIGHUP: the session ends (as with Ctrl-D, after clean-up). Until taken, it also
@@ -74,14 +84,25 @@ int ipcsh_take_terminate(void) {
     return was;
 }
 
+static void termination_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
 void ipcsh_terminate_default_in_child(void) {
-    /* A TERM that the inherited handler caught between fork() and here ends the child now,
-       as it would have without the handler (kill child1 right after fork { }). */
+    /* TERM and HUP are blocked across the fork (ipcsh_fork), so kill child1 right after
+       fork { } is not caught by the inherited handler. */
     int pending = terminate_signal;
     terminate_signal = 0;
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    /* A termination the parent had taken note of just before the fork ends the child too. */
     if (pending) raise(pending);
+    /* ipcsh_fork left them blocked: one that came meanwhile is delivered now, and ends us. */
+    sigset_t set;
+    termination_signals(&set);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void ipcsh_signal_pipe_drain(void) {
@@ -97,25 +118,6 @@ void ipcsh_signals_reset_defaults(void) {
     signal(SIGPIPE, SIG_DFL);
     signal(SIGCHLD, SIG_DFL);
 }
-
-int ipcsh_wifexited(int status) { return WIFEXITED(status); }
-int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }
-int ipcsh_wifsignaled(int status) { return WIFSIGNALED(status); }
-int ipcsh_wifstopped(int status) { return WIFSTOPPED(status); }
-int ipcsh_wstopsig(int status) { return WSTOPSIG(status); }
-int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
-int ipcsh_wtermsig(int status) { return WTERMSIG(status); }
-
-uint64_t ipcsh_monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- processes and descriptors (issue 3) ---- */
-#include <spawn.h>
-#include <stdio.h>
-#include <sys/time.h>
 
 static volatile sig_atomic_t alarm_fired = 0;
 
@@ -168,6 +170,8 @@ int ipcsh_take_alarm(void) {
     return was;
 }
 
+/* ---- processes ---- */
+
 int ipcsh_spawn(const char *path, char *const argv[], int search_path,
                 int stdin_fd, int stdout_fd, int stderr_fd, int new_group, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
@@ -204,14 +208,44 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
 }
 
 int ipcsh_fflush_all(void) { return fflush(NULL); }
+
+/* fork() with SIGTERM and SIGHUP blocked across it. In the child they stay blocked until
+   ipcsh_terminate_default_in_child: until then the parent's handler is installed there, and
+   would only set a flag that the child then clears, so a kill landing in that window was
+   lost. The parent gets its mask back at once (a TERM meanwhile is delivered then). */
+pid_t ipcsh_fork(void) {
+    sigset_t set, saved;
+    termination_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, &saved);
+    pid_t pid = fork();
+    if (pid != 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        errno = e;
+    }
+    return pid;
+}
+
+int ipcsh_wifexited(int status) { return WIFEXITED(status); }
+int ipcsh_wexitstatus(int status) { return WEXITSTATUS(status); }
+int ipcsh_wifsignaled(int status) { return WIFSIGNALED(status); }
+int ipcsh_wtermsig(int status) { return WTERMSIG(status); }
+int ipcsh_wifstopped(int status) { return WIFSTOPPED(status); }
+int ipcsh_wstopsig(int status) { return WSTOPSIG(status); }
+int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
+
+/* ---- descriptors ---- */
+
 int ipcsh_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
-/* ---- sockets (issue 5) ---- */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+/* ---- System V shared memory ---- */
+
+void *ipcsh_shmat(int shmid, int readonly) {
+    void *p = shmat(shmid, NULL, readonly ? SHM_RDONLY : 0);
+    return p == (void *)-1 ? NULL : p;
+}
+
+/* ---- sockets ---- */
 
 int ipcsh_sun_path_max(void) { struct sockaddr_un a; return (int)sizeof a.sun_path; }
 
@@ -309,6 +343,7 @@ int ipcsh_socket_error(int fd) {
 }
 
 int ipcsh_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+int ipcsh_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
 
 static void describe(const struct sockaddr_storage *s, socklen_t len, char *buf, size_t cap) {
     if (s->ss_family == AF_INET) {
@@ -358,6 +393,8 @@ ssize_t ipcsh_sendto_inet(int fd, const void *buf, size_t len, const char *ip, i
     return sendto(fd, buf, len, 0, (struct sockaddr *)&a, sizeof a);
 }
 
+/* ---- descriptor passing (SCM_RIGHTS) ---- */
+
 int ipcsh_send_fd(int sock, int fd) {
     char byte = 'F';
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
@@ -396,4 +433,15 @@ int ipcsh_recv_fd(int sock) {
     memcpy(&fd, CMSG_DATA(c), sizeof(int));
     return fd;
 }
-int ipcsh_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
+
+/* ---- time ---- */
+
+uint64_t ipcsh_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- diagnostics ---- */
+
+size_t ipcsh_heap_in_use(void) { return mallinfo2().uordblks; }

@@ -1,4 +1,4 @@
-/// Splits source text into tokens (LANGUAGE.md §2).
+/// Splits source text into tokens (docs/language.md, "Lexical rules").
 ///
 /// Works on UTF-8 bytes: words are byte strings, so `"\xff"` is one byte and data
 /// never has to be valid UTF-8.

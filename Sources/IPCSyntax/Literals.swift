@@ -1,4 +1,4 @@
-/// Numbers, sizes, durations and keys as the language writes them (LANGUAGE.md §2, §4).
+/// Numbers, sizes, durations and keys as the language writes them (docs/language.md, "Lexical rules" and the command reference).
 /// Every parser returns nil on anything it does not accept, including overflow: callers
 /// turn that into a message naming the argument. Nothing here can trap.
 public enum Literals {

@@ -8,12 +8,7 @@ public enum Descriptors {
     /// programs inherit nothing but stdio; `fork` children still inherit both ends.
     public static func pipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        if ipcsh_pipe2(&fds, O_CLOEXEC) == -1 {
-            let error = SystemCallError("pipe", errno: Errno.current)
-            SyscallTrace.reportFailure("pipe", "fds", error)
-            throw error
-        }
-        SyscallTrace.report("pipe", "[\(fds[0]), \(fds[1])]", result: "0")
+        _ = try traced("pipe", [.output(name: "fds", .descriptors(fds))]) { ipcsh_pipe2(&fds, O_CLOEXEC) }
         return (fds[0], fds[1])
     }
 
@@ -21,21 +16,15 @@ public enum Descriptors {
     /// because it is not part of what the user asked for.
     public static func internalPipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        if ipcsh_pipe2(&fds, O_CLOEXEC) == -1 { throw SystemCallError("pipe", errno: Errno.current) }
+        _ = try valueOrErrno("pipe") { ipcsh_pipe2(&fds, O_CLOEXEC) }
         return (fds[0], fds[1])
     }
 
     /// `open(path, flags, mode)`. Blocks as the kernel does (a FIFO waits for its other side).
     public static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(SystemCallError) -> Int32 {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-        let args = { "\"\(path)\", \(openFlags(flags))" + (flags & O_CREAT != 0 ? ", " + SyscallTrace.octalMode(Int(mode)) : "") }
-        if fd == -1 {
-            let error = SystemCallError("open", errno: Errno.current)
-            SyscallTrace.reportFailure("open", args(), error)
-            throw error
+        try traced("open", [.string(path), .symbol(openFlags(flags))] + (flags & O_CREAT != 0 ? [.mode(Int(mode))] : [])) {
+            Glibc.open(path, flags | O_CLOEXEC, mode)
         }
-        SyscallTrace.report("open", args(), result: String(fd))
-        return fd
     }
 
     public static func openFlags(_ flags: Int32) -> String {
@@ -54,59 +43,39 @@ public enum Descriptors {
     /// One `read(fd, buf, max)`. An empty result means end of file.
     public static func read(_ fd: Int32, max: Int) throws(SystemCallError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
-        if n == -1 {
-            let error = SystemCallError("read", errno: Errno.current)
-            SyscallTrace.reportFailure("read", "\(fd), buf, \(max)", error)
-            throw error
+        _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)]) {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
+            // Keeping the capacity frees nothing, so errno survives for the failure path.
+            if n >= 0 { buffer.removeSubrange(n...) } else { buffer.removeAll(keepingCapacity: true) }
+            return n
         }
-        buffer.removeSubrange(n...)
-        SyscallTrace.report("read", "\(fd), \(quoted(buffer)), \(max)", result: String(n))
         return buffer
     }
 
     /// One `write(fd, bytes, count)`; returns how many bytes the kernel took.
     public static func write(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) -> Int {
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n == -1 {
-            let error = SystemCallError("write", errno: Errno.current)
-            SyscallTrace.reportFailure("write", "\(fd), \(quoted(bytes)), \(bytes.count)", error)
-            throw error
+        try traced("write", [.int(Int(fd)), .bytes(bytes), .int(bytes.count)]) {
+            bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         }
-        SyscallTrace.report("write", "\(fd), \(quoted(bytes)), \(bytes.count)", result: String(n))
-        return n
     }
 
-    /// `close(fd)`.
+    /// `close(fd)`. Linux always releases the descriptor, even when close fails with EINTR:
+    /// that failure is traced but not thrown, and the call is not made again (the number may
+    /// already belong to another open).
     public static func close(_ fd: Int32) throws(SystemCallError) {
-        if Glibc.close(fd) == -1 {
-            let error = SystemCallError("close", errno: Errno.current)
-            SyscallTrace.reportFailure("close", String(fd), error)
-            // Linux always releases the descriptor, even on EINTR.
-            if error.errno != EINTR { throw error }
-            return
-        }
-        SyscallTrace.report("close", String(fd), result: "0")
+        do {
+            _ = try traced("close", [.int(Int(fd))]) { Glibc.close(fd) }
+        } catch let error where error.errno == EINTR {}
     }
 
     /// `mkfifo(path, mode)`.
     public static func makeFIFO(_ path: String, mode: mode_t) throws(SystemCallError) {
-        if mkfifo(path, mode) == -1 {
-            let error = SystemCallError("mkfifo", errno: Errno.current)
-            SyscallTrace.reportFailure("mkfifo", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", error)
-            throw error
-        }
-        SyscallTrace.report("mkfifo", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", result: "0")
+        _ = try traced("mkfifo", [.string(path), .mode(Int(mode))]) { mkfifo(path, mode) }
     }
 
     /// `chmod(path, mode)`.
     public static func changeMode(_ path: String, _ mode: mode_t) throws(SystemCallError) {
-        if Glibc.chmod(path, mode) == -1 {
-            let error = SystemCallError("chmod", errno: Errno.current)
-            SyscallTrace.reportFailure("chmod", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", error)
-            throw error
-        }
-        SyscallTrace.report("chmod", "\"\(path)\", \(SyscallTrace.octalMode(Int(mode)))", result: "0")
+        _ = try traced("chmod", [.string(path), .mode(Int(mode))]) { Glibc.chmod(path, mode) }
     }
 
     /// The permission bits of the file at `path`, or nil.
@@ -117,20 +86,14 @@ public enum Descriptors {
 
     /// `unlink(path)`.
     public static func unlink(_ path: String) throws(SystemCallError) {
-        if Glibc.unlink(path) == -1 {
-            let error = SystemCallError("unlink", errno: Errno.current)
-            SyscallTrace.reportFailure("unlink", "\"\(path)\"", error)
-            throw error
-        }
-        SyscallTrace.report("unlink", "\"\(path)\"", result: "0")
+        _ = try traced("unlink", [.string(path)]) { Glibc.unlink(path) }
     }
 
-    /// Sets or clears `O_NONBLOCK`.
+    /// Sets or clears `O_NONBLOCK` (untraced: how ipcsh itself waits, not a step of the lesson).
     public static func setNonBlocking(_ fd: Int32, _ on: Bool) throws(SystemCallError) {
-        let flags = fcntl(fd, F_GETFL)
-        if flags == -1 { throw SystemCallError("fcntl", errno: Errno.current) }
+        let flags = try valueOrErrno("fcntl") { fcntl(fd, F_GETFL) }
         let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        if wanted != flags && fcntl(fd, F_SETFL, wanted) == -1 { throw SystemCallError("fcntl", errno: Errno.current) }
+        if wanted != flags { _ = try valueOrErrno("fcntl") { fcntl(fd, F_SETFL, wanted) } }
     }
 
     /// Whether `path` is a FIFO.
@@ -163,21 +126,5 @@ public enum Descriptors {
     }
 
     /// Shows data the way strace does: `"apple is red\0\0"...` (at most 32 bytes).
-    public static func quoted(_ bytes: [UInt8]) -> String {
-        var text = "\""
-        for b in bytes.prefix(32) {
-            switch b {
-            case 0: text += "\\0"
-            case 0x0A: text += "\\n"
-            case 0x09: text += "\\t"
-            case 0x22: text += "\\\""
-            case 0x5C: text += "\\\\"
-            case 0x20..<0x7F: text.unicodeScalars.append(Unicode.Scalar(b))
-            default: text += "\\x" + SyscallTrace.hex(b, width: 2)
-            }
-        }
-        text += "\""
-        if bytes.count > 32 { text += "..." }
-        return text
-    }
+    public static func quoted(_ bytes: [UInt8]) -> String { SyscallTrace.quoted(bytes) }
 }

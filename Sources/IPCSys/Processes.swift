@@ -35,36 +35,38 @@ public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
 public enum Processes {
     /// `fork()`, after flushing stdio so buffered output is not printed twice.
     /// Only safe while the process has one thread: ipcsh never starts another.
+    /// The child's `fork() = 0` is not traced: the parent's line already tells the story.
+    /// SIGTERM and SIGHUP stay blocked in the child until `Signals.defaultTerminationInChild()`,
+    /// so a `kill` right after the fork is not caught by the parent's handler and lost.
     public static func fork() throws(SystemCallError) -> pid_t {
         _ = ipcsh_fflush_all()
-        let pid = Glibc.fork()
-        if pid == -1 {
-            let error = SystemCallError("fork", errno: Errno.current)
-            SyscallTrace.reportFailure("fork", "", error)
+        let pid: pid_t
+        do {
+            pid = try valueOrErrno("fork") { ipcsh_fork() }
+        } catch {
+            SyscallTrace.record("fork", [], .failed(errno: error.errno))
             throw error
         }
-        if pid > 0 { SyscallTrace.report("fork", "", result: String(pid)) }
+        if pid > 0 { SyscallTrace.record("fork", [], .returned(.int(Int(pid)))) }
         return pid
     }
 
     /// `posix_spawn` (or `posix_spawnp` when `searchPath`): stdio set to the given descriptors
     /// (-1 inherits), default signal dispositions, optionally its own process group.
+    /// posix_spawn returns its error rather than setting `errno`; the trace shows it as a
+    /// failed call all the same.
     public static func spawn(_ path: String, arguments: [String], searchPath: Bool,
                              stdin: Int32, stdout: Int32, stderr: Int32, newGroup: Bool) throws(SystemCallError) -> pid_t {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path.hasPrefix("/") ? path : path] + arguments).map { strdup($0) }
-        cArgs[0] = strdup(arguments.isEmpty ? path : path)
+        let argv = [path] + arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
         cArgs.append(nil)
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
         let call = searchPath ? "posix_spawnp" : "posix_spawn"
         let rc = ipcsh_spawn(path, cArgs, searchPath ? 1 : 0, stdin, stdout, stderr, newGroup ? 1 : 0, &pid)
-        let shown = { "&pid, \"\(path)\", [" + ([path] + arguments).map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
-        if rc != 0 {
-            let error = SystemCallError(call, errno: rc)
-            SyscallTrace.reportFailure(call, shown(), error)
-            throw error
-        }
-        SyscallTrace.report(call, shown(), result: "0 (pid \(pid))")
+        SyscallTrace.record(call, [.symbol("&pid"), .string(path), .strings(argv)],
+                            rc == 0 ? .returned(.annotated(.int(0), "pid \(pid)")) : .failed(errno: rc))
+        if rc != 0 { throw SystemCallError(call, errno: rc) }
         return pid
     }
 
@@ -77,47 +79,48 @@ public enum Processes {
 
     /// `waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)`: whether the child ended, was
     /// stopped (SIGSTOP, SIGTSTP) or continued since the last call; nil if nothing changed.
+    /// Not traced, as `poll` is not.
     public static func pollChange(_ pid: pid_t) throws(SystemCallError) -> Change? {
         var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED)
-            if r == 0 { return nil }
-            if r == pid {
-                if ipcsh_wifstopped(status) != 0 { return .stopped(signal: ipcsh_wstopsig(status)) }
-                if ipcsh_wifcontinued(status) != 0 { return .continued }
-                return .ended(ExitStatus(waitStatus: status))
-            }
-            let code = Errno.current
-            if code == EINTR { continue }
-            throw SystemCallError("waitpid", errno: code)
-        }
+        let r = try valueOrErrno("waitpid", retryOnInterrupt: true) { waitpid(pid, &status, WNOHANG | WUNTRACED | WCONTINUED) }
+        guard r == pid else { return nil }
+        if ipcsh_wifstopped(status) != 0 { return .stopped(signal: ipcsh_wstopsig(status)) }
+        if ipcsh_wifcontinued(status) != 0 { return .continued }
+        return .ended(ExitStatus(waitStatus: status))
     }
 
     /// `waitpid(pid, &status, WNOHANG)`: the status if the child has ended, nil if it runs.
+    /// With WNOHANG it never blocks, so an EINTR is simply retried. Not traced: the reaper runs
+    /// whenever it gets the chance, so a trace of it would differ from run to run.
     public static func poll(_ pid: pid_t) throws(SystemCallError) -> ExitStatus? {
         var status: Int32 = 0
+        let r = try valueOrErrno("waitpid", retryOnInterrupt: true) { waitpid(pid, &status, WNOHANG) }
+        return r == pid ? ExitStatus(waitStatus: status) : nil
+    }
+
+    /// Waits for a foreground child (`!`'s sh) to end, on the signal self-pipe (SIGCHLD and
+    /// SIGINT both write to it) rather than in a blocking waitpid: a Ctrl-C landing just before
+    /// waitpid would not interrupt it, and the child would run on with nobody to stop it.
+    /// Ctrl-C (or TERM/HUP) is passed on once to the child and what it runs, as a terminal's
+    /// reaches the whole job, and the wait goes on until the child ends. `afterWakeup` runs
+    /// after each wake-up (the shell reaps its other children there).
+    /// Returns how the child ended and whether an interrupt was passed on.
+    public static func waitInForeground(_ pid: pid_t, afterWakeup: () -> Void) throws(SystemCallError) -> (status: ExitStatus, interrupted: Bool) {
+        var forwarded = false
         while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == 0 { return nil }
-            if r == pid {
-                // Not traced: the reaper runs whenever it gets the chance, so a trace of it
-                // would differ from run to run.
-                return ExitStatus(waitStatus: status)
+            if Signals.interruptPending && !forwarded {
+                signalTree(pid, Signals.terminationSignal ?? SIGINT)
+                forwarded = true
             }
-            let code = Errno.current
-            if code == EINTR { continue }
-            throw SystemCallError("waitpid", errno: code)
+            if let status = try poll(pid) { return (status, forwarded) }
+            Signals.awaitWakeup(milliseconds: 1000)
+            afterWakeup()
         }
     }
 
     /// `kill(pid, signal)`.
     public static func kill(_ pid: pid_t, _ signal: Int32) throws(SystemCallError) {
-        if Glibc.kill(pid, signal) == -1 {
-            let error = SystemCallError("kill", errno: Errno.current)
-            SyscallTrace.reportFailure("kill", "\(pid), SIG\(Signals.name(signal))", error)
-            throw error
-        }
-        SyscallTrace.report("kill", "\(pid), SIG\(Signals.name(signal))", result: "0")
+        _ = try traced("kill", [.int(Int(pid)), .symbol("SIG" + Signals.name(signal))]) { Glibc.kill(pid, signal) }
     }
 
     /// Sends `signal` to `pid` and to every process below it (its children, theirs, ...), as

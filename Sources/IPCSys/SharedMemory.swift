@@ -24,18 +24,7 @@ public enum SharedMemory {
 
     /// `shmget(key, size, flags)`. `flags` holds `IPC_CREAT`/`IPC_EXCL` and the mode bits.
     public static func get(key: Int32, size: Int, flags: Int32) throws(SystemCallError) -> Int32 {
-        let id = shmget(key, size, flags)
-        if id == -1 {
-            let error = SystemCallError("shmget", errno: Errno.current)
-            SyscallTrace.reportFailure("shmget", arguments(key, size, flags), error)
-            throw error
-        }
-        SyscallTrace.report("shmget", arguments(key, size, flags), result: String(id))
-        return id
-    }
-
-    private static func arguments(_ key: Int32, _ size: Int, _ flags: Int32) -> String {
-        "\(key == IPC_PRIVATE ? "IPC_PRIVATE" : SyscallTrace.hexKey(key)), \(size), \(ipcFlags(flags))"
+        try traced("shmget", [.key(key), .int(size), .symbol(ipcFlags(flags))]) { shmget(key, size, flags) }
     }
 
     /// `IPC_CREAT|IPC_EXCL|0600`.
@@ -48,37 +37,27 @@ public enum SharedMemory {
         return parts.joined(separator: "|")
     }
 
-    /// `shmat(id, NULL, readOnly ? SHM_RDONLY : 0)`.
+    /// `shmat(id, NULL, readOnly ? SHM_RDONLY : 0)`. The shim turns shmat's `(void *)-1` into
+    /// NULL, so the address goes through the -1 check as an integer.
     public static func attach(id: Int32, readOnly: Bool) throws(SystemCallError) -> UnsafeMutableRawPointer {
-        let args = { "\(id), NULL, \(readOnly ? "SHM_RDONLY" : "0")" }
-        guard let address = ipcsh_shmat(id, readOnly ? 1 : 0) else {
-            let error = SystemCallError("shmat", errno: Errno.current)
-            SyscallTrace.reportFailure("shmat", args(), error)
-            throw error
+        let address = try traced("shmat", [.int(Int(id)), .symbol("NULL"), .symbol(readOnly ? "SHM_RDONLY" : "0")],
+                                 result: { .address(UInt(bitPattern: $0)) }) {
+            ipcsh_shmat(id, readOnly ? 1 : 0).map { Int(bitPattern: $0) } ?? -1
         }
-        SyscallTrace.report("shmat", args(), result: address.debugDescription)
-        return address
+        // Never nil: the shim gives NULL only on failure, which threw above.
+        guard let pointer = UnsafeMutableRawPointer(bitPattern: address) else { throw SystemCallError("shmat", errno: EFAULT) }
+        return pointer
     }
 
     /// `shmdt(address)`.
     public static func detach(_ address: UnsafeMutableRawPointer) throws(SystemCallError) {
-        if shmdt(address) == -1 {
-            let error = SystemCallError("shmdt", errno: Errno.current)
-            SyscallTrace.reportFailure("shmdt", address.debugDescription, error)
-            throw error
-        }
-        SyscallTrace.report("shmdt", address.debugDescription, result: "0")
+        _ = try traced("shmdt", [.address(UInt(bitPattern: address))]) { shmdt(address) }
     }
 
     /// `shmctl(id, IPC_STAT, &buf)`.
     public static func status(id: Int32) throws(SystemCallError) -> Status {
         var ds = shmid_ds()
-        if shmctl(id, IPC_STAT, &ds) == -1 {
-            let error = SystemCallError("shmctl", errno: Errno.current)
-            SyscallTrace.reportFailure("shmctl", "\(id), IPC_STAT, &buf", error)
-            throw error
-        }
-        SyscallTrace.report("shmctl", "\(id), IPC_STAT, &buf", result: "0")
+        _ = try traced("shmctl", [.int(Int(id)), .symbol("IPC_STAT"), .symbol("&buf")]) { shmctl(id, IPC_STAT, &ds) }
         return Status(
             key: ds.shm_perm.__key, id: id, size: Int(ds.shm_segsz),
             mode: Int(ds.shm_perm.mode & 0o777),
@@ -96,12 +75,7 @@ public enum SharedMemory {
 
     /// `shmctl(id, IPC_RMID, NULL)`.
     public static func remove(id: Int32) throws(SystemCallError) {
-        if shmctl(id, IPC_RMID, nil) == -1 {
-            let error = SystemCallError("shmctl", errno: Errno.current)
-            SyscallTrace.reportFailure("shmctl", "\(id), IPC_RMID, NULL", error)
-            throw error
-        }
-        SyscallTrace.report("shmctl", "\(id), IPC_RMID, NULL", result: "0")
+        _ = try traced("shmctl", [.int(Int(id)), .symbol("IPC_RMID"), .symbol("NULL")]) { shmctl(id, IPC_RMID, nil) }
     }
 
     /// One row of `/proc/sysvipc/shm`.

@@ -53,6 +53,14 @@ public enum Signals {
         }
     }
 
+    /// Waits up to `milliseconds` for a handled signal to wake the self-pipe (poll, which the
+    /// kernel never restarts: a signal ends the wait at once), then drains it.
+    public static func awaitWakeup(milliseconds: Int32) {
+        var wake = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        _ = Glibc.poll(&wake, wake.fd >= 0 ? 1 : 0, milliseconds)
+        if wake.revents != 0 { drainWakeups() }
+    }
+
     /// Drains the self-pipe without touching the Ctrl-C flag.
     public static func drainWakeups() { ipcsh_signal_pipe_drain() }
 
@@ -74,7 +82,8 @@ public enum Signals {
         return signal == 0 ? nil : signal
     }
 
-    /// In a forked child: SIGTERM and SIGHUP end it as they end any process.
+    /// In a forked child: SIGTERM and SIGHUP end it as they end any process (and one that
+    /// came since `Processes.fork()`, which left them blocked, does so now).
     public static func defaultTerminationInChild() { ipcsh_terminate_default_in_child() }
 
     /// True once Ctrl-C was pressed and not yet taken.

@@ -87,21 +87,22 @@ public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
 
 /// `socket`, `bind`, `listen`, `accept`, `connect`, `socketpair`, `sendmsg`/`recvmsg` with SCM_RIGHTS.
 public enum Sockets {
-    private static func check(_ call: String, _ args: @autoclosure () -> String, _ result: Int32) throws(SystemCallError) -> Int32 {
-        if result < 0 {
-            let error = SystemCallError(call, errno: Errno.current)
-            SyscallTrace.reportFailure(call, args(), error)
-            throw error
-        }
-        SyscallTrace.report(call, args(), result: String(result))
-        return result
-    }
-
     /// `socketpair(AF_UNIX, SOCK_STREAM, 0, fds)`.
     public static func pair() throws(SystemCallError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
-        let rc = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
-        _ = try check("socketpair", "AF_UNIX, SOCK_STREAM, 0, [\(fds[0]), \(fds[1])]", rc)
+        _ = try traced("socketpair", [.symbol("AF_UNIX"), .symbol("SOCK_STREAM"), .int(0), .descriptors(fds)]) {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// A close-on-exec socketpair for ipcsh's own plumbing (an actor's command channel): not
+    /// traced, because it is not part of what the user asked for.
+    public static func internalPair() throws(SystemCallError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        _ = try valueOrErrno("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
         return (fds[0], fds[1])
     }
 
@@ -135,26 +136,23 @@ public enum Sockets {
         let code = Errno.current
         let stage = ipcsh_socket_stage()
         let fd = ipcsh_socket_fd()
-        let flags = address.typeName + "|SOCK_CLOEXEC" + (nonBlocking ? "|SOCK_NONBLOCK" : "")
-        let socketArgs = "\(address.family), \(flags), 0"
-        let endpoint: String
-        switch address {
-        case .unix(let path): endpoint = "{AF_UNIX, \"\(path)\"}"
-        case .tcp(let host, let port), .udp(let host, let port): endpoint = "{AF_INET, \(host):\(port)}"
+        let socketArguments = { () -> [TraceValue] in
+            [.symbol(address.family), .symbol(address.typeName + "|SOCK_CLOEXEC" + (nonBlocking ? "|SOCK_NONBLOCK" : "")), .int(0)]
         }
         if result < 0 {
             let calls = ["socket", second, "listen"]
             let call = calls[Int(max(0, min(2, stage)))]
-            let error = SystemCallError(call, errno: code)
-            if stage >= 1 { SyscallTrace.report("socket", socketArgs, result: String(fd)) }
-            let args = stage == 0 ? socketArgs : stage == 1 ? "\(fd), \(endpoint)" : "\(fd), \(listenBacklog ?? 0)"
-            SyscallTrace.reportFailure(call, args, error)
-            throw error
+            if stage >= 1 { SyscallTrace.record("socket", socketArguments(), .returned(.int(Int(fd)))) }
+            SyscallTrace.record(call, stage == 0 ? socketArguments()
+                                    : stage == 1 ? [.int(Int(fd)), .socketAddress(address)]
+                                    : [.int(Int(fd)), .int(Int(listenBacklog ?? 0))],
+                                .failed(errno: code))
+            throw SystemCallError(call, errno: code)
         }
-        SyscallTrace.report("socket", socketArgs, result: String(result))
-        SyscallTrace.report(second, "\(result), \(endpoint)",
-                            result: stage == 3 ? "-1 EINPROGRESS (Operation now in progress)" : "0")
-        if let listenBacklog { SyscallTrace.report("listen", "\(result), \(listenBacklog)", result: "0") }
+        SyscallTrace.record("socket", socketArguments(), .returned(.int(Int(result))))
+        SyscallTrace.record(second, [.int(Int(result)), .socketAddress(address)],
+                            stage == 3 ? .failed(errno: EINPROGRESS) : .returned(.int(0)))
+        if let listenBacklog { SyscallTrace.record("listen", [.int(Int(result)), .int(Int(listenBacklog))], .returned(.int(0))) }
         return result
     }
 
@@ -162,16 +160,21 @@ public enum Sockets {
     public static func finishConnect(_ fd: Int32) throws(SystemCallError) {
         let err = ipcsh_socket_error(fd)
         if err != 0 {
-            let error = SystemCallError("connect", errno: err)
-            SyscallTrace.reportFailure("connect", "\(fd) (completion)", error)
-            throw error
+            SyscallTrace.record("connect", [.annotated(.int(Int(fd)), "completion")], .failed(errno: err))
+            throw SystemCallError("connect", errno: err)
         }
         try Descriptors.setNonBlocking(fd, false)
     }
 
     /// `accept(fd, NULL, NULL)`.
     public static func accept(_ fd: Int32) throws(SystemCallError) -> Int32 {
-        try check("accept", "\(fd), NULL, NULL", ipcsh_accept(fd))
+        try traced("accept", [.int(Int(fd)), .symbol("NULL"), .symbol("NULL")]) { ipcsh_accept(fd) }
+    }
+
+    /// `accept4(fd, NULL, NULL, SOCK_CLOEXEC|SOCK_NONBLOCK)` for `rpc serve`'s own loop: not
+    /// traced, as the rest of that loop's calls are not.
+    public static func acceptNonBlocking(_ fd: Int32) throws(SystemCallError) -> Int32 {
+        try valueOrErrno("accept") { ipcsh_accept_nonblocking(fd) }
     }
 
     /// `getsockname` (or `getpeername`) as text.
@@ -194,38 +197,37 @@ public enum Sockets {
     public static func receive(_ fd: Int32, max: Int) throws(SystemCallError) -> (data: [UInt8], from: String, size: Int) {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
         var from = [CChar](repeating: 0, count: 256)
-        let n = buffer.withUnsafeMutableBytes { ipcsh_recvfrom(fd, $0.baseAddress, max, &from, from.count) }
-        let sender = String(decoding: from.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if n < 0 {
-            let error = SystemCallError("recvfrom", errno: Errno.current)
-            SyscallTrace.reportFailure("recvfrom", "\(fd), buf, \(max)", error)
-            throw error
+        var sender = ""
+        var n = -1
+        _ = try traced("recvfrom", n < 0 ? [.int(Int(fd)), .symbol("buf"), .int(max)]
+                                         : [.int(Int(fd)), .bytes(buffer), .int(max), .symbol("MSG_TRUNC"), .symbol(sender)]) {
+            n = buffer.withUnsafeMutableBytes { ipcsh_recvfrom(fd, $0.baseAddress, max, &from, from.count) }
+            if n >= 0 {
+                sender = String(decoding: from.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                buffer.removeSubrange(Swift.min(n, buffer.count)...)
+            }
+            return n
         }
-        buffer.removeSubrange(Swift.min(n, buffer.count)...)
-        SyscallTrace.report("recvfrom", "\(fd), \(Descriptors.quoted(buffer)), \(max), MSG_TRUNC, \(sender)", result: String(n))
         return (buffer, sender, n)
     }
 
     /// One `sendto` an IPv4 `host:port`.
     public static func send(_ fd: Int32, _ bytes: [UInt8], to host: String, port: Int) throws(SystemCallError) -> Int {
-        let n = bytes.withUnsafeBytes { ipcsh_sendto_inet(fd, $0.baseAddress, $0.count, host, Int32(port)) }
-        let args = "\(fd), \(Descriptors.quoted(bytes)), \(bytes.count), \(host):\(port)"
-        if n < 0 {
-            let error = SystemCallError("sendto", errno: Errno.current)
-            SyscallTrace.reportFailure("sendto", args, error)
-            throw error
+        try traced("sendto", [.int(Int(fd)), .bytes(bytes), .int(bytes.count), .symbol("\(host):\(port)")]) {
+            bytes.withUnsafeBytes { ipcsh_sendto_inet(fd, $0.baseAddress, $0.count, host, Int32(port)) }
         }
-        SyscallTrace.report("sendto", args, result: String(n))
-        return n
     }
 
-    /// `sendmsg` with one descriptor in an SCM_RIGHTS control message.
+    /// `sendmsg` with one descriptor in an SCM_RIGHTS control message (and one byte of data,
+    /// so it returns 1).
     public static func sendDescriptor(_ fd: Int32, over socket: Int32) throws(SystemCallError) {
-        _ = try check("sendmsg", "\(socket), {SCM_RIGHTS [\(fd)]}, 0", ipcsh_send_fd(socket, fd) == 0 ? 1 : -1)
+        _ = try traced("sendmsg", [.int(Int(socket)), .symbol("{SCM_RIGHTS [\(fd)]}"), .int(0)]) {
+            ipcsh_send_fd(socket, fd) == 0 ? Int32(1) : -1
+        }
     }
 
     /// `recvmsg` of one descriptor (SCM_RIGHTS).
     public static func receiveDescriptor(over socket: Int32) throws(SystemCallError) -> Int32 {
-        try check("recvmsg", "\(socket), {SCM_RIGHTS}, MSG_CMSG_CLOEXEC", ipcsh_recv_fd(socket))
+        try traced("recvmsg", [.int(Int(socket)), .symbol("{SCM_RIGHTS}"), .symbol("MSG_CMSG_CLOEXEC")]) { ipcsh_recv_fd(socket) }
     }
 }

@@ -4,7 +4,7 @@ import IPCSyntax
 import IPCShell
 
 /// Writes a recording: a valid `.ipcs` script with each command as typed, its output as
-/// `#| ` lines and the pause before it as `#@ SECONDS` (LANGUAGE.md §7). Each command's
+/// `#| ` lines and the pause before it as `#@ SECONDS` (docs/teaching.md). Each command's
 /// block is written with one `write()` when the command ends, so a killed shell loses at
 /// most the command in flight.
 ///

@@ -104,6 +104,7 @@ public final class LineEditor {
             // A negative fd is ignored by poll, so the indices stay fixed.
             fds.append(pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0))
             for fd in watching() { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            // Raw poll on purpose: the line editor knows nothing of IPC and does not link IPCSys.
             let n = poll(&fds, nfds_t(fds.count), -1)
             if n < 0 && errno != EINTR && errno != EAGAIN { return .endOfInput }
             if n < 0 || fds[1].revents != 0 {

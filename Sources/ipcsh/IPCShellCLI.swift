@@ -47,7 +47,7 @@ struct IPCShellCLI: ParsableCommand {
     var scriptArguments: [String] = []
 
 
-    /// swift-argument-parser exits 64 on a usage error; LANGUAGE.md §1 says 2.
+    /// swift-argument-parser exits 64 on a usage error; docs/language.md ("Invocation") says 2.
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
         if let first = arguments.first, first == "replay" || first == "check" {
@@ -194,7 +194,7 @@ struct IPCShellCLI: ParsableCommand {
                 }
             }
         }
-        // SIGTERM/SIGHUP: the same clean-up as the end of input (LANGUAGE.md §1), its waits included.
+        // SIGTERM/SIGHUP: the same clean-up as the end of input (docs/language.md, "Invocation"), its waits included.
         if let signal = Signals.takeTermination() { status = 128 + signal }
         interpreter.session.output.flush()
         for line in interpreter.supervisor.shutdown() { FileHandleShim.writeStderr("note: " + line + "\n") }

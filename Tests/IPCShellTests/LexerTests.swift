@@ -2,7 +2,7 @@
 import XCTest
 @testable import IPCSyntax
 
-/// The lexical rules of LANGUAGE.md §2, one rule at a time.
+/// The lexical rules of docs/language.md ("Lexical rules"), one rule at a time.
 final class LexerTests: XCTestCase {
     private func words(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
         do { return describe(try tokenize(source)) } catch {

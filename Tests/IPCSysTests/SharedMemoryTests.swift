@@ -157,7 +157,7 @@ final class SharedMemoryTests: XCTestCase {
 
     func testTraceLinesAreCLike() throws {
         let key = makeKey()
-        SyscallTrace.sink = { [unowned self] line in self.traced.append(line) }
+        SyscallTrace.sink = { [unowned self] entry in self.traced.append(entry.description) }
         let id = try create(key)
         XCTAssertThrowsError(try create(key))
         let address = try attach(id)

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// LANGUAGE.md §1: invocation forms and exit statuses 0 / 1 / 2 / 130.
+/// docs/language.md, "Invocation": invocation forms and exit statuses 0 / 1 / 2 / 130.
 final class CLITests: IPCTestCase {
     private func script(_ text: String, name: String = "script.ipcs") throws -> String {
         let path = try makeDirectory().appendingPathComponent(name).path

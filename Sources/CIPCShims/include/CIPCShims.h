@@ -1,54 +1,43 @@
 #ifndef IPCSH_CIPCSHIMS_H
 #define IPCSH_CIPCSHIMS_H
 
+/* C for what Swift cannot import: function-like macros (WIFEXITED, CMSG_*), calls that need
+   _GNU_SOURCE (pipe2, accept4, strerrorname_np), shmat's (void *)-1, and signal handlers, which
+   must be async-signal-safe. Only IPCSys calls these; the shell goes through IPCSys. */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+/* ---- errors ---- */
+
 /* errno -> "EEXIST"; NULL when unknown. (strerrorname_np needs _GNU_SOURCE.) */
 const char *ipcsh_errno_name(int err);
 
-/* shmat reports failure as (void *)-1, which Swift cannot compare safely: NULL instead, errno kept. */
-void *ipcsh_shmat(int shmid, int readonly);
+/* ---- signals ---- */
 
-/* Signals. The handlers are C: they only set a flag and write one byte to a self-pipe,
-   both async-signal-safe. Installed with sigaction and without SA_RESTART, so a blocking
+/* The handlers are C: they only set a flag and write one byte to a self-pipe, both
+   async-signal-safe. Installed with sigaction and without SA_RESTART, so a blocking
    read/open/poll returns EINTR and Ctrl-C reaches the prompt. SIGPIPE is ignored. */
 int ipcsh_signals_install(void);
+/* SIGCHLD wakes the self-pipe too (no SA_RESTART; stops and continues included). */
+int ipcsh_sigchld_install(void);
 int ipcsh_signal_pipe_fd(void);
+/* Drain the self-pipe. */
+void ipcsh_signal_pipe_drain(void);
 /* Returns and clears the pending-SIGINT flag. */
 int ipcsh_take_sigint(void);
 int ipcsh_sigint_pending(void);
 /* SIGTERM/SIGHUP: the signal that asked the session to end (0: none); take clears it. */
 int ipcsh_terminate_signal(void);
 int ipcsh_take_terminate(void);
-/* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so). */
-void ipcsh_terminate_default_in_child(void);
-/* Reset SIGINT/SIGPIPE/SIGCHLD to their defaults (in a child before exec). */
-void ipcsh_signals_reset_defaults(void);
-/* Drain the self-pipe. */
-void ipcsh_signal_pipe_drain(void);
-
-/* Wait-status macros. */
-int ipcsh_wifexited(int status);
-int ipcsh_wexitstatus(int status);
-int ipcsh_wifsignaled(int status);
-int ipcsh_wifstopped(int status);
-int ipcsh_wstopsig(int status);
-int ipcsh_wifcontinued(int status);
-int ipcsh_wtermsig(int status);
-
-/* Monotonic clock in nanoseconds. */
-uint64_t ipcsh_monotonic_ns(void);
-
-#endif
-
-/* ---- processes and descriptors (issue 3) ---- */
-
 /* After fork() in a child: a fresh self-pipe, so the child's signals do not wake the parent. */
 int ipcsh_signals_reinit_in_child(void);
-/* SIGCHLD wakes the self-pipe too (no SA_RESTART; SA_NOCLDSTOP). */
-int ipcsh_sigchld_install(void);
+/* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so);
+   unblocks them (see ipcsh_fork). */
+void ipcsh_terminate_default_in_child(void);
+/* Reset SIGINT/SIGTERM/SIGHUP/SIGPIPE/SIGCHLD to their defaults. */
+void ipcsh_signals_reset_defaults(void);
 /* Arms a one-shot SIGALRM after `ms` milliseconds (0 disarms); its handler only interrupts. */
 int ipcsh_alarm_ms(long ms);
 /* Like ipcsh_alarm_ms, then again every interval_ms until disarmed (ms = 0). */
@@ -56,39 +45,79 @@ int ipcsh_alarm_repeating_ms(long ms, long interval_ms);
 /* True if SIGALRM fired since the last call (and clears it). */
 int ipcsh_take_alarm(void);
 
+/* ---- processes ---- */
+
 /* posix_spawn(p) with stdin/stdout/stderr set to the given descriptors (-1: inherit),
    default signal dispositions, an empty signal mask and, if new_group, its own process group.
    Returns 0 and the pid, or an errno value. */
 int ipcsh_spawn(const char *path, char *const argv[], int search_path,
                 int stdin_fd, int stdout_fd, int stderr_fd, int new_group, pid_t *pid_out);
-
+/* fflush(NULL): before fork, and before a child's _exit. */
 int ipcsh_fflush_all(void);
+/* fork() with SIGTERM/SIGHUP blocked; the child keeps them blocked until
+   ipcsh_terminate_default_in_child (so a kill right after fork is not lost). */
+pid_t ipcsh_fork(void);
+/* Wait-status macros. */
+int ipcsh_wifexited(int status);
+int ipcsh_wexitstatus(int status);
+int ipcsh_wifsignaled(int status);
+int ipcsh_wtermsig(int status);
+int ipcsh_wifstopped(int status);
+int ipcsh_wstopsig(int status);
+int ipcsh_wifcontinued(int status);
+
+/* ---- descriptors ---- */
+
 /* pipe2 needs _GNU_SOURCE, which the Swift importer does not set. */
 int ipcsh_pipe2(int fds[2], int flags);
 
-/* ---- sockets (issue 5) ---- */
+/* ---- System V shared memory ---- */
+
+/* shmat reports failure as (void *)-1, which Swift cannot compare safely: NULL instead, errno kept. */
+void *ipcsh_shmat(int shmid, int readonly);
+
+/* ---- sockets ---- */
+
+/* sizeof(sun_path) */
+int ipcsh_sun_path_max(void);
 /* Each returns a descriptor (close-on-exec) or -1 with errno set. type: SOCK_STREAM or SOCK_DGRAM. */
 int ipcsh_unix_listen(const char *path, int type, int backlog);
 int ipcsh_inet_listen(const char *ip, int port, int type, int backlog);
 /* Starts a non-blocking connect; the descriptor is returned non-blocking (EINPROGRESS is success). */
 int ipcsh_unix_connect_start(const char *path, int type);
 int ipcsh_inet_connect_start(const char *ip, int port, int type);
-/* The pending error of a non-blocking connect (0 when connected). */
-int ipcsh_socket_error(int fd);
-/* After one of the calls above: 0 socket() ran last, 1 bind()/connect(), 2 listen(); and its fd. */
+/* After one of the calls above: 0 socket() ran last, 1 bind()/connect(), 2 listen(),
+   3 connect() is in progress; and the descriptor socket() gave. */
 int ipcsh_socket_stage(void);
 int ipcsh_socket_fd(void);
+/* The pending error of a non-blocking connect (0 when connected). */
+int ipcsh_socket_error(int fd);
+/* accept4(fd, NULL, NULL, SOCK_CLOEXEC), and with SOCK_NONBLOCK too. */
 int ipcsh_accept(int fd);
+int ipcsh_accept_nonblocking(int fd);
 /* "127.0.0.1:5555", "/path/to/sock", "(unnamed)"; 0 or -1. peer != 0: getpeername. */
 int ipcsh_socket_name(int fd, int peer, char *buf, size_t len);
 int ipcsh_socket_type(int fd);
-/* recvfrom, writing the sender as text into from. */
+/* recvfrom with MSG_TRUNC, writing the sender as text into from. */
 ssize_t ipcsh_recvfrom(int fd, void *buf, size_t len, char *from, size_t fromlen);
 /* sendto an IPv4 address. */
 ssize_t ipcsh_sendto_inet(int fd, const void *buf, size_t len, const char *ip, int port);
-/* SCM_RIGHTS: send one descriptor with one byte of data; receive one (returns it, or -1). */
+
+/* ---- descriptor passing (SCM_RIGHTS) ---- */
+
+/* Send one descriptor with one byte of data (0 or -1); receive one (returns it, or -1). */
 int ipcsh_send_fd(int sock, int fd);
 int ipcsh_recv_fd(int sock);
-/* sizeof(sun_path) */
-int ipcsh_sun_path_max(void);
-int ipcsh_accept_nonblocking(int fd);
+
+/* ---- time ---- */
+
+/* Monotonic clock in nanoseconds. */
+uint64_t ipcsh_monotonic_ns(void);
+
+/* ---- diagnostics ---- */
+
+/* Bytes malloc has handed out and not had back (mallinfo2's uordblks): how the tests check
+   that a call frees what it allocates. */
+size_t ipcsh_heap_in_use(void);
+
+#endif

@@ -32,8 +32,10 @@ enum ProcessCommands {
         let relay = try relayPipes()
         var channel: [Int32] = [-1, -1]
         if block == nil {
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &channel) == 0 else {
-                let error = SystemCallError("socketpair", errno: errno)
+            do {
+                let pair = try Sockets.internalPair()
+                channel = [pair.0, pair.1]
+            } catch {
                 for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write] { Glibc.close(fd) }
                 throw error
             }
@@ -85,9 +87,8 @@ enum ProcessCommands {
         if let script {
             arguments = [script] + ctx.restStrings
         } else {
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &channel) == 0 else {
-                throw SystemCallError("socketpair", errno: errno)
-            }
+            let pair = try Sockets.internalPair()
+            channel = [pair.0, pair.1]
             arguments = ["--actor"]
         }
         let child = try startProgram(exe, arguments: arguments, searchPath: false, stdin: channel[1],
@@ -241,30 +242,11 @@ enum ProcessCommands {
         ctx.output.flush()
         let pid = try Processes.spawn("/bin/sh", arguments: ["-c", command], searchPath: false,
                                       stdin: -1, stdout: -1, stderr: -1, newGroup: false)
-        // Waits on the signal self-pipe (SIGCHLD and SIGINT both write to it) rather than in a
-        // blocking waitpid: a Ctrl-C landing just before waitpid would not interrupt it, and sh
-        // would run on with nobody to stop it. Ctrl-C goes on to sh and what it runs (as a
-        // terminal's reaches the whole job); the command then ends as interrupted.
-        var forwarded = false
-        while true {
-            if Signals.interruptPending && !forwarded {
-                Processes.signalTree(pid, Signals.terminationSignal ?? SIGINT)
-                forwarded = true
-            }
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid {
-                let ended = ExitStatus(waitStatus: status)
-                if forwarded || Signals.interruptPending { throw ControlFlow.interrupted }
-                if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
-                return .none
-            }
-            if r < 0 && errno != EINTR { throw SystemCallError("waitpid", errno: errno) }
-            var wake = pollfd(fd: Signals.wakeDescriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&wake, wake.fd >= 0 ? 1 : 0, 1000)
-            if wake.revents != 0 { Signals.drainWakeups() }
-            ctx.interpreter.supervisor.reap()
-        }
+        // Ctrl-C goes on to sh and what it runs; the command then ends as interrupted.
+        let (ended, interrupted) = try Processes.waitInForeground(pid) { ctx.interpreter.supervisor.reap() }
+        if interrupted || Signals.interruptPending { throw ControlFlow.interrupted }
+        if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
+        return .none
     }
 
     /// `@NAME COMMAND`: sends the rest of the line to actor NAME and returns at once.

@@ -1,5 +1,4 @@
 @preconcurrency import Glibc
-import CIPCShims
 import IPCSys
 import IPCSyntax
 
@@ -181,12 +180,14 @@ struct RPCServer {
             }
             if Signals.interruptPending { throw ControlFlow.interrupted }
             if fds[1].revents & Int16(POLLIN) != 0 {
-                let client = ipcsh_accept_nonblocking(listener)
-                if client >= 0 {
+                do throws(SystemCallError) {
+                    let client = try Sockets.acceptNonBlocking(listener)
                     clients[client] = Client(lastActive: Clock.monotonicNanoseconds())
-                } else if errno == EMFILE || errno == ENFILE {
-                    acceptPaused = true
-                    interpreter.session.output.info("rpc: out of descriptors with \(clients.count) clients: new ones wait until one leaves")
+                } catch {
+                    if error.errno == EMFILE || error.errno == ENFILE {
+                        acceptPaused = true
+                        interpreter.session.output.info("rpc: out of descriptors with \(clients.count) clients: new ones wait until one leaves")
+                    }
                 }
             }
             for (i, fd) in clientFDs.enumerated() where fds[i + 2].revents != 0 {

@@ -16,14 +16,12 @@ public enum IPCKey {
                 throw Diagnostic("\(what): the ftok id in '\(text)' must be 1 to 255", at: location)
             }
             guard !path.isEmpty else { throw Diagnostic("\(what): '\(text)' has no path", at: location) }
-            let key = ftok(path, Int32(id))
-            if key == -1 {
-                let error = SystemCallError("ftok", errno: Errno.current)
+            do throws(SystemCallError) {
+                return try SystemVKey.fromPath(path, id: Int32(id))
+            } catch {
                 throw Diagnostic("\(what): \(error) for \(path)", at: location,
                                  hint: "ftok needs an existing file; its inode and the id make the key")
             }
-            SyscallTrace.report("ftok", "\"\(path)\", \(id)", result: SyscallTrace.hexKey(key))
-            return key
         }
         guard let n = Literals.integer(text) else {
             throw Diagnostic("\(what) '\(Escaping.display(Array(text.utf8)))' is not a key",

@@ -54,7 +54,7 @@ public final class Session {
     public func setTracing(_ on: Bool) {
         if on {
             let output = self.output
-            SyscallTrace.sink = { line in output.trace(line) }
+            SyscallTrace.sink = { entry in output.trace(entry.description) }
         } else {
             SyscallTrace.sink = nil
         }
