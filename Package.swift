@@ -17,9 +17,13 @@ let package = Package(
         // Typed system calls: one throwing API per kernel object, every call traceable.
         .target(name: "IPCSys", dependencies: ["CIPCShims"]),
         // The language's syntax: lexer, parser, syntax tree, diagnostics. No system calls, no session.
+        // Its words and simple commands are on every command's path: release builds serialize its
+        // bodies (-cross-module-optimization) so the shell inlines and specializes them as it did
+        // when they were one module (without it, 20% slower: scripts/bench.sh).
         .target(
             name: "IPCSyntax",
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded",
+                                          "-cross-module-optimization"], .when(configuration: .release))]
         ),
         // The session, its commands and the runtime that runs them. No terminal code.
         .target(

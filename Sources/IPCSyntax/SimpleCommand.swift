@@ -9,21 +9,21 @@
 /// was most of the cost of a short command (scripts/bench.sh).
 public struct SimpleCommand {
     /// One slot per word: the one place that says how many words a simple command holds.
-    private typealias PerWord<Element> = InlineArray<6, Element>
+    typealias PerWord<Element> = InlineArray<6, Element>
 
     /// The most words a simple command has.
     public static let capacity = PerWord<Int>.count
 
-    private var words: PerWord<WordBytes>
+    var words: PerWord<WordBytes>
     /// Byte offset in the source of each word.
-    private var offsets: PerWord<Int>
+    var offsets: PerWord<Int>
     public private(set) var count = 0
-    private var fileIndex: Int32 = 0
+    var fileIndex: Int32 = 0
     /// The line, and the offset at which it starts in the source.
-    private var line = 0
-    private var lineStart = 0
+    var line = 0
+    var lineStart = 0
     /// Where the last word ends in the source.
-    private var end = 0
+    var end = 0
 
     /// An empty one, for the parser to fill (`Parser.nextSimpleCommand(into:)`): one value
     /// serves every command of a script, and nothing is copied or freed per command.
@@ -70,31 +70,4 @@ public struct SimpleCommand {
         return Command(binding: nil, arguments: arguments, wordsAreLiteral: true, location: location,
                        buffer: source, range: offsets[0]..<end)
     }
-}
-
-/// The words of a command as the fast paths read them (the look-up of a command's name, the
-/// binding of its arguments in order): a parsed command's arguments or a simple command's words.
-package protocol LiteralWords {
-    /// How many arguments (words and blocks).
-    var count: Int { get }
-    /// Argument `index` when it is a word whose bytes are known: a literal's bytes (or, in a
-    /// view that has them, the expansion of a word with substitutions), and whether some of it
-    /// was quoted. Nil for a block or a word with substitutions not expanded.
-    func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)?
-    func location(ofWord index: Int) -> SourceLocation
-}
-
-extension SimpleCommand: LiteralWords {
-    @inline(__always)
-    package func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? { (self[index], false) }
-}
-
-extension Array: LiteralWords where Element == CommandArgument {
-    @inline(__always)
-    package func literal(at index: Int) -> (bytes: WordBytes, quoted: Bool)? {
-        guard case .word(let word) = self[index], let bytes = word.singleLiteral else { return nil }
-        return (bytes, word.wasQuoted)
-    }
-
-    package func location(ofWord index: Int) -> SourceLocation { self[index].location }
 }

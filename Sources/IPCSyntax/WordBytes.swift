@@ -7,14 +7,14 @@
 ///
 /// The form is canonical (15 bytes or fewer are always inline), so equal bytes are equal values.
 public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebugStringConvertible {
-    private enum Storage: Sendable, Hashable {
+    enum Storage: Sendable, Hashable {
         /// Bytes 0-7 in `low`, bytes 8-14 in the low seven bytes of `high` (least significant
         /// first), the count in the top byte of `high`.
         case inline(low: UInt64, high: UInt64)
         case array([UInt8])
     }
 
-    private var storage: Storage
+    var storage: Storage
 
     /// The most bytes kept inline.
     public static let inlineCapacity = 15
@@ -44,7 +44,7 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
         }
     }
 
-    private init(packed: Storage) { storage = packed }
+    init(packed: Storage) { storage = packed }
 
     /// The bytes at `buffer[range]` (the lexer's words: no slice, so no reference counting).
     init(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
@@ -70,11 +70,11 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
 
     /// The low `count` bytes of a 64-bit word set (0 to 8).
     @inline(__always)
-    private static func lowBytesMask(_ count: Int) -> UInt64 {
+    static func lowBytesMask(_ count: Int) -> UInt64 {
         count >= 8 ? ~0 : (1 << UInt64(8 * count)) &- 1
     }
 
-    private static func pack(_ buffer: UnsafeBufferPointer<UInt8>) -> Storage {
+    static func pack(_ buffer: UnsafeBufferPointer<UInt8>) -> Storage {
         var words: (UInt64, UInt64) = (0, 0)
         if let base = buffer.baseAddress {
             withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: buffer.count) }
