@@ -190,7 +190,9 @@ replay_regressions() {
 }
 
 make_seeds() {
-    python3 Fuzz/seeds.py "$1" "$out/seeds/$1" 2>/dev/null
+    mkdir -p "$out/seeds/$1"
+    python3 Fuzz/seeds.py "$1" "$out/seeds/$1" 2>/dev/null ||
+        echo "fuzz: $1: warning: no seeds this run (python3 Fuzz/seeds.py $1 DIR fails)" >&2
 }
 
 replay_corpus() {
