@@ -92,10 +92,14 @@ enum ArgumentBinder {
                                                        spec: spec, session: session, at: valueLocation))
         }
 
-        // The next positional word at or after `from`, by index in `arguments`.
+        // The next positional word at or after `from`, by index in `arguments`. `from` only grows
+        // (each call asks past the last answer), so the list is read once, not once per word
+        // (`echo` with 80,000 words took minutes; Fuzz/Regressions/syntax/echo-80000-words).
+        var listCursor = 0
         func nextPositional(_ from: Int) -> Int? {
             if useList {
-                return positionalList.first { $0 >= from }
+                while listCursor < positionalList.count && positionalList[listCursor] < from { listCursor += 1 }
+                return listCursor < positionalList.count ? positionalList[listCursor] : nil
             }
             guard from < 64 else { return nil }
             let rest = positionalMask >> UInt64(from)
