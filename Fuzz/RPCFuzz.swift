@@ -12,6 +12,7 @@
 // A broken promise traps, which libFuzzer reports as a crash with the input.
 
 @testable import IPCShell
+@testable import IPCSyntax
 import IPCSys
 
 private final class Fixture {
@@ -45,7 +46,7 @@ private final class Fixture {
             session.procs[text] = body
         }
         interpreter = Interpreter(session: session)
-        server = RPCServer(listener: -1, interpreter: interpreter, limit: nil)
+        server = RPCServer(listener: -1, interpreter: interpreter, limit: nil, idleTimeout: nil)
     }
 }
 

@@ -10,6 +10,7 @@
 // A broken promise traps, which libFuzzer reports as a crash with the input.
 
 @testable import IPCShell
+@testable import IPCSyntax
 import IPCSys
 
 /// One session for the whole run: handles of every kind (made without a system call: the
