@@ -1,4 +1,6 @@
 @testable import IPCShell
+import IPCSys
+@preconcurrency import Glibc
 import XCTest
 @testable import IPCSyntax
 
@@ -38,6 +40,19 @@ final class RegistryTests: ShellTestCase {
                 return nil
             }
             XCTAssertEqual(leading.joined(separator: " "), name, "example of \(name): \(spec.example)")
+        }
+    }
+
+    func testHintsComeFromTheMechanismsThatDeclareThem() {
+        XCTAssertEqual(registry.hint(for: SystemCallError("shmget", errno: EEXIST)),
+                       "a segment with this key exists: use shm open KEY, or shm create without --excl")
+        // A call's own hint first, then one for any call, then none.
+        XCTAssertEqual(registry.hint(for: SystemCallError("write", errno: EPIPE)), "no process has the other end open for reading")
+        XCTAssertNil(registry.hint(for: SystemCallError("shmget", errno: EPIPE + 1000)))
+        for hint in registry.hints {
+            XCTAssertFalse(hint.text().isEmpty)
+            XCTAssertEqual(registry.hints.filter { $0.call == hint.call && $0.errno == hint.errno }.count, 1,
+                           "\(hint.call ?? "any call") errno \(hint.errno) is declared twice")
         }
     }
 

@@ -8,6 +8,8 @@ public struct CommandRegistry: Sendable {
     /// Top-level names in declaration order (nouns and plain commands).
     public private(set) var topLevel: [String] = []
     public private(set) var groupSummaries: [String: String] = [:]
+    /// What to try next when a call fails (`SystemCallHint`), as the mechanisms declare them.
+    public private(set) var hints: [SystemCallHint] = []
 
     public init() {}
 
@@ -31,6 +33,8 @@ public struct CommandRegistry: Sendable {
 
     public mutating func add(_ list: [CommandSpec]) { list.forEach { add($0) } }
 
+    public mutating func add(hints list: [SystemCallHint]) { hints += list }
+
     /// The standard command set.
     public static let standard: CommandRegistry = {
         var registry = CommandRegistry()
@@ -39,6 +43,7 @@ public struct CommandRegistry: Sendable {
         registry.add(SessionCommands.all)
         registry.describeGroup("shm", "System V shared memory: shmget, shmat, shmdt, shmctl")
         registry.add(SharedMemoryCommands.all)
+        registry.add(hints: SharedMemoryCommands.hints)
         registry.add(DataCommands.all)
         registry.add(DescriptorCommands.all)
         registry.describeGroup("fifo", "named pipes: mkfifo, open, unlink")
@@ -48,6 +53,7 @@ public struct CommandRegistry: Sendable {
         registry.add(SocketCommands.all)
         registry.describeGroup("rpc", "JSON-RPC 2.0: procs as methods over unix or tcp sockets")
         registry.add(RPCCommands.all)
+        registry.add(hints: SystemCallHint.general)
         return registry
     }()
 

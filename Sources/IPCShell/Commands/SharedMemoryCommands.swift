@@ -6,6 +6,25 @@ import IPCSyntax
 enum SharedMemoryCommands {
     static let all: [CommandSpec] = [create, open, attach, detach, stat, rm, ls, dump]
 
+    /// What to try next when its calls fail.
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("shmget", EEXIST) { "a segment with this key exists: use shm open KEY, or shm create without --excl" },
+        SystemCallHint("shmget", ENOENT) { "no segment has this key: create it with shm create KEY SIZE" },
+        SystemCallHint("shmget", EINVAL) {
+            var text = "the size is 0, above the kernel's limit"
+            if let max = SharedMemory.maximumSize(), max < Int.max { text += " (kernel.shmmax = \(max))" }
+            return text + ", or larger than the existing segment with this key (shm ls shows it)"
+        },
+        SystemCallHint("shmget", EACCES) { "the segment's mode does not allow it: shm ls shows its owner and permissions" },
+        SystemCallHint("shmat", EACCES) { "the segment's mode does not allow it: shm ls shows its owner and permissions" },
+        SystemCallHint("shmget", ENOMEM) { "the kernel cannot give that much memory: SIZE is larger than it allows (kernel.shmall) or can back" },
+        SystemCallHint("shmget", ENOSPC) { "the kernel's table of segments is full (kernel.shmmni): remove unused segments (shm ls)" },
+        SystemCallHint("shmat", EINVAL) { "the segment is gone: someone removed it (shm ls shows what exists)" },
+        SystemCallHint("shmctl", EINVAL) { "the segment is gone: someone removed it (shm ls shows what exists)" },
+        SystemCallHint("shmctl", EIDRM) { "the segment is gone: someone removed it (shm ls shows what exists)" },
+        SystemCallHint("shmctl", EPERM) { "only the segment's owner or creator (or root) can do that" },
+    ]
+
     static let create = CommandSpec(
         "shm create", summary: "shmget with IPC_CREAT: make a segment, or find the one with this key",
         arguments: [ArgumentSpec("KEY", .key), ArgumentSpec("SIZE", .size)],

@@ -190,7 +190,7 @@ public final class Interpreter {
             session.lastStatus = 1
             if error.wasInterrupted && Signals.interruptPending { throw ControlFlow.interrupted }
             throw CommandFailure(diagnostic: Diagnostic(error.description, at: location,
-                                                        hint: Hints.forSystemCall(error)))
+                                                        hint: registry.hint(for: error)))
         }
     }
 
