@@ -248,36 +248,4 @@ enum ProcessCommands {
         if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
         return .none
     }
-
-    /// `@NAME COMMAND`: sends the rest of the line to actor NAME and returns at once.
-    static func sendToActor(_ name: String, command: Command, wordCount: Int, interpreter: Interpreter) throws -> CommandResult {
-        let session = interpreter.session
-        guard let child = session.handle(named: name) as? ChildHandle else {
-            let actors = interpreter.supervisor.children.filter { $0.commandFD != nil }.map(\.name)
-            throw Diagnostic("@\(name): no actor named \(name)", at: command.location,
-                             hint: actors.isEmpty ? "fork (without a block) or spawn (without a script) makes an actor"
-                                                  : "actors: " + actors.joined(separator: ", "))
-        }
-        interpreter.supervisor.reap()
-        guard child.exitStatus == nil else {
-            throw Diagnostic("@\(name): actor \(name) (pid \(child.pid)) has ended: \(child.exitStatus?.description ?? "")", at: command.location)
-        }
-        guard let fd = child.commandFD else {
-            throw Diagnostic("@\(name): \(name) is not an actor (it runs \(child.program))", at: command.location,
-                             hint: "fork without a block, or spawn without a script, makes an actor")
-        }
-        guard wordCount > 1 || command.arguments.count > 1 else {
-            throw Diagnostic("@\(name): missing command", at: command.location, hint: "write @\(name) COMMAND, e.g. @\(name) status")
-        }
-        // The text after "@NAME", as typed: the actor expands it in its own session.
-        var text = Substring(command.source)
-        while let c = text.first, c != " " && c != "\t" { text.removeFirst() }
-        do {
-            try ActorChannel.send(String(text.drop { $0 == " " || $0 == "\t" }), to: fd)
-        } catch {
-            throw Diagnostic("@\(name): \(error)", at: command.location,
-                             hint: error.errno == EPIPE ? "the actor is gone" : nil)
-        }
-        return .none
-    }
 }

@@ -243,8 +243,7 @@ public final class Interpreter {
         }
         let name = first.bytes.string
         if name.hasPrefix("@") && name.count > 1 && !first.word.wasQuoted {
-            return try ProcessCommands.sendToActor(String(name.dropFirst()), command: command,
-                                                    wordCount: words.count, interpreter: self)
+            return try sendToActor(String(name.dropFirst()), command: command, wordCount: words.count)
         }
         var consumed = 1
         let spec: CommandSpec
