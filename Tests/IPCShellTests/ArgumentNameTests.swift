@@ -28,7 +28,7 @@ final class ArgumentNameTests: XCTestCase {
             switch kind { case .descriptor, .descriptorOrOwner, .dataTarget: return true; default: return false }
         },
         "handle": { kind in
-            switch kind { case .handle, .handleOrKey, .descriptorOrOwner, .dataTarget: return true; default: return false }
+            switch kind { case .handle, .handleOrKey, .handleOrAll, .descriptorOrOwner, .dataTarget: return true; default: return false }
         },
     ]
 

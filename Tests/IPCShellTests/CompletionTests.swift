@@ -74,6 +74,8 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("write "), ["buf", "other"])
         XCTAssertEqual(complete("shm rm o"), ["other"])
         XCTAssertEqual(complete("status "), ["buf", "other", "p1"])
+        // wait takes a child or all.
+        XCTAssertEqual(complete("wait a"), ["all"])
     }
 
     func testRemovedHandlesAreNotOffered() throws {

@@ -118,7 +118,7 @@ final class HandleProtocolTests: XCTestCase {
         for (name, spec) in CommandRegistry.standard.specs {
             for argument in spec.arguments {
                 switch argument.kind {
-                case .handle(let kinds), .handleOrKey(let kinds):
+                case .handle(let kinds), .handleOrKey(let kinds), .handleOrAll(let kinds):
                     XCTAssertFalse(kinds.isEmpty && name != "status", "\(name) \(argument.name): say which kinds of handle it takes")
                     for kind in kinds {
                         XCTAssertTrue(kindsNamed.contains(kind))

@@ -225,6 +225,17 @@ final class PipesAndProcessesTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("has already ended"), r.stderr)
     }
 
+    func testWaitAllWaitsForEveryChild() throws {
+        // Issue 11.1: the spec, help wait and docs/processes.md promise `wait all`.
+        let r = try Harness.runCommands("fork { echo a }; fork { sleep 0.2; echo b }; wait all; echo after")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.range(of: #"child1 \(pid \d+\) exited with status 0"#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"child2 \(pid \d+\) exited with status 0\nafter\n"#, options: .regularExpression) != nil, r.stdout)
+        // `all` is not a handle name elsewhere.
+        let kill = try Harness.runCommands("kill all")
+        XCTAssertEqual(kill.status, 1)
+    }
+
     func testWaitTimeout() throws {
         let r = try Harness.runCommands("fork { sleep 5 }; wait child1 --timeout 200ms")
         XCTAssertEqual(r.status, 1)

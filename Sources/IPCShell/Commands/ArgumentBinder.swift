@@ -253,6 +253,10 @@ enum ArgumentBinder {
         case .handle(let kinds):
             if let handle = session.handle(named: bytes), kinds.isEmpty || kinds.contains(handle.kind) { return .handle(handle) }
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+        case .handleOrAll(let kinds):
+            if bytes == WordBytes(Array("all".utf8)) { return .bytes(bytes) }
+            if let handle = session.handle(named: bytes), kinds.contains(handle.kind) { return .handle(handle) }
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
         case .handleOrKey(let kinds):
             let text = text
             if session.handle(named: text) != nil {

@@ -5,6 +5,8 @@ public enum ArgumentKind: Sendable, Equatable {
     case handle([HandleKind])
     /// A handle name of these kinds, or an IPC key.
     case handleOrKey([HandleKind])
+    /// A handle of one of these kinds, or the word `all` (`wait all`).
+    case handleOrAll([HandleKind])
     /// `3306`, `0xcea`, `private`, `ftok:PATH:ID`.
     case key
     /// Bytes, with `k`/`KiB`/`M`/`MiB` suffixes.
@@ -44,6 +46,7 @@ public enum ArgumentKind: Sendable, Equatable {
     public var describe: String {
         switch self {
         case .handle(let kinds): return kinds.isEmpty ? "a handle name" : "the name of a " + kinds.map(\.displayName).joined(separator: " or ")
+        case .handleOrAll(let kinds): return "the name of a " + kinds.map(\.displayName).joined(separator: " or ") + ", or all"
         case .handleOrKey(let kinds): return "the name of a " + kinds.map(\.displayName).joined(separator: " or ") + ", or an IPC key"
         case .key: return "an IPC key: decimal (3306), hex (0xcea), private, or ftok:PATH:ID"
         case .size: return "a size in bytes, with an optional k, K, KiB, M or MiB suffix"

@@ -153,7 +153,7 @@ enum ProcessCommands {
 
     static let wait = CommandSpec(
         "wait", summary: "waitpid: wait for a child (or all) and say how it ended",
-        arguments: [ArgumentSpec("NAME", .handle([.child]), optional: true)],
+        arguments: [ArgumentSpec("NAME", .handleOrAll([.child]), optional: true)],
         options: [
             OptionSpec("--timeout", .duration, valueName: "D", summary: "stop waiting after D (the child keeps running)"),
             OptionSpec("--ignore-stops", summary: "keep waiting when a child is stopped (SIGSTOP, SIGTSTP), as bash's wait -f"),

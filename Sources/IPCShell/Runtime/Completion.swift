@@ -97,8 +97,9 @@ public enum Completion {
     static func candidates(for kind: ArgumentKind, prefix: String, session: Session,
                            registry: CommandRegistry) -> [String] {
         switch kind {
-        case .handle(let kinds), .handleOrKey(let kinds):
-            let names = session.allHandles.filter { $0.isOpen && (kinds.isEmpty || kinds.contains($0.kind)) }.map(\.name)
+        case .handle(let kinds), .handleOrKey(let kinds), .handleOrAll(let kinds):
+            var names = session.allHandles.filter { $0.isOpen && (kinds.isEmpty || kinds.contains($0.kind)) }.map(\.name)
+            if case .handleOrAll = kind { names.append("all") }
             return filter(names, prefix)
         case .keyword(let words):
             return filter(words, prefix)
