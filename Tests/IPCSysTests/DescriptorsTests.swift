@@ -4,17 +4,7 @@ import XCTest
 
 /// Pipes and FIFOs, as docs/pipes-and-fifos.md walks them, checked through the trace entries
 /// the calls record. Every descriptor is closed and every FIFO removed.
-final class DescriptorsTests: XCTestCase {
-    private var openDescriptors: [Int32] = []
-    private var directory: String?
-
-    override func tearDown() {
-        SyscallTrace.sink = nil
-        for fd in openDescriptors { Glibc.close(fd) }
-        if let directory { removeDirectory(directory) }
-        super.tearDown()
-    }
-
+final class DescriptorsTests: DescriptorTestCase {
     private func pipe() throws -> (read: Int32, write: Int32) {
         let ends = try Descriptors.pipe()
         openDescriptors += [ends.read, ends.write]

@@ -4,22 +4,7 @@ import XCTest
 
 /// Socket pairs, unix and UDP sockets and descriptor passing, as docs/sockets.md walks them,
 /// checked through the trace entries. Every descriptor is closed and every socket file removed.
-final class SocketsTests: XCTestCase {
-    private var openDescriptors: [Int32] = []
-    private var directory: String?
-
-    override func tearDown() {
-        SyscallTrace.sink = nil
-        for fd in openDescriptors { Glibc.close(fd) }
-        if let directory { removeDirectory(directory) }
-        super.tearDown()
-    }
-
-    private func keep(_ fd: Int32) -> Int32 {
-        openDescriptors.append(fd)
-        return fd
-    }
-
+final class SocketsTests: DescriptorTestCase {
     private func socketPath() throws -> String {
         let dir = try makeTemporaryDirectory()
         directory = dir

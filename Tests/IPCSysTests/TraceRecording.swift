@@ -51,3 +51,28 @@ func reap(_ pid: pid_t, within seconds: Int = 10, file: StaticString = #filePath
     waitpid(pid, &status, 0)
     return nil
 }
+
+/// A test that makes descriptors and files: what it keeps is closed and removed in tearDown,
+/// and the trace sink is cleared, even when the test fails.
+class DescriptorTestCase: XCTestCase {
+    /// Descriptors tearDown closes (`keep` adds one).
+    var openDescriptors: [Int32] = []
+    /// A temporary directory tearDown removes.
+    var directory: String?
+
+    override func tearDown() {
+        SyscallTrace.sink = nil
+        for fd in openDescriptors { Glibc.close(fd) }
+        openDescriptors = []
+        if let directory { removeDirectory(directory) }
+        directory = nil
+        super.tearDown()
+    }
+
+    /// Keeps `fd` for tearDown to close, and returns it.
+    @discardableResult
+    func keep(_ fd: Int32) -> Int32 {
+        openDescriptors.append(fd)
+        return fd
+    }
+}

@@ -44,29 +44,47 @@ extension Interpreter {
         while true {
             let piece: (bytes: [UInt8], firstLine: Int)
             do {
-                guard let next = try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
-                    session.output.flush()
-                    _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
-                }) else { return }
+                guard let next = try nextPiece(of: &reader, fd: fd, file: file, prefix: "ipcsh: ", location: nil) else { return }
                 piece = next
+            } catch let flow as ControlFlow {
+                throw flow
             } catch {
-                switch error {
-                case .interrupted(let flow): throw flow
-                case .system(let failure): report(Diagnostic("ipcsh: cannot read \(file): \(failure.symbol) (\(failure.text))"))
-                case .notText:
-                    var e = Interpreter.notTextDiagnostic(file)
-                    e.message = "ipcsh: " + e.message
-                    report(e)
-                case .tooLong(let line):
-                    report(Diagnostic("ipcsh: \(file): the command at line \(line) is longer than \(ScriptReader.maximumCommand >> 20) MiB",
-                                      hint: "a command (a line, or a block with its lines) holds at most \(ScriptReader.maximumCommand >> 20) MiB"))
-                }
+                report(error as? Diagnostic ?? Diagnostic("\(error)"))
                 return
             }
             switch try runTopLevel(piece: piece.bytes, file: file, firstLine: piece.firstLine, isLast: reader.isExhausted) {
             case .done: continue
             case .stopped: return
             case .incomplete(let offset, let line): reader.putBack(piece.bytes[offset...], firstLine: line)
+            }
+        }
+    }
+
+    /// The next piece of a script read from `fd`, waiting as every blocking wait does (output
+    /// flushed, children relayed, Ctrl-C); nil at its end. A failure to read it is thrown as a
+    /// diagnostic whose message starts with `prefix` (`ipcsh: `, `source: `).
+    private func nextPiece(of reader: inout ScriptReader, fd: Int32, file: String, prefix: String,
+                           location: SourceLocation?) throws -> (bytes: [UInt8], firstLine: Int)? {
+        do {
+            return try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
+                session.output.flush()
+                _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
+            })
+        } catch {
+            switch error {
+            case .interrupted(let flow):
+                throw flow
+            case .system(let failure):
+                throw Diagnostic(prefix + "cannot read \(file): \(failure.symbol) (\(failure.text))", at: location)
+            case .notText:
+                var e = Interpreter.notTextDiagnostic(file)
+                e.message = prefix + e.message
+                e.location = location
+                throw e
+            case .tooLong(let line):
+                let limit = "\(ScriptReader.maximumCommand >> 20) MiB"
+                throw Diagnostic(prefix + "\(file): the command at line \(line) is longer than \(limit)", at: location,
+                                 hint: location == nil ? "a command (a line, or a block with its lines) holds at most \(limit)" : nil)
             }
         }
     }
@@ -140,26 +158,7 @@ extension Interpreter {
         }
         var reader = ScriptReader(fd: fd)
         while true {
-            let piece: (bytes: [UInt8], firstLine: Int)
-            do {
-                guard let next = try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
-                    session.output.flush()
-                    _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
-                }) else { return }
-                piece = next
-            } catch {
-                switch error {
-                case .interrupted(let flow): throw flow
-                case .system(let failure): throw Diagnostic("source: cannot read \(path): \(failure.symbol) (\(failure.text))", at: location)
-                case .notText:
-                    var e = Interpreter.notTextDiagnostic(path)
-                    e.message = "source: " + e.message
-                    e.location = location
-                    throw e
-                case .tooLong(let line):
-                    throw Diagnostic("source: \(path): the command at line \(line) is longer than \(ScriptReader.maximumCommand >> 20) MiB", at: location)
-                }
-            }
+            guard let piece = try nextPiece(of: &reader, fd: fd, file: path, prefix: "source: ", location: location) else { return }
             // Text that ends inside a command (not at the end of the file): read on from there.
             var incomplete: (offset: Int, line: Int)?
             do {
