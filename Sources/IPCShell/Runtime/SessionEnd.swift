@@ -28,7 +28,7 @@ extension Session {
                     do {
                         if let text = try object.removeForCleanup() { removed.append(text) }
                     } catch {
-                        lines.append(group.failure(object, error))
+                        lines.append("cleanup: could not remove \(object.leftoverName): \(error)")
                     }
                 }
                 lines += group.cleanup(removed)

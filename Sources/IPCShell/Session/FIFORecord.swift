@@ -17,6 +17,7 @@ public final class FIFORecord: PersistentObject {
     public var leftovers: LeftoverGroup { FIFORecord.group }
     public var isLeftoverCandidate: Bool { true }
     public func stillExists() -> Bool { Descriptors.isFIFO(path) }
+    public var leftoverName: String { "FIFO \(path)" }
     public var leftoverLine: String { path + (creator.map { " (made by child pid \($0))" } ?? "") }
 
     public func removeForCleanup() throws -> String? {
@@ -33,7 +34,5 @@ public final class FIFORecord: PersistentObject {
                 + fifos.map(\.leftoverLine).joined(separator: ", ") + " — remove with: rm " + fifos.map(\.path).joined(separator: " ")]
     }, cleanup: { removed in
         removed.map { "cleanup: removed FIFO \($0)" }
-    }, failure: { object, error in
-        "cleanup: could not remove FIFO \((object as? FIFORecord)?.path ?? "?"): \(error)"
     })
 }

@@ -10,6 +10,8 @@ public protocol PersistentObject: AnyObject {
     var isLeftoverCandidate: Bool { get }
     /// Still there (another process may have removed it).
     func stillExists() -> Bool
+    /// How a clean-up that failed names it (`buf`, `FIFO ./fifo`).
+    var leftoverName: String { get }
     /// Its line in the exit notice (the group's lines come from `leftovers`).
     var leftoverLine: String { get }
     /// Removes it (`--cleanup`); returns how the clean-up line names it, or nil when it was gone.
@@ -24,15 +26,11 @@ public struct LeftoverGroup: Sendable {
     public var notice: @Sendable (_ objects: [any PersistentObject]) -> [String]
     /// The clean-up report for the objects removed (what each `removeForCleanup` returned).
     public var cleanup: @Sendable (_ removed: [String]) -> [String]
-    /// The line for an object that could not be removed.
-    public var failure: @Sendable (_ object: any PersistentObject, _ error: any Error) -> String
 
     public init(order: Int, notice: @escaping @Sendable ([any PersistentObject]) -> [String],
-                cleanup: @escaping @Sendable ([String]) -> [String],
-                failure: @escaping @Sendable (any PersistentObject, any Error) -> String) {
+                cleanup: @escaping @Sendable ([String]) -> [String]) {
         self.order = order
         self.notice = notice
         self.cleanup = cleanup
-        self.failure = failure
     }
 }

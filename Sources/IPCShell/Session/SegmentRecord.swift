@@ -31,6 +31,7 @@ public final class SegmentRecord: PersistentObject {
 
     private var keyText: String { ShmHandle.keyText(key) }
 
+    public var leftoverName: String { name }
     public var leftoverLine: String {
         "\(name) (made by child pid \(creator)): key \(keyText), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)"
     }
@@ -55,8 +56,5 @@ public final class SegmentRecord: PersistentObject {
             + ["  (ipcsh --cleanup or the command cleanup on removes them at exit)"]
     }, cleanup: { removed in
         removed.isEmpty ? [] : ["cleanup: removed " + removed.joined(separator: ", ")]
-    }, failure: { object, error in
-        let name = (object as? ShmHandle)?.name ?? (object as? SegmentRecord)?.name ?? "?"
-        return "cleanup: could not remove \(name): \(error)"
     })
 }

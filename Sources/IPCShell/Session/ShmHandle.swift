@@ -95,6 +95,7 @@ extension ShmHandle: PersistentObject {
     public var leftovers: LeftoverGroup { SegmentRecord.group }
     public var isLeftoverCandidate: Bool { createdHere && !removed }
     public func stillExists() -> Bool { SharedMemory.exists(id: id) }
+    public var leftoverName: String { name }
     public var leftoverLine: String {
         "\(name): key \(keyText), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)  (or shm rm \(name) here)"
     }
