@@ -9,13 +9,14 @@ enum BuiltinCommands {
         "proc", summary: "define a procedure: NAME ARG... runs BLOCK with $1 ... $#, $@; what it prints is its result",
         arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("BLOCK", .block)],
         example: "proc greet { echo \"hello, $1\" }",
-        discussion: "Call it like a command: greet world, or msg = greet world. rpc serve makes every proc a JSON-RPC method."
+        discussion: "Call it like a command: greet world, or msg = greet world. rpc serve makes every proc a JSON-RPC method.",
+        flow: .procedure
     ) { ctx in
         let name = ctx.string("NAME") ?? ""
         guard Parser.isName(name) else {
             throw ctx.failure("proc: '\(name)' is not a valid name", hint: "names start with a letter or _ and hold letters, digits and _")
         }
-        let registry = ctx.interpreter.registry
+        let registry = ctx.host.registry
         if registry.specs[name] != nil || registry.groups[name] != nil {
             throw ctx.failure("proc: \(name) is a command; pick another name")
         }
@@ -44,7 +45,7 @@ enum BuiltinCommands {
         example: "sleep 500ms"
     ) { ctx in
         ctx.output.flush()
-        try ctx.interpreter.supervisor.sleep(milliseconds: ctx.integer("DURATION") ?? 0)
+        try ctx.host.supervisor.sleep(milliseconds: ctx.integer("DURATION") ?? 0)
         return .none
     }
 
@@ -75,7 +76,8 @@ enum BuiltinCommands {
         "repeat", summary: "run a block N times, with $i = 0 ... N-1",
         arguments: [ArgumentSpec("N", .count), ArgumentSpec("BLOCK", .block)],
         example: "repeat 3 { echo \"round $i\" }",
-        discussion: "The first failing command stops the loop and fails repeat. Ctrl-C stops it too."
+        discussion: "The first failing command stops the loop and fails repeat. Ctrl-C stops it too.",
+        flow: .loop
     ) { ctx in
         let count = ctx.integer("N") ?? 0
         guard let block = ctx.block("BLOCK") else { return .none }
@@ -83,7 +85,7 @@ enum BuiltinCommands {
         defer { ctx.session.variables["i"] = saved }
         for i in 0..<count {
             ctx.session.variables["i"] = Array(String(i).utf8)
-            try ctx.interpreter.runBlock(block)
+            try ctx.host.runBlock(block)
             if ctx.session.output.flushEachCommand { ctx.session.output.flush() }
         }
         return .none
@@ -129,10 +131,11 @@ enum BuiltinCommands {
         "source", summary: "run a script file in this session",
         arguments: [ArgumentSpec("FILE", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
         example: "source examples/shm-writer.ipcs 3306 5",
-        discussion: "The script sees ARG... as $1, $2, ... and shares this session's handles and variables."
+        discussion: "The script sees ARG... as $1, $2, ... and shares this session's handles and variables.",
+        flow: .source
     ) { ctx in
         let path = ctx.string("FILE") ?? ""
-        try ctx.interpreter.runFile(path, arguments: ctx.restStrings, location: ctx.location)
+        try ctx.host.runFile(path, arguments: ctx.restStrings, location: ctx.location)
         return .none
     }
 
@@ -141,7 +144,7 @@ enum BuiltinCommands {
         arguments: [ArgumentSpec("COMMAND", .commandName, optional: true, variadic: true)],
         example: "help shm create"
     ) { ctx in
-        let registry = ctx.interpreter.registry
+        let registry = ctx.host.registry
         let text = try HelpText.render(topic: ctx.restStrings, registry: registry, at: ctx.location)
         for line in text { ctx.output.line(line) }
         return .none

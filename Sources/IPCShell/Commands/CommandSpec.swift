@@ -118,6 +118,20 @@ public enum CommandResult {
     case handle(any Handle)
 }
 
+/// What a command is to the shape of a script: most commands are plain; the others run blocks
+/// or other files, and a back end that translates a script (`CommandPlan`) shows them as such.
+public enum CommandFlow: Sendable, Equatable {
+    case plain
+    /// `repeat N { BODY }`: BODY N times, with `$i`.
+    case loop
+    /// `fork { BODY }`: BODY in a child; `fork` alone: an actor.
+    case fork
+    /// `proc NAME { BODY }`: defines a command.
+    case procedure
+    /// `source FILE ARG...`: another script, in this session.
+    case source
+}
+
 /// A command that describes itself: name, usage, summary, example, typed arguments — and runs.
 /// A class: every command run holds its spec, and sharing one reference is cheaper than copying
 /// seven fields (scripts/bench.sh).
@@ -132,10 +146,12 @@ public final class CommandSpec: Sendable {
     public let example: String
     /// Longer text for `help NAME` and the docs.
     public let discussion: String
+    /// Plain, or the control flow it is (`repeat`, `fork`, `proc`, `source`).
+    public let flow: CommandFlow
     public let run: @Sendable (CommandContext) throws -> CommandResult
 
     public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
-                example: String, discussion: String = "",
+                example: String, discussion: String = "", flow: CommandFlow = .plain,
                 run: @escaping @Sendable (CommandContext) throws -> CommandResult) {
         self.name = name
         self.summary = summary
@@ -144,6 +160,7 @@ public final class CommandSpec: Sendable {
         self.options = options
         self.example = example
         self.discussion = discussion
+        self.flow = flow
         self.run = run
     }
 

@@ -125,7 +125,7 @@ enum DataCommands {
             defer { try? Descriptors.setNonBlocking(target.fd, false) }
             return try body()
         }
-        let supervisor = ctx.interpreter.supervisor
+        let supervisor = ctx.host.supervisor
         let timeout = ctx.integer("--timeout")
         if timeout != nil || supervisor.hasChildren {
             ctx.output.flush()

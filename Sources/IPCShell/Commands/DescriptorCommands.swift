@@ -37,7 +37,7 @@ enum DescriptorCommands {
     ) { ctx in
         let owned = ctx.session.ownedDescriptors
         var relays: [Int32: String] = [:]
-        for child in ctx.interpreter.supervisor.children {
+        for child in ctx.host.supervisor.children {
             if let fd = child.stdoutFD { relays[fd] = "\(child.name) output relay" }
             if let fd = child.stderrFD { relays[fd] = "\(child.name) error relay" }
             if let fd = child.commandFD { relays[fd] = "\(child.name) command channel" }

@@ -23,10 +23,11 @@ enum ProcessCommands {
         "fork", summary: "fork(): a child runs BLOCK with a copy of the session; without a block it becomes an actor",
         arguments: [ArgumentSpec("BLOCK", .block, optional: true)],
         example: "fork { read pipe1.r }",
-        discussion: "The child inherits the session: attached segments, pipe ends, variables. The parent goes on at once. Its output comes back prefixed with [NAME PID]. Without a block, the child is an actor that waits for commands: @child1 read pipe1.r. wait reports how it ended."
+        discussion: "The child inherits the session: attached segments, pipe ends, variables. The parent goes on at once. Its output comes back prefixed with [NAME PID]. Without a block, the child is an actor that waits for commands: @child1 read pipe1.r. wait reports how it ended.",
+        flow: .fork
     ) { ctx in
         let block = ctx.block("BLOCK")
-        let interpreter = ctx.interpreter
+        let interpreter = ctx.host
         // The child reports what it creates on this pipe (made once, before the first fork).
         try ctx.session.childReports.open()
         let relay = try relayPipes()
@@ -147,7 +148,7 @@ enum ProcessCommands {
         let child = ChildHandle(pid: pid, role: role, program: program, commandFD: nil,
                                 stdoutFD: relay.out.read, stderrFD: relay.err.read)
         ctx.register(child)
-        ctx.interpreter.supervisor.adopt(child)
+        ctx.host.supervisor.adopt(child)
         return child
     }
 
@@ -161,7 +162,7 @@ enum ProcessCommands {
         example: "wait child1 --timeout 5s",
         discussion: "Prints `child1 (pid 4242) exited with status 0` or `... killed by signal TERM`. A child that is stopped (kill child1 STOP) is reported as `child1 (pid 4242) stopped by signal STOP` and the wait fails, rather than hang with no word; kill child1 CONT resumes it, and --ignore-stops waits through stops. Waiting for an actor ends its conversation: it runs what it was sent, then exits. Output the children print meanwhile is shown as it comes. Ctrl-C stops waiting."
     ) { ctx in
-        let supervisor = ctx.interpreter.supervisor
+        let supervisor = ctx.host.supervisor
         let targets: [ChildHandle]
         if let one = ctx.handle("NAME", as: ChildHandle.self) {
             targets = [one]
@@ -222,7 +223,7 @@ enum ProcessCommands {
         example: "kill child1 INT"
     ) { ctx in
         guard let child = ctx.handle("NAME", as: ChildHandle.self) else { return .none }
-        ctx.interpreter.supervisor.reap()
+        ctx.host.supervisor.reap()
         if let status = child.exitStatus {
             throw ctx.failure("kill: \(child.name) (pid \(child.pid)) has already ended: \(status)")
         }
@@ -243,7 +244,7 @@ enum ProcessCommands {
         let pid = try Processes.spawn("/bin/sh", arguments: ["-c", command], searchPath: false,
                                       stdin: -1, stdout: -1, stderr: -1, newGroup: false)
         // Ctrl-C goes on to sh and what it runs; the command then ends as interrupted.
-        let (ended, interrupted) = try Processes.waitInForeground(pid) { ctx.interpreter.supervisor.reap() }
+        let (ended, interrupted) = try Processes.waitInForeground(pid) { ctx.host.supervisor.reap() }
         if interrupted || Signals.interruptPending { throw ControlFlow.interrupted }
         if ended != .exited(0) { throw ctx.failure("!: sh \(ended)") }
         return .none

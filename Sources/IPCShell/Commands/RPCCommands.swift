@@ -38,7 +38,7 @@ enum RPCCommands {
             throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.listenHint(error, address))
         }
         let idleTimeout = ctx.integer("--idle-timeout") ?? defaultIdleTimeout
-        var server = RPCServer(listener: listener, interpreter: ctx.interpreter, limit: ctx.integer("--count"),
+        var server = RPCServer(listener: listener, interpreter: ctx.host, limit: ctx.integer("--count"),
                                idleTimeout: idleTimeout > 0 ? idleTimeout : nil)
         defer {
             server.closeAll()
@@ -62,7 +62,7 @@ enum RPCCommands {
         let address = try SocketCommands.address(ctx)
         let method = ctx.string("METHOD") ?? ""
         let timeout = ctx.integer("--timeout") ?? 10_000
-        let supervisor = ctx.interpreter.supervisor
+        let supervisor = ctx.host.supervisor
         let fd: Int32
         do throws(SystemCallError) {
             fd = try Sockets.startConnect(address)
@@ -135,9 +135,10 @@ enum RPCCommands {
 }
 
 /// The server's loop: accepts clients and answers their lines, one poll loop for all.
-struct RPCServer {
+struct RPCServer<Host: CommandHost> {
     let listener: Int32
-    let interpreter: Interpreter
+    /// The runtime that runs the procs (the shell's, as a command sees it).
+    let interpreter: Host
     let limit: Int?
     /// Milliseconds a connection may stay silent before it is closed; nil: never.
     let idleTimeout: Int?
@@ -154,7 +155,7 @@ struct RPCServer {
     /// Out of descriptors (EMFILE): the listener stays readable, so stop polling it until a client leaves.
     var acceptPaused = false
 
-    init(listener: Int32, interpreter: Interpreter, limit: Int?, idleTimeout: Int?) {
+    init(listener: Int32, interpreter: Host, limit: Int?, idleTimeout: Int?) {
         self.listener = listener
         self.interpreter = interpreter
         self.limit = limit

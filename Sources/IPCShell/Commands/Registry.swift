@@ -57,6 +57,26 @@ public struct CommandRegistry: Sendable {
         return registry
     }()
 
+    /// The spec a command's first words name: `echo` (one word) or `shm create` (two). Nil when
+    /// `name` is neither a command nor a noun (a proc, or unknown); an error for a noun with a
+    /// missing or unknown subcommand. The interpreter and `CommandPlan` both look names up here.
+    public func spec(named name: String, at location: SourceLocation,
+                     subcommand: (name: [UInt8], location: SourceLocation)?) throws(Diagnostic) -> (spec: CommandSpec, words: Int)? {
+        if let found = specs[name] { return (found, 1) }
+        guard let subcommands = groups[name] else { return nil }
+        guard let (subBytes, subLocation) = subcommand else {
+            throw Diagnostic("\(name): missing subcommand", at: location,
+                             hint: "\(name) takes one of: \(subcommands.joined(separator: ", ")) (help \(name))")
+        }
+        let sub = String(decoding: subBytes, as: UTF8.self)
+        guard let found = specs["\(name) \(sub)"] else {
+            var hint = "\(name) takes one of: \(subcommands.joined(separator: ", "))"
+            if let guess = CommandRegistry.didYouMean(sub, among: subcommands) { hint = guess + " " + hint }
+            throw Diagnostic("\(name): unknown subcommand '\(Escaping.display(subBytes))'", at: subLocation, hint: hint)
+        }
+        return (found, 2)
+    }
+
     /// Names close to `word` (edit distance ≤ 2, or a prefix), best first.
     public static func suggestions(for word: String, among candidates: [String]) -> [String] {
         let limit = max(1, min(2, word.count / 2))

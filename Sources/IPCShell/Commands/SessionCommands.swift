@@ -11,17 +11,17 @@ enum SessionCommands {
         example: "record start lesson1.ipcs",
         discussion: "The recording is itself a script: each command as typed, its output as #| lines, the pause before it as #@ SECONDS. ipcsh replay shows it to a class; ipcsh check verifies it still holds. It is written to .FILE.XXXXXX next to FILE and replaces FILE at record stop (or when the shell ends), so FILE may be the script being recorded; a recording that could not be written whole is an error and leaves FILE as it was."
     ) { ctx in
-        if let current = ctx.interpreter.recorder {
+        if let current = ctx.host.recorder {
             throw ctx.failure("record start: already recording to \(current.path)", hint: "record stop first")
         }
         let path = ctx.string("FILE") ?? ""
-        guard let makeRecorder = ctx.interpreter.makeRecorder else {
+        guard let makeRecorder = ctx.host.makeRecorder else {
             throw ctx.failure("record start: this shell cannot record (no recorder was given to it)")
         }
         let recorder = try makeRecorder(path)
         // Said before the recorder listens: the line is not part of the lesson.
         ctx.output.info("recording to \(path) (record stop ends it)")
-        ctx.interpreter.recorder = recorder
+        ctx.host.recorder = recorder
         return .none
     }
 
@@ -29,9 +29,9 @@ enum SessionCommands {
         "record stop", summary: "stop recording",
         example: "record stop"
     ) { ctx in
-        guard let recorder = ctx.interpreter.recorder else { throw ctx.failure("record stop: not recording") }
+        guard let recorder = ctx.host.recorder else { throw ctx.failure("record stop: not recording") }
         recorder.discardCurrent()
-        ctx.interpreter.recorder = nil
+        ctx.host.recorder = nil
         // Only a recording written whole is "saved" (a full disk, /dev/full: an error, FILE kept as it was).
         try recorder.close()
         ctx.output.info("recording saved to \(recorder.path)")

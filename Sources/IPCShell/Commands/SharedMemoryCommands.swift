@@ -35,7 +35,7 @@ enum SharedMemoryCommands {
         example: "buf = shm create 3306 1024",
         discussion: "Says whether the segment was created or already existed. The segment outlives the shell until shm rm (or ipcrm)."
     ) { ctx in
-        let key = ctx.key("KEY") ?? IPC_PRIVATE
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
         let size = ctx.integer("SIZE") ?? 0
         let mode = ctx.integer("--mode") ?? 0o600
         guard size > 0 else {
@@ -86,7 +86,7 @@ enum SharedMemoryCommands {
         arguments: [ArgumentSpec("KEY", .key)],
         example: "buf = shm open 3306"
     ) { ctx in
-        let key = ctx.key("KEY") ?? IPC_PRIVATE
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
         guard key != IPC_PRIVATE else {
             throw ctx.failure("shm open: a private segment has no key to open it by",
                               hint: "use shm create private SIZE, or open by the number shm ls shows")
@@ -173,7 +173,7 @@ enum SharedMemoryCommands {
             ctx.output.info("\(shm.name): removed" + (shm.isAttached ? " (still attached here: the kernel frees it at the last detach)" : ""))
             return .none
         }
-        let key = ctx.key("NAME|KEY") ?? IPC_PRIVATE
+        let key = try ctx.key("NAME|KEY") ?? IPC_PRIVATE
         guard key != IPC_PRIVATE else {
             throw ctx.failure("shm rm: a private key names no single segment", hint: "remove it by its handle name")
         }

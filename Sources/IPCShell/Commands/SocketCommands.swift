@@ -61,7 +61,7 @@ enum SocketCommands {
         }
         ctx.output.flush()
         let timeout = ctx.integer("--timeout")
-        guard try ctx.interpreter.supervisor.wait(for: fd, timeoutMilliseconds: timeout, until: nil) else {
+        guard try ctx.host.supervisor.wait(for: fd, timeoutMilliseconds: timeout, until: nil) else {
             throw ctx.failure("sock accept: no client connected within \(Durations.describe(timeout ?? 0))")
         }
         let client = try Sockets.accept(fd)
@@ -84,7 +84,7 @@ enum SocketCommands {
         }
         let timeout = ctx.integer("--timeout") ?? 10_000
         do {
-            guard try ctx.interpreter.supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
+            guard try ctx.host.supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
                 Glibc.close(fd)
                 throw ctx.failure("sock connect: \(address) did not answer within \(Durations.describe(timeout))")
             }
@@ -152,7 +152,7 @@ enum SocketCommands {
         }
         let timeout = ctx.integer("--timeout")
         ctx.output.flush()
-        guard try ctx.interpreter.supervisor.wait(for: socket.fd, timeoutMilliseconds: timeout, until: nil) else {
+        guard try ctx.host.supervisor.wait(for: socket.fd, timeoutMilliseconds: timeout, until: nil) else {
             throw ctx.failure("sock recvfd: nothing arrived on \(socket.label) within \(Durations.describe(timeout ?? 0))")
         }
         let fd: Int32

@@ -139,11 +139,9 @@ public final class Interpreter {
     func execute(_ simple: SimpleCommand, source: [UInt8]) throws {
         try performing(binding: nil, at: simple.location) { () throws in
             if let (spec, skip) = recentSpec(simple) {
-                var context = CommandContext(spec: spec, session: session, interpreter: self,
-                                             location: simple.location, binding: nil)
-                if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip,
-                                                  session: session, into: &context) {
-                    return try spec.run(context)
+                var bound = BoundCommand(spec: spec, location: simple.location, binding: nil)
+                if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip, scope: self, into: &bound) {
+                    return try spec.run(CommandContext(bound, interpreter: self))
                 }
             }
             return try dispatch(simple.command(in: source))
@@ -245,23 +243,12 @@ public final class Interpreter {
         if name.hasPrefix("@") && name.count > 1 && !first.word.wasQuoted {
             return try sendToActor(String(name.dropFirst()), command: command, wordCount: words.count)
         }
-        var consumed = 1
+        let subcommand = words.count >= 2 ? (words[1].bytes.array, words[1].word.location) : nil
+        let consumed: Int
         let spec: CommandSpec
-        if let found = registry.specs[name] {
+        if let (found, named) = try registry.spec(named: name, at: first.word.location, subcommand: subcommand) {
             spec = found
-        } else if let subcommands = registry.groups[name] {
-            guard words.count >= 2 else {
-                throw Diagnostic("\(name): missing subcommand", at: first.word.location,
-                                 hint: "\(name) takes one of: \(subcommands.joined(separator: ", ")) (help \(name))")
-            }
-            let sub = words[1].bytes.string
-            guard let found = registry.specs["\(name) \(sub)"] else {
-                var hint = "\(name) takes one of: \(subcommands.joined(separator: ", "))"
-                if let guess = CommandRegistry.didYouMean(sub, among: subcommands) { hint = guess + " " + hint }
-                throw Diagnostic("\(name): unknown subcommand '\(Escaping.display(words[1].bytes.array))'", at: words[1].word.location, hint: hint)
-            }
-            spec = found
-            consumed = 2
+            consumed = named
         } else if let body = session.procs[name] {
             if let binding = command.binding { try session.checkBindable(binding) }
             let arguments = words.dropFirst().map { $0.bytes.string }
@@ -289,11 +276,10 @@ public final class Interpreter {
                 throw e
             }
         }
-        var context = CommandContext(spec: spec, session: session, interpreter: self,
-                                     location: command.location, binding: command.binding)
+        var bound = BoundCommand(spec: spec, location: command.location, binding: command.binding)
         try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skipWords, expanded: expanded,
-                                session: session, commandLocation: command.location, into: &context)
-        return try spec.run(context)
+                                scope: self, into: &bound)
+        return try spec.run(CommandContext(bound, interpreter: self))
     }
 
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.

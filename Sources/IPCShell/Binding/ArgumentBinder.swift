@@ -1,28 +1,31 @@
 import IPCSys
 import IPCSyntax
 
-/// Checks and converts a command's words against its spec.
+/// Checks and converts a command's words against its spec: a `BoundCommand`. Nothing runs here:
+/// handles are looked up in the scope (or named symbolically), `ftok` keys are only checked.
 enum ArgumentBinder {
     /// Binds the words of `arguments` after the first `skipWords` words (the command's name):
     /// options first, then positional arguments in order, then blocks. `expanded` holds each
     /// argument's expansion when some word has substitutions; nil when every word is literal
-    /// (their bytes are used as they are, with no array built for the command).
-    static func bind(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int, expanded: [WordBytes]?,
-                     session: Session, commandLocation: SourceLocation,
-                     into context: inout CommandContext) throws(Diagnostic) {
+    /// (their bytes are used as they are, with no array built for the command) or when the
+    /// scope expands them (`BindingScope.expand`).
+    static func bind<Scope: BindingScope>(spec: CommandSpec, arguments: [CommandArgument], skipWords: Int,
+                                          expanded: [WordBytes]?, scope: Scope,
+                                          into bound: inout BoundCommand) throws(Diagnostic) {
         let boundInOrder = if let expanded {
             try bindInOrder(spec: spec, arguments: ExpandedWords(arguments: arguments, expanded: expanded),
-                            skipWords: skipWords, session: session, into: &context)
+                            skipWords: skipWords, scope: scope, into: &bound)
         } else {
-            try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, session: session, into: &context)
+            try bindInOrder(spec: spec, arguments: arguments, skipWords: skipWords, scope: scope, into: &bound)
         }
         if boundInOrder { return }
+        let commandLocation = bound.location
         // Built only when an error needs it: it costs more than binding a simple command.
         var usage: String { "usage: \(spec.usage)" }
-        let interpreter = context.interpreter
-        func bytes(_ index: Int, _ word: Word) throws(Diagnostic) -> WordBytes {
+        /// The word's bytes; nil when it is known only when it runs (`SymbolicScope`).
+        func bytes(_ index: Int, _ word: Word) throws(Diagnostic) -> WordBytes? {
             if let expanded { return expanded[index] }
-            return try interpreter.expandedBytes(word)
+            return try scope.expand(word)
         }
         // Positional words, by index in `arguments`: a bit mask, or a list for long commands.
         var positionalMask: UInt64 = 0
@@ -41,9 +44,9 @@ enum ArgumentBinder {
             index += 1
             wordsSeen += 1
             if wordsSeen <= skipWords { continue }
-            let wordBytes = try bytes(wordIndex, word)
+            let given = try bytes(wordIndex, word)
             // An option is an unquoted literal word starting with "--"; quoted "--x" is data.
-            guard !word.wasQuoted, wordBytes.count > 2, wordBytes[0] == 0x2D, wordBytes[1] == 0x2D,
+            guard !word.wasQuoted, let wordBytes = given, wordBytes.count > 2, wordBytes[0] == 0x2D, wordBytes[1] == 0x2D,
                   word.isLiteral else {
                 if useList { positionalList.append(wordIndex) } else { positionalMask |= 1 << UInt64(wordIndex) }
                 continue
@@ -66,10 +69,10 @@ enum ArgumentBinder {
                 if inlineValue != nil {
                     throw Diagnostic("\(spec.name): \(optionName) takes no value", at: word.location, hint: usage)
                 }
-                if optionIndex < 64 { context.flags |= 1 << UInt64(optionIndex) }
+                if optionIndex < 64 { bound.flags |= 1 << UInt64(optionIndex) }
                 continue
             }
-            let valueBytes: WordBytes
+            let valueBytes: WordBytes?
             let valueLocation: SourceLocation
             if let inlineValue {
                 valueBytes = inlineValue
@@ -89,8 +92,12 @@ enum ArgumentBinder {
                 index += 1
                 wordsSeen += 1
             }
-            context.setOption(optionIndex, try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
-                                                       spec: spec, session: session, at: valueLocation))
+            guard let valueBytes else {
+                if case .word(let valueWord) = arguments[index - 1] { bound.setOption(optionIndex, .unexpanded(valueWord)) }
+                continue
+            }
+            bound.setOption(optionIndex, try convert(valueBytes, kind: kind, what: "\(optionName) \(option.valueName)",
+                                                     spec: spec, scope: scope, at: valueLocation))
         }
 
         // The next positional word at or after `from`, by index in `arguments`. Calls come with
@@ -133,16 +140,22 @@ enum ArgumentBinder {
                     if argument.isOptional { continue }
                     throw Diagnostic("\(spec.name): missing { \(argument.name) }", at: commandLocation, hint: usage)
                 }
-                context.values[argumentIndex] = .block(block)
+                bound.values[argumentIndex] = .block(block)
                 continue
             }
             if specArguments[argumentIndex].isVariadic {
                 var rest: [[UInt8]] = []
                 while let p = position {
-                    rest.append(try bytes(p, word(at: p)).array)
+                    let w = word(at: p)
+                    if let given = try bytes(p, w) {
+                        rest.append(given.array)
+                    } else {
+                        bound.unexpandedVariadic[rest.count] = w
+                        rest.append([])
+                    }
                     position = nextPositional(p + 1)
                 }
-                context.variadic = rest
+                bound.variadic = rest
                 if rest.isEmpty && !argument.isOptional {
                     throw Diagnostic("\(spec.name): missing \(argument.name)", at: commandLocation, hint: usage)
                 }
@@ -155,14 +168,18 @@ enum ArgumentBinder {
             }
             position = nextPositional(p + 1)
             let w = word(at: p)
-            context.values[argumentIndex] = try convert(try bytes(p, w), kind: specArguments[argumentIndex].kind,
-                                                        what: specArguments[argumentIndex].name,
-                                                        spec: spec, session: session, at: w.location)
+            guard let given = try bytes(p, w) else {
+                bound.values[argumentIndex] = .unexpanded(w)
+                continue
+            }
+            bound.values[argumentIndex] = try convert(given, kind: specArguments[argumentIndex].kind,
+                                                      what: specArguments[argumentIndex].name,
+                                                      spec: spec, scope: scope, at: w.location)
         }
         if let p = position {
             let extra = word(at: p)
-            throw Diagnostic("\(spec.name): unexpected argument '\(Escaping.display(try bytes(p, extra).array))'",
-                             at: extra.location, hint: usage)
+            let shown = try bytes(p, extra).map { Escaping.display($0.array) } ?? extra.literalText ?? "..."
+            throw Diagnostic("\(spec.name): unexpected argument '\(shown)'", at: extra.location, hint: usage)
         }
         if nextBlock() != nil {
             throw Diagnostic("\(spec.name) takes no { block }", at: commandLocation, hint: usage)
@@ -173,8 +190,9 @@ enum ArgumentBinder {
     /// the spec has arguments and none missing. False for anything else, which `bind` then
     /// handles in full, wording its errors; a conversion error here is the one `bind` would
     /// report first.
-    static func bindInOrder<Words: LiteralWords>(spec: CommandSpec, arguments: Words, skipWords: Int,
-                                                 session: Session, into context: inout CommandContext) throws(Diagnostic) -> Bool {
+    static func bindInOrder<Words: LiteralWords, Scope: BindingScope>(
+        spec: CommandSpec, arguments: Words, skipWords: Int, scope: Scope, into bound: inout BoundCommand
+    ) throws(Diagnostic) -> Bool {
         guard spec.argumentsBindInOrder else { return false }
         let specArguments = spec.arguments
         let given = arguments.count - skipWords
@@ -196,16 +214,16 @@ enum ArgumentBinder {
         position = 0
         while position < given {
             guard let (bytes, _) = arguments.literal(at: skipWords + position) else { return false }
-            context.values[position] = try convert(bytes, kind: specArguments[position].kind,
-                                                   what: specArguments[position].name, spec: spec, session: session,
-                                                   at: arguments.location(ofWord: skipWords + position))
+            bound.values[position] = try convert(bytes, kind: specArguments[position].kind,
+                                                 what: specArguments[position].name, spec: spec, scope: scope,
+                                                 at: arguments.location(ofWord: skipWords + position))
             position += 1
         }
         return true
     }
 
-    static func convert(_ bytes: WordBytes, kind: ArgumentKind, what whatText: @autoclosure () -> String,
-                        spec: CommandSpec, session: Session, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
+    static func convert<Scope: BindingScope>(_ bytes: WordBytes, kind: ArgumentKind, what whatText: @autoclosure () -> String,
+                                             spec: CommandSpec, scope: Scope, at location: SourceLocation) throws(Diagnostic) -> ArgumentValue {
         var what: String { whatText() }
         // Decoded (and escaped for messages) only by the kinds and errors that need it:
         // this runs for every argument of every command.
@@ -249,37 +267,43 @@ enum ArgumentBinder {
             guard let mode = Literals.mode(text) else { throw bad("a mode (octal, 0000 to 0777, such as 0600)") }
             return .integer(mode)
         case .key:
-            return .key(try IPCKey.parse(text, what: "\(spec.name): \(what)", at: location))
+            return try IPCKey.parseWritten(text, what: "\(spec.name): \(what)", at: location)
         case .handle(let kinds):
-            if let handle = session.handle(named: bytes), kinds.isEmpty || kinds.contains(handle.kind) { return .handle(handle) }
-            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+            if let handle = scope.handle(named: bytes), kinds.isEmpty || kinds.contains(handle.kind) { return .handle(handle) }
+            if scope.bindsSymbolically { return .symbol(HandleSymbol(name: text, kinds: kinds)) }
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, scope: scope, at: location))
         case .handleOrAll(let kinds):
             if bytes == WordBytes(Array("all".utf8)) { return .bytes(bytes) }
-            if let handle = session.handle(named: bytes), kinds.contains(handle.kind) { return .handle(handle) }
-            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+            if let handle = scope.handle(named: bytes), kinds.contains(handle.kind) { return .handle(handle) }
+            if scope.bindsSymbolically { return .symbol(HandleSymbol(name: text, kinds: kinds)) }
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, scope: scope, at: location))
         case .handleOrKey(let kinds):
             let text = text
-            if session.handle(named: text) != nil {
-                return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+            if scope.handle(named: text) != nil {
+                return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, scope: scope, at: location))
             }
             if let first = text.first, first.isNumber || text == "private" || text.hasPrefix("ftok:") {
-                return .key(try IPCKey.parse(text, what: "\(spec.name): \(what)", at: location))
+                return try IPCKey.parseWritten(text, what: "\(spec.name): \(what)", at: location)
             }
-            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
+            if scope.bindsSymbolically { return .symbol(HandleSymbol(name: text, kinds: kinds)) }
+            return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, scope: scope, at: location))
         case .block:
             throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
         case .descriptor:
-            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+            if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
+            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
         case .descriptorOrOwner:
-            if !text.contains("."), let handle = session.handle(named: text), handle is any DescriptorOwner {
+            if !text.contains("."), let handle = scope.handle(named: text), handle is any DescriptorOwner {
                 return .handle(handle)
             }
-            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+            if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
+            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
         case .dataTarget:
-            if !bytes.contains(UInt8(ascii: ".")), let handle = session.handle(named: bytes), handle.asMemoryRegion != nil {
+            if !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asMemoryRegion != nil {
                 return .handle(handle)
             }
-            return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
+            if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
+            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
         case .signal:
             var name = text.uppercased()
             if name.hasPrefix("SIG") { name.removeFirst(3) }
@@ -290,17 +314,23 @@ enum ArgumentBinder {
         }
     }
 
+    /// `pipe1.r` as a symbol: the name and the end.
+    private static func symbol(_ text: String, kinds: [HandleKind]) -> HandleSymbol {
+        guard let dot = text.lastIndex(of: ".") else { return HandleSymbol(name: text, kinds: kinds) }
+        return HandleSymbol(name: String(text[..<dot]), end: String(text[text.index(after: dot)...]), kinds: kinds)
+    }
+
     /// `pipe1.r`, `pipe1.w`, `fifo1`: an open descriptor of a handle.
-    static func resolveDescriptor(_ text: String, spec: CommandSpec, session: Session,
-                                  at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
+    static func resolveDescriptor<Scope: BindingScope>(_ text: String, spec: CommandSpec, scope: Scope,
+                                                       at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
         var base = text
         var end: String?
         if let dot = text.lastIndex(of: ".") {
             base = String(text[..<dot])
             end = String(text[text.index(after: dot)...])
         }
-        guard let handle = session.handle(named: base) else {
-            let candidates = session.allHandles.compactMap { $0 as? any DescriptorOwner }
+        guard let handle = scope.handle(named: base) else {
+            let candidates = scope.allHandles.compactMap { $0 as? any DescriptorOwner }
                 .flatMap { owner in owner.endNames.isEmpty ? [owner.name] : owner.endNames.map { "\(owner.name).\($0)" } }
             var hint = candidates.isEmpty ? "this session has no descriptors yet: pipe or fifo open PATH read makes one"
                                           : "the session has: " + candidates.joined(separator: ", ")
@@ -327,10 +357,10 @@ enum ArgumentBinder {
         return DescriptorRef(owner: owner, end: end, fd: fd)
     }
 
-    static func resolveHandle(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,
-                              session: Session, at location: SourceLocation) throws(Diagnostic) -> any Handle {
-        guard let handle = session.handle(named: text) else {
-            let candidates = session.allHandles.filter { kinds.isEmpty || kinds.contains($0.kind) }.map(\.name)
+    static func resolveHandle<Scope: BindingScope>(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,
+                                                   scope: Scope, at location: SourceLocation) throws(Diagnostic) -> any Handle {
+        guard let handle = scope.handle(named: text) else {
+            let candidates = scope.allHandles.filter { kinds.isEmpty || kinds.contains($0.kind) }.map(\.name)
             var hint: String
             if candidates.isEmpty {
                 let kindName = kinds.first?.displayName ?? "handle"

@@ -1,0 +1,175 @@
+import IPCSys
+import IPCSyntax
+
+/// Typed access to a bound command's arguments by the names its spec declares:
+/// `ctx.integer("SIZE")`, `ctx.region("NAME")`, `ctx.flag("--excl")`. A name the spec does not
+/// declare stops a debug build when it is looked up (and `ArgumentNameTests` checks every name in
+/// the sources), so a misspelling never reads as "not given".
+public protocol BoundArguments {
+    var bound: BoundCommand { get }
+}
+
+extension BoundCommand: BoundArguments {
+    public var bound: BoundCommand { self }
+}
+
+extension BoundArguments {
+    // Names are the literals the command bodies were written with, compared by their bytes:
+    // comparing two different Strings takes Swift's general (Unicode) path, and a command
+    // looks several names up every time it runs (scripts/bench.sh).
+
+    @inline(__always)
+    private func value(_ name: StaticString) -> ArgumentValue? {
+        // Options ("--at") are never argument names.
+        if name.isOptionName { return nil }
+        let arguments = bound.spec.arguments
+        for i in arguments.indices where arguments[i].key.sameBytes(as: name) { return bound.values[i] }
+        assertDeclared(name)
+        return nil
+    }
+
+    @inline(__always)
+    private func optionIndex(_ name: StaticString) -> Int? {
+        let options = bound.spec.options
+        for i in options.indices where options[i].key.sameBytes(as: name) { return i }
+        assertDeclared(name)
+        return nil
+    }
+
+    /// A name the spec does not declare is a misspelling that would read as "not given": debug
+    /// builds (the tests) stop on it.
+    @inline(__always)
+    private func assertDeclared(_ name: StaticString) {
+        assert(bound.spec.arguments.contains { $0.key.sameBytes(as: name) } || bound.spec.options.contains { $0.key.sameBytes(as: name) },
+               "\(bound.spec.name): no argument or option is named \(name)")
+    }
+
+    @inline(__always)
+    private func option(_ name: StaticString) -> ArgumentValue? {
+        guard bound.optionValueCount != 0 else { return nil }
+        return optionIndex(name).flatMap { bound.options[$0] }
+    }
+
+    @inline(__always)
+    public func has(_ name: StaticString) -> Bool { value(name) != nil }
+
+    @inline(__always)
+    public func flag(_ name: StaticString) -> Bool {
+        guard bound.flags != 0, let i = optionIndex(name), i < 64 else { return false }
+        return bound.flags & (1 << UInt64(i)) != 0
+    }
+
+    /// Whether any option was given.
+    public var anyOptionGiven: Bool { bound.flags != 0 || bound.optionValueCount != 0 }
+
+    /// Whether the option (with a value, or a flag) was given.
+    @inline(__always)
+    public func optionGiven(_ name: StaticString) -> Bool {
+        guard let i = optionIndex(name) else { return false }
+        return (bound.optionValueCount != 0 && bound.options[i] != nil) || (i < 64 && bound.flags & (1 << UInt64(i)) != 0)
+    }
+
+    @inline(__always)
+    public func bytes(_ name: StaticString) -> [UInt8]? {
+        wordBytes(name)?.array
+    }
+
+    /// `bytes(name)` without making an array (short words are kept inline).
+    @inline(__always)
+    public func wordBytes(_ name: StaticString) -> WordBytes? {
+        if case .bytes(let b)? = value(name) { return b }
+        return nil
+    }
+
+    @inline(__always)
+    public func string(_ name: StaticString) -> String? {
+        wordBytes(name)?.string
+    }
+
+    @inline(__always)
+    public func integer(_ name: StaticString) -> Int? {
+        if case .integer(let n)? = value(name) ?? option(name) { return n }
+        return nil
+    }
+
+    /// The key's number. `ftok:PATH:ID` is computed here, when the command runs (binding only
+    /// checked how it is written).
+    @inline(__always)
+    public func key(_ name: StaticString) throws(Diagnostic) -> Int32? {
+        switch value(name) ?? option(name) {
+        case .key(let k)?: return k
+        case .ftokKey(let path, let id)?:
+            return try IPCKey.ftok(path: path, id: id, what: "\(bound.spec.name): \(name)", at: bound.location)
+        default: return nil
+        }
+    }
+
+    @inline(__always)
+    public func block(_ name: StaticString) -> Block? {
+        if case .block(let b)? = value(name) { return b }
+        return nil
+    }
+
+    @inline(__always)
+    public func anyHandle(_ name: StaticString) -> (any Handle)? {
+        if case .handle(let h)? = value(name) { return h }
+        return nil
+    }
+
+    @inline(__always)
+    public func descriptor(_ name: StaticString) -> DescriptorRef? {
+        if case .descriptor(let d)? = value(name) { return d }
+        return nil
+    }
+
+    @inline(__always)
+    public func handle<T: Handle>(_ name: StaticString, as type: T.Type) -> T? {
+        // Unwrapped first: a cast from an Optional existential asks the runtime about
+        // protocol conformances on every call.
+        guard let handle = anyHandle(name) else { return nil }
+        return handle as? T
+    }
+
+    /// A memory region (`MemoryRegion`: an attached segment, and later mappings).
+    @inline(__always)
+    public func region(_ name: StaticString) -> (any MemoryRegion)? {
+        anyHandle(name)?.asMemoryRegion
+    }
+
+    @inline(__always)
+    public func optionBytes(_ name: StaticString) -> [UInt8]? {
+        if case .bytes(let b)? = option(name) { return b.array }
+        return nil
+    }
+
+    /// Every word given for the variadic argument.
+    public var rest: [[UInt8]] { bound.variadic }
+    public var restStrings: [String] { bound.variadic.map { String(decoding: $0, as: UTF8.self) } }
+
+    public var usageHint: String { "usage: \(bound.spec.usage)" }
+}
+
+extension StaticString {
+    /// The same bytes (whether or not the two literals share storage).
+    @inline(__always)
+    func sameBytes(as other: StaticString) -> Bool {
+        guard hasPointerRepresentation && other.hasPointerRepresentation else {
+            // A one-character literal is kept as a scalar.
+            return withUTF8Buffer { a in other.withUTF8Buffer { b in a.elementsEqual(b) } }
+        }
+        let count = utf8CodeUnitCount
+        guard count == other.utf8CodeUnitCount else { return false }
+        let a = utf8Start, b = other.utf8Start
+        if a == b { return true }
+        // Names are a few bytes: a loop here beats a call to memcmp.
+        for i in 0..<count where a[i] != b[i] { return false }
+        return true
+    }
+
+    /// Starts with `-` (an option's name).
+    @inline(__always)
+    var isOptionName: Bool {
+        hasPointerRepresentation ? utf8CodeUnitCount > 0 && utf8Start.pointee == UInt8(ascii: "-")
+                                 : unicodeScalar == "-"
+    }
+}

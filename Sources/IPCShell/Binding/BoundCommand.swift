@@ -1,0 +1,90 @@
+import IPCSyntax
+
+/// A command bound to its spec and nothing run: the spec, each argument converted to its typed
+/// value, the options and flags given. The interpreter binds against the live session and runs
+/// the result (`CommandContext`); `CommandPlan` binds a whole script without a session, handles
+/// by name (`HandleSymbol`), for back ends that translate rather than run (emit-c, diagram).
+public struct BoundCommand {
+    public let spec: CommandSpec
+    public let location: SourceLocation
+    /// `NAME` in `NAME = COMMAND`.
+    public let binding: String?
+    /// By position in `spec.arguments`.
+    var values = ArgumentSlots()
+    var variadic: [[UInt8]] = []
+    /// Positions in `variadic` of words bound without being expanded (`unexpandedWords`).
+    var unexpandedVariadic: [Int: Word] = [:]
+    /// By position in `spec.options` (options with a value); empty until one is given.
+    private(set) var options: [ArgumentValue?] = []
+    private(set) var optionValueCount = 0
+    /// Bit N: the flag `spec.options[N]` was given.
+    var flags: UInt64 = 0
+
+    init(spec: CommandSpec, location: SourceLocation, binding: String?) {
+        self.spec = spec
+        self.location = location
+        self.binding = binding
+    }
+
+    /// Sets the value of `spec.options[index]`.
+    mutating func setOption(_ index: Int, _ value: ArgumentValue) {
+        if options.isEmpty { options = Array(repeating: nil, count: spec.options.count) }
+        options[index] = value
+        optionValueCount += 1
+    }
+
+    // MARK: Reading it without running it (back ends)
+
+    /// The value of `spec.arguments[index]`, or nil when it was not given.
+    public func argument(_ index: Int) -> ArgumentValue? {
+        index < spec.arguments.count ? values[index] : nil
+    }
+
+    /// The value of `spec.options[index]` (an option that takes one), or nil.
+    public func option(_ index: Int) -> ArgumentValue? {
+        optionValueCount != 0 && index < options.count ? options[index] : nil
+    }
+
+    /// Whether the flag `spec.options[index]` was given.
+    public func flagGiven(_ index: Int) -> Bool {
+        index < 64 && flags & (1 << UInt64(index)) != 0
+    }
+
+    /// The words given for the variadic argument, each as its bytes or, when it has
+    /// substitutions and was bound without a session, as the word.
+    public var variadicValues: [ArgumentValue] {
+        variadic.indices.map { i in unexpandedVariadic[i].map { .unexpanded($0) } ?? .bytes(WordBytes(variadic[i])) }
+    }
+}
+
+/// Argument values by position, the first four inline (no allocation for most commands).
+struct ArgumentSlots {
+    private var s0: ArgumentValue?
+    private var s1: ArgumentValue?
+    private var s2: ArgumentValue?
+    private var s3: ArgumentValue?
+    private var more: [ArgumentValue?] = []
+
+    subscript(index: Int) -> ArgumentValue? {
+        get {
+            switch index {
+            case 0: return s0
+            case 1: return s1
+            case 2: return s2
+            case 3: return s3
+            default: return index - 4 < more.count ? more[index - 4] : nil
+            }
+        }
+        set {
+            switch index {
+            case 0: s0 = newValue
+            case 1: s1 = newValue
+            case 2: s2 = newValue
+            case 3: s3 = newValue
+            default:
+                while more.count <= index - 4 { more.append(nil) }
+                more[index - 4] = newValue
+            }
+        }
+    }
+}
