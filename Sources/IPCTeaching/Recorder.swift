@@ -17,12 +17,10 @@ import IPCShell
 /// renaming over it would replace the device with a file.
 public final class Recorder: SessionRecording {
     public let path: String
-    private let fd: Int32
+    /// The temporary file that replaces `path` when complete (or `path` itself: `ReplacementFile`).
+    private let file: ReplacementFile
     /// Where the recording is written until it is complete, or nil when it goes to `path` directly.
-    public let temporaryPath: String?
-    /// What `close()` renames the temporary file to: `path` with its symbolic links resolved,
-    /// so that recording through a link replaces the file it points to, not the link.
-    private let finalPath: String
+    public var temporaryPath: String? { file.temporaryPath }
     /// The errno of the first write that failed; nothing more is written after it.
     public private(set) var writeError: Int32?
     private var isClosed = false
@@ -35,11 +33,8 @@ public final class Recorder: SessionRecording {
     private var nextScriptLine = 1
 
     public init(path: String) throws(Diagnostic) {
-        let target = try Recorder.openTarget(path)
+        file = try Recorder.openTarget(path)
         self.path = path
-        fd = target.fd
-        temporaryPath = target.temporaryPath
-        finalPath = target.finalPath
         lastEnd = Clock.monotonicNanoseconds()
         write(Recorder.header())
         // Not even the header could be written (a full disk, /dev/full): say so now, not after the lesson.
@@ -50,74 +45,14 @@ public final class Recorder: SessionRecording {
     }
 
     /// Opens the temporary file next to `path` (or `path` itself when it is not a regular file).
-    private static func openTarget(_ path: String) throws(Diagnostic) -> (fd: Int32, temporaryPath: String?, finalPath: String) {
-        func cannotCreate(_ error: Int32, hint: String? = nil) -> Diagnostic {
-            Diagnostic("record: cannot create \(path): \(Errno.symbol(error)) (\(Errno.text(error)))", hint: hint)
-        }
-        func direct() throws(Diagnostic) -> (fd: Int32, temporaryPath: String?, finalPath: String) {
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw cannotCreate(Errno.current) }
-            return (fd, nil, path)
-        }
-        // Devices and the process's own files by name (/dev/stdout, /proc/self/fd/1) are
-        // written where they are, even when they lead to a regular file.
-        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") { return try direct() }
-        var status = stat()
-        let mode: mode_t
-        let finalPath: String
-        var owner: (uid: uid_t, gid: gid_t)?
-        if stat(path, &status) == 0 {
-            guard status.st_mode & S_IFMT == S_IFREG else { return try direct() }
-            // The file behind any symbolic links; when that is in doubt, write in place.
-            guard let resolved = realpath(path, nil) else { return try direct() }
-            finalPath = String(cString: resolved)
-            free(resolved)
-            var again = stat()
-            guard stat(finalPath, &again) == 0, again.st_dev == status.st_dev, again.st_ino == status.st_ino else {
-                return try direct()
-            }
-            mode = status.st_mode & 0o7777
-            owner = (status.st_uid, status.st_gid)
-        } else {
-            let error = Errno.current
-            guard error == ENOENT else { throw cannotCreate(error) }
-            // A dangling symbolic link: nothing to lose; creating through it makes the file it names.
-            if lstat(path, &status) == 0 { return try direct() }
-            finalPath = path
-            let mask = umask(0)
-            umask(mask)
-            mode = 0o644 & ~mask
-        }
-        let directory: String, name: Substring
-        if let slash = finalPath.lastIndex(of: "/") {
-            directory = slash == finalPath.startIndex ? "/" : String(finalPath[..<slash])
-            name = finalPath[finalPath.index(after: slash)...]
-        } else {
-            directory = "."
-            name = finalPath[...]
-        }
-        // `.NAME.XXXXXX`, within NAME_MAX however long NAME is.
-        var shortName = ""
-        for scalar in name.unicodeScalars {
-            if shortName.utf8.count + String(scalar).utf8.count > 200 { break }
-            shortName.unicodeScalars.append(scalar)
-        }
-        var template = Array("\(directory)/.\(shortName).XXXXXX".utf8CString)
-        // mkstemp (Swift's Glibc has no mkostemp): no other thread can exec before FD_CLOEXEC is set.
-        let fd = mkstemp(&template)
-        guard fd >= 0 else {
+    private static func openTarget(_ path: String) throws(Diagnostic) -> ReplacementFile {
+        do throws(ReplacementFile.OpenError) {
+            return try ReplacementFile.open(path)
+        } catch {
             // FILE itself may be writable: say why its directory matters.
-            let error = Errno.current
-            throw cannotCreate(error, hint: owner == nil ? nil : "a recording is written next to its file first (\(directory)/.\(shortName).XXXXXX), then renamed over it")
+            throw Diagnostic("record: cannot create \(path): \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))",
+                             hint: error.temporaryTemplate.map { "a recording is written next to its file first (\($0)), then renamed over it" })
         }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        // mkstemp makes it 0600: give it the mode (and, when allowed, the owner) FILE has or would have.
-        fchmod(fd, mode)
-        if let owner, owner.uid != geteuid() || owner.gid != getegid() {
-            _ = fchown(fd, owner.uid, owner.gid)
-        }
-        return (fd, temporaryPath, finalPath)
     }
 
     static func cannotWrite(_ path: String, _ error: Int32) -> Diagnostic {
@@ -232,15 +167,15 @@ public final class Recorder: SessionRecording {
         end()
         if let script { write(scriptLines(before: script.lines.count + 1)) }
         isClosed = true
-        if Glibc.close(fd) != 0, writeError == nil, Errno.current != EINTR { writeError = Errno.current }
+        if let error = file.close(), writeError == nil { writeError = error }
         if let error = writeError {
-            if let temporaryPath { unlink(temporaryPath) }
+            file.discard()
             throw Recorder.cannotWrite(path, error)
         }
-        if let temporaryPath, rename(temporaryPath, finalPath) != 0 {
-            let error = Errno.current
-            unlink(temporaryPath)
-            throw Diagnostic("record: cannot replace \(path): rename: \(Errno.symbol(error)) (\(Errno.text(error)))")
+        do throws(SystemCallError) {
+            try file.replace()
+        } catch {
+            throw Diagnostic("record: cannot replace \(path): rename: \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))")
         }
     }
 
@@ -248,8 +183,8 @@ public final class Recorder: SessionRecording {
     public func abandon() {
         guard !isClosed else { return }
         isClosed = true
-        Glibc.close(fd)
-        if let temporaryPath { unlink(temporaryPath) }
+        _ = file.close()
+        file.discard()
     }
 
     private func write(_ text: String) { write(Array(text.utf8)) }
@@ -258,23 +193,7 @@ public final class Recorder: SessionRecording {
     /// `close()` then reports.
     private func write(_ bytes: [UInt8]) {
         guard writeError == nil, !isClosed, !bytes.isEmpty else { return }
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if Errno.current == EINTR { continue }
-                    writeError = Errno.current
-                    return
-                }
-                // A write that takes nothing of a non-empty buffer would repeat for ever.
-                if n == 0 {
-                    writeError = EIO
-                    return
-                }
-                offset += n
-            }
-        }
+        writeError = bytes.withUnsafeBytes { file.write($0) }
     }
 
     static func seconds(_ value: Double) -> String {

@@ -132,7 +132,7 @@ struct IPCShellCLI: ParsableCommand {
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: fd, file: script)
             }
-            Glibc.close(fd)
+            Plumbing.close(fd)
         } else if let script {
             // Recording a script: it is read whole first, so a recording can replace it.
             session.positionalStack = [[script] + scriptArguments]

@@ -153,3 +153,37 @@ final class CommandHostTests: XCTestCase {
         }
     }
 }
+
+/// Issue 10.1: no system call outside IPCSys and the C shims. The session, commands, runtime and
+/// teaching features reach the kernel through IPCSys (`Plumbing` for ipcsh's own descriptors,
+/// `ReplacementFile` for recordings), so every call can be traced and read by a back end.
+final class SystemCallLayerTests: XCTestCase {
+    func testTheShellAndTeachingTargetsMakeNoRawSystemCall() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        // Calls with no method of the same name in these targets, and any call spelt Glibc.NAME.
+        let raw = try NSRegularExpression(pattern: #"(?<![\w.])(Glibc\.\w+|poll|dup2|setpgid|socketpair|socket|waitpid|shmget|shmat|shmdt|shmctl|mkfifo|rename|mkstemp|ftok|fcntl|opendir|stat|lstat|realpath|unlink|pipe2|accept|connect|bind|listen)\("#)
+        let strings = try NSRegularExpression(pattern: #""(?:[^"\\]|\\.)*""#)
+        var checked = 0
+        for target in ["Sources/IPCShell", "Sources/IPCTeaching"] {
+            let folder = root.appendingPathComponent(target)
+            guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return XCTFail(target) }
+            for case let file as String in walker where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                checked += 1
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    // Code only: string literals (help text names calls) and comments removed.
+                    let unquoted = strings.stringByReplacingMatches(in: String(line), range: NSRange(line.startIndex..., in: line),
+                                                                    withTemplate: "\"\"")
+                    let code = String(unquoted.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                    let range = NSRange(code.startIndex..., in: code)
+                    for match in raw.matches(in: code, range: range) {
+                        let call = (code as NSString).substring(with: match.range(at: 1))
+                        XCTFail("\(target)/\(file):\(number + 1): \(call)() outside IPCSys: \(line.trimmingCharacters(in: .whitespaces))")
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 40)
+    }
+}

@@ -99,7 +99,7 @@ extension BoundArguments {
         switch value(name) ?? option(name) {
         case .key(let k)?: return k
         case .ftokKey(let path, let id)?:
-            return try IPCKey.ftok(path: path, id: id, what: "\(bound.spec.name): \(name)", at: bound.location)
+            return try IPCKey.fromFile(path: path, id: id, what: "\(bound.spec.name): \(name)", at: bound.location)
         default: return nil
         }
     }

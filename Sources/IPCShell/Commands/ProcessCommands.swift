@@ -13,8 +13,8 @@ enum ProcessCommands {
             let err = try Descriptors.internalPipe()
             return (out, err)
         } catch {
-            Glibc.close(out.read)
-            Glibc.close(out.write)
+            Plumbing.close(out.read)
+            Plumbing.close(out.write)
             throw error
         }
     }
@@ -37,7 +37,7 @@ enum ProcessCommands {
                 let pair = try Sockets.internalPair()
                 channel = [pair.0, pair.1]
             } catch {
-                for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write] { Glibc.close(fd) }
+                for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write] { Plumbing.close(fd) }
                 throw error
             }
         }
@@ -47,24 +47,24 @@ enum ProcessCommands {
             pid = try Processes.fork()
         } catch {
             for fd in [relay.out.read, relay.out.write, relay.err.read, relay.err.write, channel[0], channel[1]] where fd >= 0 {
-                Glibc.close(fd)
+                Plumbing.close(fd)
             }
             throw error
         }
         if pid == 0 {
-            Glibc.close(relay.out.read)
-            Glibc.close(relay.err.read)
-            if channel[0] >= 0 { Glibc.close(channel[0]) }
+            Plumbing.close(relay.out.read)
+            Plumbing.close(relay.err.read)
+            if channel[0] >= 0 { Plumbing.close(channel[0]) }
             interpreter.becomeChild(stdoutFD: relay.out.write, stderrFD: relay.err.write,
                                     ownGroup: block == nil, defaultInterrupt: block != nil)
             if let block { interpreter.runForkedBlock(block) }
             interpreter.serveActor(commandFD: channel[1])
         }
-        Glibc.close(relay.out.write)
-        Glibc.close(relay.err.write)
-        if channel[1] >= 0 { Glibc.close(channel[1]) }
+        Plumbing.close(relay.out.write)
+        Plumbing.close(relay.err.write)
+        if channel[1] >= 0 { Plumbing.close(channel[1]) }
         // Actors live in their own process group: Ctrl-C at the prompt is for the shell.
-        if block == nil { setpgid(pid, pid) }
+        if block == nil { Plumbing.setProcessGroup(pid, pid) }
         let child = ChildHandle(pid: pid, role: block == nil ? .actor : .fork,
                                 program: block.map { "{\($0.source)}" } ?? "actor",
                                 commandFD: block == nil ? channel[0] : nil,
@@ -94,7 +94,7 @@ enum ProcessCommands {
         }
         let child = try startProgram(exe, arguments: arguments, searchPath: false, stdin: channel[1],
                                      role: .spawn, program: script ?? "actor", ctx: ctx)
-        if channel[1] >= 0 { Glibc.close(channel[1]) }
+        if channel[1] >= 0 { Plumbing.close(channel[1]) }
         if channel[0] >= 0 { child.commandFD = channel[0] }
         if script == nil {
             ctx.output.info("\(child.name): spawned ipcsh actor pid \(child.pid): @\(child.name) COMMAND")
@@ -125,21 +125,21 @@ enum ProcessCommands {
         var input = stdin
         var devNull: Int32 = -1
         if input < 0 {
-            devNull = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+            devNull = Plumbing.openNull()
             input = devNull
         }
         defer {
-            Glibc.close(relay.out.write)
-            Glibc.close(relay.err.write)
-            if devNull >= 0 { Glibc.close(devNull) }
+            Plumbing.close(relay.out.write)
+            Plumbing.close(relay.err.write)
+            if devNull >= 0 { Plumbing.close(devNull) }
         }
         let pid: pid_t
         do {
             pid = try Processes.spawn(path, arguments: arguments, searchPath: searchPath, stdin: input,
                                       stdout: relay.out.write, stderr: relay.err.write, newGroup: true)
         } catch {
-            Glibc.close(relay.out.read)
-            Glibc.close(relay.err.read)
+            Plumbing.close(relay.out.read)
+            Plumbing.close(relay.err.read)
             var hint: String? = nil
             if error.errno == ENOENT { hint = "no program \(path) found" + (path.contains("/") ? "" : " in PATH") }
             if error.errno == EACCES { hint = "\(path) is not executable (chmod +x?)" }
@@ -174,7 +174,7 @@ enum ProcessCommands {
             }
         }
         for child in targets where child.commandFD != nil {
-            if let fd = child.commandFD { Glibc.close(fd) }
+            if let fd = child.commandFD { Plumbing.close(fd) }
             child.commandFD = nil
         }
         ctx.output.flush()

@@ -69,7 +69,7 @@ enum RPCCommands {
         } catch {
             throw Diagnostic(error.description, at: ctx.location, hint: SocketCommands.connectHint(error, address))
         }
-        defer { Glibc.close(fd) }
+        defer { Plumbing.close(fd) }
         guard try supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
             throw ctx.failure("rpc call: \(address) did not answer within \(Durations.describe(timeout))")
         }
@@ -173,7 +173,7 @@ struct RPCServer<Host: CommandHost> {
                        pollfd(fd: listener, events: acceptPaused ? 0 : Int16(POLLIN), revents: 0)]
             let clientFDs = clients.keys.sorted()
             for fd in clientFDs { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let n = poll(&fds, nfds_t(fds.count), pollTimeout())
+            let n = Plumbing.poll(&fds, nfds_t(fds.count), pollTimeout())
             if n < 0 { continue }
             if fds[0].revents != 0 {
                 Signals.drainWakeups()
@@ -202,7 +202,7 @@ struct RPCServer<Host: CommandHost> {
 
     private mutating func serve(_ fd: Int32) {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let n = chunk.withUnsafeMutableBytes { Plumbing.read(fd, $0.baseAddress, $0.count) }
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
         guard n > 0 else {
             // End of input: a last request without its newline (printf '{...}' | nc -U) is still answered.
@@ -249,7 +249,7 @@ struct RPCServer<Host: CommandHost> {
             .map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         guard !silent.isEmpty else { return }
         // One that spoke while a slow proc held the loop is not idle: its request waits to be read.
-        if poll(&silent, nfds_t(silent.count), 0) < 0 { return }
+        if Plumbing.poll(&silent, nfds_t(silent.count), 0) < 0 { return }
         let idle = silent.filter { $0.revents == 0 }.map(\.fd)
         guard !idle.isEmpty else { return }
         for fd in idle { drop(fd) }
@@ -258,25 +258,25 @@ struct RPCServer<Host: CommandHost> {
 
     private mutating func drop(_ fd: Int32) {
         clients[fd] = nil
-        close(fd)
+        Plumbing.close(fd)
         acceptPaused = false
     }
 
     func closeAll() {
-        for fd in clients.keys { close(fd) }
-        close(listener)
+        for fd in clients.keys { Plumbing.close(fd) }
+        Plumbing.close(listener)
     }
 
     private func send(_ text: String, to fd: Int32) -> Bool {
         let bytes = Array((text + "\n").utf8)
         var offset = 0
         while offset < bytes.count {
-            let w = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let w = bytes[offset...].withUnsafeBytes { Plumbing.write(fd, $0.baseAddress, $0.count) }
             if w < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {
                     var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    if poll(&p, 1, 5000) <= 0 { return false }
+                    if Plumbing.poll(&p, 1, 5000) <= 0 { return false }
                     continue
                 }
                 return false

@@ -85,15 +85,15 @@ enum SocketCommands {
         let timeout = ctx.integer("--timeout") ?? 10_000
         do {
             guard try ctx.host.supervisor.wait(for: fd, events: Int16(POLLOUT), timeoutMilliseconds: timeout, until: nil) else {
-                Glibc.close(fd)
+                Plumbing.close(fd)
                 throw ctx.failure("sock connect: \(address) did not answer within \(Durations.describe(timeout))")
             }
             try Sockets.finishConnect(fd)
         } catch let error as SystemCallError {
-            Glibc.close(fd)
+            Plumbing.close(fd)
             throw Diagnostic(error.description, at: ctx.location, hint: connectHint(error, address))
         } catch {
-            Glibc.close(fd)
+            Plumbing.close(fd)
             throw error
         }
         let handle = SocketHandle(fd: fd, role: address.isDatagram ? .datagram : .connection, address: address)

@@ -8,14 +8,14 @@ import IPCSyntax
 extension Interpreter {
     /// Turns this (just forked) process into a child writing to `stdoutFD`/`stderrFD`.
     func becomeChild(stdoutFD: Int32, stderrFD: Int32, ownGroup: Bool, defaultInterrupt: Bool) {
-        dup2(stdoutFD, STDOUT_FILENO)
-        dup2(stderrFD, STDERR_FILENO)
-        if stdoutFD > 2 { Glibc.close(stdoutFD) }
-        if stderrFD > 2 && stderrFD != stdoutFD { Glibc.close(stderrFD) }
+        Plumbing.redirect(stdoutFD, to: STDOUT_FILENO)
+        Plumbing.redirect(stderrFD, to: STDERR_FILENO)
+        if stdoutFD > 2 { Plumbing.close(stdoutFD) }
+        if stderrFD > 2 && stderrFD != stdoutFD { Plumbing.close(stderrFD) }
         Signals.reinitializeInChild()
         Signals.defaultTerminationInChild()
-        if defaultInterrupt { signal(SIGINT, SIG_DFL) }
-        if ownGroup { setpgid(0, 0) }
+        if defaultInterrupt { Plumbing.restoreDefaultAction(SIGINT) }
+        if ownGroup { Plumbing.setProcessGroup(0, 0) }
         for child in supervisor.children { session.forget(child.name) }
         supervisor.forgetAllInChild()
         session.isChild = true
@@ -123,7 +123,7 @@ public enum ActorChannel {
         frame += body
         var offset = 0
         while offset < frame.count {
-            let w = frame[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let w = frame[offset...].withUnsafeBytes { Plumbing.write(fd, $0.baseAddress, $0.count) }
             if w < 0 {
                 if errno == EINTR { continue }
                 throw SystemCallError("write", errno: errno)
@@ -153,7 +153,7 @@ public enum ActorChannel {
                 continue
             }
             var chunk = [UInt8](repeating: 0, count: count - result.count)
-            let r = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let r = chunk.withUnsafeMutableBytes { Plumbing.read(fd, $0.baseAddress, $0.count) }
             if r < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 return nil

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import IPCSys
 import IPCSyntax
 
 /// Tab completion driven by the command specs: the argument kind at the cursor says what
@@ -139,20 +140,13 @@ public enum Completion {
             directory = ""
             namePrefix = prefix
         }
-        guard let dir = opendir(directory.isEmpty ? "." : directory) else { return [] }
-        defer { closedir(dir) }
+        guard let names = try? FileSystem.directoryEntries(directory.isEmpty ? "." : directory) else { return [] }
         var results: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
+        for name in names {
             if name.hasPrefix(".") && !namePrefix.hasPrefix(".") { continue }
             guard name.hasPrefix(namePrefix) else { continue }
-            var full = directory + name
-            var st = stat()
-            if stat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { full += "/" }
-            results.append(full)
+            let full = directory + name
+            results.append(FileSystem.isDirectory(full) ? full + "/" : full)
         }
         return results.sorted()
     }

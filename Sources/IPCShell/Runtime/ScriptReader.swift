@@ -107,7 +107,7 @@ struct ScriptReader {
 
     private mutating func read() throws(ReadFailure) {
         while true {
-            let n = scratch.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = scratch.withUnsafeMutableBytes { Plumbing.read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 buffer.append(contentsOf: scratch[..<n])
             } else if n == 0 {
@@ -125,7 +125,7 @@ struct ScriptReader {
     /// Whether a read would return at once (data, or the end of input).
     private static func isReady(_ fd: Int32) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&pfd, 1, 0) > 0
+        return Plumbing.poll(&pfd, 1, 0) > 0
     }
 
     enum ReadFailure: Error {

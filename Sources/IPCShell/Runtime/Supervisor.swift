@@ -54,12 +54,12 @@ public final class Supervisor {
     private func relay(_ child: ChildHandle, stream: Output.Stream) {
         guard let fd = stream == .stdout ? child.stdoutFD : child.stderrFD else { return }
         var buffer = [UInt8](repeating: 0, count: 65536)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        let n = buffer.withUnsafeMutableBytes { Plumbing.read(fd, $0.baseAddress, $0.count) }
         if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
         var pending = stream == .stdout ? child.pendingStdout : child.pendingStderr
         if n <= 0 {
             // End of file: the child (and everything that shared its output) is done writing.
-            Glibc.close(fd)
+            Plumbing.close(fd)
             if stream == .stdout { child.stdoutFD = nil } else { child.stderrFD = nil }
             if !pending.isEmpty { emit(child.prefix + String(decoding: pending, as: UTF8.self), stream) }
             pending = []
@@ -111,7 +111,7 @@ public final class Supervisor {
                     child.stoppedBy = nil
                     child.exitStatus = status
                     if let fd = child.commandFD {
-                        Glibc.close(fd)
+                        Plumbing.close(fd)
                         child.commandFD = nil
                     }
                     ended.append(child)
@@ -148,7 +148,7 @@ public final class Supervisor {
             }
             // The one raw poll the shell keeps outside IPCSys: the single wait of every blocking
             // command, watching relays, the self-pipe and a descriptor; not a step of the lesson.
-            let n = poll(&fds, nfds_t(fds.count), timeout)
+            let n = Plumbing.poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 {
                 if errno == EINTR { continue }
                 return false
@@ -191,7 +191,7 @@ public final class Supervisor {
         var notes: [String] = []
         for child in children {
             if let fd = child.commandFD {
-                Glibc.close(fd)
+                Plumbing.close(fd)
                 child.commandFD = nil
             }
         }

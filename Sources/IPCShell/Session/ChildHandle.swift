@@ -68,7 +68,7 @@ public final class ChildHandle: Handle {
 
     /// Closes every descriptor the parent holds for it.
     func closeDescriptors() {
-        for fd in [commandFD, stdoutFD, stderrFD].compactMap({ $0 }) { Glibc.close(fd) }
+        for fd in [commandFD, stdoutFD, stderrFD].compactMap({ $0 }) { Plumbing.close(fd) }
         commandFD = nil
         stdoutFD = nil
         stderrFD = nil

@@ -96,7 +96,7 @@ public final class ChildReportChannel {
 
     /// In a forked child: it writes reports, and reads none.
     func becomeChild() {
-        if let readFD { Glibc.close(readFD) }
+        if let readFD { Plumbing.close(readFD) }
         readFD = nil
         pending = []
     }
@@ -105,7 +105,7 @@ public final class ChildReportChannel {
     func send(_ object: ChildCreatedObject) {
         guard let writeFD else { return }
         let line = object.encoded
-        _ = line.withUnsafeBytes { Glibc.write(writeFD, $0.baseAddress, $0.count) }
+        _ = line.withUnsafeBytes { Plumbing.write(writeFD, $0.baseAddress, $0.count) }
     }
 
     /// Reads the reports that arrived (in the top shell), without blocking.
@@ -113,7 +113,7 @@ public final class ChildReportChannel {
         guard let readFD else { return [] }
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(readFD, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { Plumbing.read(readFD, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             pending += chunk[0..<n]
         }

@@ -7,7 +7,7 @@ public enum IPCKey {
     /// The key's number; for `ftok:PATH:ID`, computed from the file now (`ftok`).
     public static func parse(_ text: String, what: String, at location: SourceLocation?) throws(Diagnostic) -> Int32 {
         switch try parseWritten(text, what: what, at: location) {
-        case .ftokKey(let path, let id): return try ftok(path: path, id: id, what: what, at: location)
+        case .ftokKey(let path, let id): return try fromFile(path: path, id: id, what: what, at: location)
         case .key(let key): return key
         default: preconditionFailure("parseWritten gives a key")
         }
@@ -41,7 +41,7 @@ public enum IPCKey {
     }
 
     /// `ftok(PATH, ID)`: the key made of the file's inode and the id.
-    static func ftok(path: String, id: Int32, what: String, at location: SourceLocation?) throws(Diagnostic) -> Int32 {
+    static func fromFile(path: String, id: Int32, what: String, at location: SourceLocation?) throws(Diagnostic) -> Int32 {
         do throws(SystemCallError) {
             return try SystemVKey.fromPath(path, id: id)
         } catch {
