@@ -6,7 +6,7 @@ import XCTest
 /// Issue 10.4: a command body reads its arguments by the names its spec declares
 /// (`ctx.integer("SIZE")`). A misspelt name, or an accessor of the wrong type, would read as
 /// "not given" and silently fall back to a default; debug builds stop on an undeclared name when
-/// it is looked up (`BoundArguments.assertDeclared`), and this test reads every command's source
+/// it is looked up (`BoundCommand.assertDeclared`), and this test reads every command's source
 /// so that a body no test runs is checked too.
 final class ArgumentNameTests: XCTestCase {
     /// Which argument kinds each accessor can read.

@@ -187,3 +187,17 @@ final class SystemCallLayerTests: XCTestCase {
         XCTAssertGreaterThan(checked, 40)
     }
 }
+
+extension CommandPlanTests {
+    func testVariadicWordsWithSubstitutionsStayWords() throws {
+        let echo = try XCTUnwrap(plan("echo one \"$x two\" three").first?.bound)
+        let values = echo.variadicValues
+        XCTAssertEqual(values.count, 3)
+        guard case .bytes(let one) = values[0], case .unexpanded(let word) = values[1], case .bytes(let three) = values[2] else {
+            return XCTFail("\(values)")
+        }
+        XCTAssertEqual(one.string, "one")
+        XCTAssertEqual(word.parts, [.variable(name: "x", field: nil), .literal(Array(" two".utf8))])
+        XCTAssertEqual(three.string, "three")
+    }
+}

@@ -145,17 +145,19 @@ enum ArgumentBinder {
             }
             if specArguments[argumentIndex].isVariadic {
                 var rest: [[UInt8]] = []
+                var unexpanded: [Int: Word] = [:]
                 while let p = position {
                     let w = word(at: p)
                     if let given = try bytes(p, w) {
                         rest.append(given.array)
                     } else {
-                        bound.unexpandedVariadic[rest.count] = w
+                        unexpanded[rest.count] = w
                         rest.append([])
                     }
                     position = nextPositional(p + 1)
                 }
                 bound.variadic = rest
+                if !unexpanded.isEmpty { bound.values[argumentIndex] = .unexpandedVariadic(unexpanded) }
                 if rest.isEmpty && !argument.isOptional {
                     throw Diagnostic("\(spec.name): missing \(argument.name)", at: commandLocation, hint: usage)
                 }

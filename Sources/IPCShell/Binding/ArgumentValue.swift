@@ -17,4 +17,7 @@ public enum ArgumentValue {
     indirect case symbol(HandleSymbol)
     /// A word with substitutions, bound without a session: its value is known only when it runs.
     indirect case unexpanded(Word)
+    /// In a variadic argument's slot, bound without a session: its words that have substitutions,
+    /// by position (`BoundCommand.variadicValues`).
+    indirect case unexpandedVariadic([Int: Word])
 }

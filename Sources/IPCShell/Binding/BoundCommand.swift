@@ -12,8 +12,6 @@ public struct BoundCommand {
     /// By position in `spec.arguments`.
     var values = ArgumentSlots()
     var variadic: [[UInt8]] = []
-    /// Positions in `variadic` of words bound without being expanded (`unexpandedWords`).
-    var unexpandedVariadic: [Int: Word] = [:]
     /// By position in `spec.options` (options with a value); empty until one is given.
     private(set) var options: [ArgumentValue?] = []
     private(set) var optionValueCount = 0
@@ -53,7 +51,13 @@ public struct BoundCommand {
     /// The words given for the variadic argument, each as its bytes or, when it has
     /// substitutions and was bound without a session, as the word.
     public var variadicValues: [ArgumentValue] {
-        variadic.indices.map { i in unexpandedVariadic[i].map { .unexpanded($0) } ?? .bytes(WordBytes(variadic[i])) }
+        // Words bound without being expanded are kept in the variadic argument's own slot
+        // (unused otherwise: no field for what only back ends need).
+        var unexpanded: [Int: Word] = [:]
+        if let slot = spec.arguments.firstIndex(where: \.isVariadic), case .unexpandedVariadic(let words)? = values[slot] {
+            unexpanded = words
+        }
+        return variadic.indices.map { i in unexpanded[i].map { .unexpanded($0) } ?? .bytes(WordBytes(variadic[i])) }
     }
 }
 

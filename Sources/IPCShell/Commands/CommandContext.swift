@@ -1,10 +1,11 @@
 import IPCSys
 import IPCSyntax
 
-/// What a command's run function gets: its bound arguments (`BoundArguments`: `ctx.integer("SIZE")`)
-/// and the host that runs it (`ctx.host`, `ctx.session`, `ctx.output`).
-public struct CommandContext: BoundArguments {
-    public let bound: BoundCommand
+/// What a command's run function gets: its bound arguments (`ctx.integer("SIZE")`, read from
+/// `bound`) and the host that runs it (`ctx.host`, `ctx.session`, `ctx.output`).
+public struct CommandContext {
+    /// Bound in place by the interpreter (`ArgumentBinder`), then only read.
+    public internal(set) var bound: BoundCommand
     /// The one host. Private: commands see it only as `some CommandHost`.
     private let interpreter: Interpreter
 
@@ -41,4 +42,27 @@ public struct CommandContext: BoundArguments {
     public func failure(_ message: String, hint: String? = nil) -> Diagnostic {
         Diagnostic(message, at: location, hint: hint)
     }
+}
+
+// The arguments, by name: `BoundCommand`'s accessors, read in place (a call on a stored property
+// borrows it; nothing is copied).
+extension CommandContext {
+    @inline(__always) public func has(_ name: StaticString) -> Bool { bound.has(name) }
+    @inline(__always) public func flag(_ name: StaticString) -> Bool { bound.flag(name) }
+    public var anyOptionGiven: Bool { bound.anyOptionGiven }
+    @inline(__always) public func optionGiven(_ name: StaticString) -> Bool { bound.optionGiven(name) }
+    @inline(__always) public func bytes(_ name: StaticString) -> [UInt8]? { bound.bytes(name) }
+    @inline(__always) public func wordBytes(_ name: StaticString) -> WordBytes? { bound.wordBytes(name) }
+    @inline(__always) public func string(_ name: StaticString) -> String? { bound.string(name) }
+    @inline(__always) public func integer(_ name: StaticString) -> Int? { bound.integer(name) }
+    @inline(__always) public func key(_ name: StaticString) throws(Diagnostic) -> Int32? { try bound.key(name) }
+    @inline(__always) public func block(_ name: StaticString) -> Block? { bound.block(name) }
+    @inline(__always) public func anyHandle(_ name: StaticString) -> (any Handle)? { bound.anyHandle(name) }
+    @inline(__always) public func descriptor(_ name: StaticString) -> DescriptorRef? { bound.descriptor(name) }
+    @inline(__always) public func handle<T: Handle>(_ name: StaticString, as type: T.Type) -> T? { bound.handle(name, as: type) }
+    @inline(__always) public func region(_ name: StaticString) -> (any MemoryRegion)? { bound.region(name) }
+    @inline(__always) public func optionBytes(_ name: StaticString) -> [UInt8]? { bound.optionBytes(name) }
+    public var rest: [[UInt8]] { bound.rest }
+    public var restStrings: [String] { bound.restStrings }
+    public var usageHint: String { bound.usageHint }
 }

@@ -139,9 +139,9 @@ public final class Interpreter {
     func execute(_ simple: SimpleCommand, source: [UInt8]) throws {
         try performing(binding: nil, at: simple.location) { () throws in
             if let (spec, skip) = recentSpec(simple) {
-                var bound = BoundCommand(spec: spec, location: simple.location, binding: nil)
-                if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip, scope: self, into: &bound) {
-                    return try spec.run(CommandContext(bound, interpreter: self))
+                var context = CommandContext(BoundCommand(spec: spec, location: simple.location, binding: nil), interpreter: self)
+                if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip, scope: self, into: &context.bound) {
+                    return try spec.run(context)
                 }
             }
             return try dispatch(simple.command(in: source))
@@ -276,10 +276,12 @@ public final class Interpreter {
                 throw e
             }
         }
-        var bound = BoundCommand(spec: spec, location: command.location, binding: command.binding)
+        // Bound in place in the context: no copy of the bound command on every command.
+        var context = CommandContext(BoundCommand(spec: spec, location: command.location, binding: command.binding),
+                                     interpreter: self)
         try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skipWords, expanded: expanded,
-                                scope: self, into: &bound)
-        return try spec.run(CommandContext(bound, interpreter: self))
+                                scope: self, into: &context.bound)
+        return try spec.run(context)
     }
 
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.

@@ -64,9 +64,16 @@ public final class Session {
         handle(named: WordBytes(name))
     }
 
-    /// The handle named by these bytes (a word of a command, as typed).
+    /// The handle named by these bytes (a word of a command, as typed). The last name looked up
+    /// is answered inline (a script names the same segment command after command).
+    @inline(__always)
     public func handle(named name: WordBytes) -> (any Handle)? {
         if let lastLookup, lastLookup.name == name { return lastLookup.handle }
+        return lookUp(name)
+    }
+
+    @inline(never)
+    private func lookUp(_ name: WordBytes) -> (any Handle)? {
         guard let handle = handles[name.string] else { return nil }
         lastLookup = (name, handle)
         return handle

@@ -2,35 +2,29 @@ import IPCSys
 import IPCSyntax
 
 /// Typed access to a bound command's arguments by the names its spec declares:
-/// `ctx.integer("SIZE")`, `ctx.region("NAME")`, `ctx.flag("--excl")`. A name the spec does not
-/// declare stops a debug build when it is looked up (and `ArgumentNameTests` checks every name in
-/// the sources), so a misspelling never reads as "not given".
-public protocol BoundArguments {
-    var bound: BoundCommand { get }
-}
-
-extension BoundCommand: BoundArguments {
-    public var bound: BoundCommand { self }
-}
-
-extension BoundArguments {
+/// `integer("SIZE")`, `region("NAME")`, `flag("--excl")`. A name the spec does not declare stops
+/// a debug build when it is looked up (and `ArgumentNameTests` checks every name in the sources),
+/// so a misspelling never reads as "not given". A run function reads them through
+/// `CommandContext`, which forwards here (a protocol with a `bound` getter copied the whole
+/// bound command on every look-up: scripts/bench.sh).
+extension BoundCommand {
     // Names are the literals the command bodies were written with, compared by their bytes:
     // comparing two different Strings takes Swift's general (Unicode) path, and a command
     // looks several names up every time it runs (scripts/bench.sh).
 
     @inline(__always)
-    private func value(_ name: StaticString) -> ArgumentValue? {
+    func value(_ name: StaticString) -> ArgumentValue? {
         // Options ("--at") are never argument names.
         if name.isOptionName { return nil }
-        let arguments = bound.spec.arguments
-        for i in arguments.indices where arguments[i].key.sameBytes(as: name) { return bound.values[i] }
+        let arguments = spec.arguments
+        for i in arguments.indices where arguments[i].key.sameBytes(as: name) { return values[i] }
         assertDeclared(name)
         return nil
     }
 
     @inline(__always)
-    private func optionIndex(_ name: StaticString) -> Int? {
-        let options = bound.spec.options
+    func optionIndex(_ name: StaticString) -> Int? {
+        let options = spec.options
         for i in options.indices where options[i].key.sameBytes(as: name) { return i }
         assertDeclared(name)
         return nil
@@ -39,15 +33,15 @@ extension BoundArguments {
     /// A name the spec does not declare is a misspelling that would read as "not given": debug
     /// builds (the tests) stop on it.
     @inline(__always)
-    private func assertDeclared(_ name: StaticString) {
-        assert(bound.spec.arguments.contains { $0.key.sameBytes(as: name) } || bound.spec.options.contains { $0.key.sameBytes(as: name) },
-               "\(bound.spec.name): no argument or option is named \(name)")
+    func assertDeclared(_ name: StaticString) {
+        assert(spec.arguments.contains { $0.key.sameBytes(as: name) } || spec.options.contains { $0.key.sameBytes(as: name) },
+               "\(spec.name): no argument or option is named \(name)")
     }
 
     @inline(__always)
-    private func option(_ name: StaticString) -> ArgumentValue? {
-        guard bound.optionValueCount != 0 else { return nil }
-        return optionIndex(name).flatMap { bound.options[$0] }
+    func option(_ name: StaticString) -> ArgumentValue? {
+        guard optionValueCount != 0 else { return nil }
+        return optionIndex(name).flatMap { options[$0] }
     }
 
     @inline(__always)
@@ -55,18 +49,18 @@ extension BoundArguments {
 
     @inline(__always)
     public func flag(_ name: StaticString) -> Bool {
-        guard bound.flags != 0, let i = optionIndex(name), i < 64 else { return false }
-        return bound.flags & (1 << UInt64(i)) != 0
+        guard flags != 0, let i = optionIndex(name), i < 64 else { return false }
+        return flags & (1 << UInt64(i)) != 0
     }
 
     /// Whether any option was given.
-    public var anyOptionGiven: Bool { bound.flags != 0 || bound.optionValueCount != 0 }
+    public var anyOptionGiven: Bool { flags != 0 || optionValueCount != 0 }
 
     /// Whether the option (with a value, or a flag) was given.
     @inline(__always)
     public func optionGiven(_ name: StaticString) -> Bool {
         guard let i = optionIndex(name) else { return false }
-        return (bound.optionValueCount != 0 && bound.options[i] != nil) || (i < 64 && bound.flags & (1 << UInt64(i)) != 0)
+        return (optionValueCount != 0 && options[i] != nil) || (i < 64 && flags & (1 << UInt64(i)) != 0)
     }
 
     @inline(__always)
@@ -99,7 +93,7 @@ extension BoundArguments {
         switch value(name) ?? option(name) {
         case .key(let k)?: return k
         case .ftokKey(let path, let id)?:
-            return try IPCKey.fromFile(path: path, id: id, what: "\(bound.spec.name): \(name)", at: bound.location)
+            return try IPCKey.fromFile(path: path, id: id, what: "\(spec.name): \(name)", at: location)
         default: return nil
         }
     }
@@ -143,10 +137,10 @@ extension BoundArguments {
     }
 
     /// Every word given for the variadic argument.
-    public var rest: [[UInt8]] { bound.variadic }
-    public var restStrings: [String] { bound.variadic.map { String(decoding: $0, as: UTF8.self) } }
+    public var rest: [[UInt8]] { variadic }
+    public var restStrings: [String] { variadic.map { String(decoding: $0, as: UTF8.self) } }
 
-    public var usageHint: String { "usage: \(bound.spec.usage)" }
+    public var usageHint: String { "usage: \(spec.usage)" }
 }
 
 extension StaticString {
