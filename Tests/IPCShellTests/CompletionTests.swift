@@ -108,6 +108,22 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("shm open p"), ["private"])
     }
 
+    /// Issue 11.5: addresses, unix sockets and methods complete as their kinds say.
+    func testAddressesSocketsAndMethods() throws {
+        XCTAssertEqual(complete("sock listen "), ["unix:", "tcp:", "udp:"])
+        XCTAssertEqual(complete("sock connect t"), ["tcp:"])
+        XCTAssertEqual(complete("rpc serve "), ["unix:", "tcp:"])
+        XCTAssertEqual(complete("rpc call u"), ["unix:"])
+        let r = try shell.run("s = sock pair; p = pipe; proc greet { echo hi }; proc grow { echo up }")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        defer { _ = try? shell.run("close s; close p") }
+        XCTAssertEqual(complete("sock sendfd "), ["s.a", "s.b"])
+        XCTAssertEqual(complete("sock recvfd s"), ["s.a", "s.b"])
+        XCTAssertEqual(complete("sock sendfd s.a "), ["s.a", "s.b", "p.r", "p.w"])
+        XCTAssertEqual(complete("rpc call unix:/tmp/x.sock g"), ["greet", "grow"])
+        XCTAssertEqual(complete("rpc call unix:/tmp/x.sock greet "), [])
+    }
+
     func testHelpCompletesCommandsThenSubcommands() {
         XCTAssertEqual(complete("help sh"), ["shm"])
         XCTAssertEqual(complete("help shm cr"), ["create"])

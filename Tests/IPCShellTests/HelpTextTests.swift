@@ -52,6 +52,55 @@ final class HelpTextTests: ShellTestCase {
         }
     }
 
+    /// Issue 11.5: each argument says what it is; none of these is "data" or a pipe end.
+    func testArgumentsDescribeTheirOwnKind() throws {
+        func argumentLine(_ topic: String, _ name: String) throws -> String {
+            let lines = try HelpText.render(topic: topic.split(separator: " ").map(String.init), registry: registry, at: nil)
+            return try XCTUnwrap(lines.first { $0.hasPrefix("  \(name)  ") || $0.hasPrefix("  \(name) ") }, "\(topic) \(name)")
+        }
+        XCTAssertTrue(try argumentLine("sock sendfd", "SOCK").contains("a unix socket"))
+        XCTAssertFalse(try argumentLine("sock sendfd", "SOCK").contains("pipe end"))
+        XCTAssertTrue(try argumentLine("sock sendfd", "FD").contains("a socket"))
+        XCTAssertTrue(try argumentLine("sock recvfd", "SOCK").contains("a unix socket"))
+        for topic in ["sock listen", "sock connect"] {
+            XCTAssertTrue(try argumentLine(topic, "ADDR").hasSuffix("a socket address: unix:/path, tcp:HOST:PORT or udp:HOST:PORT"), topic)
+        }
+        for topic in ["rpc serve", "rpc call"] {
+            XCTAssertTrue(try argumentLine(topic, "ADDR").hasSuffix("a socket address: unix:/path or tcp:HOST:PORT"), topic)
+        }
+        XCTAssertTrue(try argumentLine("rpc call", "METHOD").contains("a method name"))
+        XCTAssertTrue(try argumentLine("!", "COMMAND").contains("/bin/sh command line"))
+        XCTAssertTrue(try argumentLine("exit", "CODE").contains("0 to 255"))
+        // No argument of any command is described as bare "data" but the data itself.
+        for (name, spec) in registry.specs {
+            for argument in spec.arguments where argument.describe == "data" {
+                XCTAssertTrue(["DATA", "WORD", "VALUE"].contains(argument.name), "\(name) \(argument.name) is described as data")
+            }
+        }
+    }
+
+    /// Kinds that differ are described differently (so help never says one thing of two kinds).
+    func testEveryKindInUseHasItsOwnDescription() {
+        var byDescription: [String: ArgumentKind] = [:]
+        for spec in registry.specs.values {
+            for kind in spec.arguments.map(\.kind) + spec.options.compactMap(\.value) {
+                if let other = byDescription[kind.describe] {
+                    XCTAssertEqual(other, kind, "two kinds described as \"\(kind.describe)\"")
+                }
+                byDescription[kind.describe] = kind
+            }
+        }
+    }
+
+    /// `exit 300` and `exit -1` are the same error at the same place: the CODE word.
+    func testExitCodesOutOfRangeAreOneError() throws {
+        for code in ["300", "-1", "x"] {
+            let r = try shell.run("exit \(code)", file: "e.ipcs")
+            XCTAssertEqual(r.failures, 1, code)
+            XCTAssertTrue(r.stderr.hasPrefix("e.ipcs:1:6: error: exit: CODE '\(code)' is not a whole number from 0 to 255\n"), r.stderr)
+        }
+    }
+
     func testUnknownTopicSuggests() throws {
         let d = diagnostic({ try HelpText.render(topic: ["shm", "craete"], registry: registry, at: nil) })
         XCTAssertEqual(d?.message, "help: no command named 'shm craete'")

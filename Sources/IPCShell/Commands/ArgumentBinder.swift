@@ -150,7 +150,7 @@ enum ArgumentBinder {
             }
             guard let p = position else {
                 if argument.isOptional { continue }
-                throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.kind.describe))",
+                throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.describe))",
                                  at: commandLocation, hint: usage)
             }
             position = nextPositional(p + 1)
@@ -215,7 +215,7 @@ enum ArgumentBinder {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
         switch kind {
-        case .text, .name, .commandName:
+        case .text, .name, .commandName, .address, .method:
             return .bytes(bytes)
         case .path:
             if bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }
@@ -232,6 +232,9 @@ enum ArgumentBinder {
         case .count:
             guard let n = Literals.integer(text) else { throw bad("a whole number") }
             guard n >= 0 else { throw bad("a whole number of 0 or more") }
+            return .integer(n)
+        case .wholeNumber(let range):
+            guard let n = Literals.integer(text), range.contains(n) else { throw bad(kind.describe) }
             return .integer(n)
         case .size:
             let text = text
@@ -268,7 +271,7 @@ enum ArgumentBinder {
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, session: session, at: location))
         case .block:
             throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
-        case .descriptor:
+        case .descriptor, .unixSocket:
             return .descriptor(try resolveDescriptor(text, spec: spec, session: session, at: location))
         case .descriptorOrOwner:
             if !text.contains("."), let handle = session.handle(named: text), handle is any DescriptorOwner {

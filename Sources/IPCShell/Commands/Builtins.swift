@@ -91,7 +91,7 @@ enum BuiltinCommands {
 
     static let expect = CommandSpec(
         "expect", summary: "fail unless A == B, A != B, or A contains B",
-        arguments: [ArgumentSpec("A OP B", .text, variadic: true)],
+        arguments: [ArgumentSpec("A OP B", .text, variadic: true, about: "two words and an operator: ==, != or contains")],
         example: "expect $msg == \"hello\"",
         discussion: "Fails the command (and stops a script) when false, showing both sides. Use it to make scripts and lessons check themselves."
     ) { ctx in
@@ -127,7 +127,8 @@ enum BuiltinCommands {
 
     static let source = CommandSpec(
         "source", summary: "run a script file in this session",
-        arguments: [ArgumentSpec("FILE", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("FILE", .path),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "an argument for FILE: its $1, $2, ...")],
         example: "source examples/shm-writer.ipcs 3306 5",
         discussion: "The script sees ARG... as $1, $2, ... and shares this session's handles and variables."
     ) { ctx in
@@ -149,11 +150,10 @@ enum BuiltinCommands {
 
     static let exit = CommandSpec(
         "exit", summary: "leave the shell (Ctrl-D does too); says which kernel objects remain",
-        arguments: [ArgumentSpec("CODE", .count, optional: true)],
+        arguments: [ArgumentSpec("CODE", .wholeNumber(0...255), optional: true)],
         example: "exit 0"
     ) { ctx in
-        let code = ctx.integer("CODE") ?? Int(ctx.session.lastStatus)
-        guard code <= 255 else { throw ctx.failure("exit: CODE must be 0 to 255") }
-        throw ControlFlow.exit(Int32(code))
+        let code = ctx.integer("CODE").map { Int32(clamping: $0) } ?? ctx.session.lastStatus
+        throw ControlFlow.exit(code)
     }
 }

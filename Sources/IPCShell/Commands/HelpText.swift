@@ -50,7 +50,7 @@ public enum HelpText {
             lines += ["", "arguments:"]
             let width = spec.arguments.map(\.name.count).max() ?? 0
             for argument in spec.arguments {
-                lines.append("  " + pad(argument.name, width) + "  " + argument.kind.describe
+                lines.append("  " + pad(argument.name, width) + "  " + argument.describe
                              + (argument.isOptional ? " (optional)" : ""))
             }
         }

@@ -15,7 +15,7 @@ enum RPCCommands {
 
     static let serve = CommandSpec(
         "rpc serve", summary: "serve every proc as a JSON-RPC 2.0 method on unix:/path or tcp:HOST:PORT",
-        arguments: [ArgumentSpec("ADDR", .text)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp"]))],
         options: [
             OptionSpec("--count", .count, valueName: "N", summary: "stop after N responses (errors included)"),
             OptionSpec("--idle-timeout", .duration, valueName: "D", summary: "close a connection silent for D (default 60s; 0: never)"),
@@ -54,7 +54,8 @@ enum RPCCommands {
 
     static let call = CommandSpec(
         "rpc call", summary: "call a JSON-RPC 2.0 method and print its result",
-        arguments: [ArgumentSpec("ADDR", .text), ArgumentSpec("METHOD", .text), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp"])), ArgumentSpec("METHOD", .method),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "a parameter: the proc's $1, $2, ...")],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
         example: "sum = rpc call unix:/tmp/calc.sock add 1 2",
         discussion: "Sends one request with id 1. The result prints as read prints data (bytes that are not printable, a terminal escape or a newline, show as \\x1b, \\n), and bound to a name the value is that same text; a non-string result prints as JSON. An answer whose id is not 1 is an error naming both ids; an error answer with id null (the server could not read the request) is shown as that error."

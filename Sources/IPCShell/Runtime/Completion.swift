@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import IPCSys
 import IPCSyntax
 
 /// Tab completion driven by the command specs: the argument kind at the cursor says what
@@ -113,7 +114,19 @@ public enum Completion {
             }
             return filter(names, prefix)
         case .key:
+            if prefix.hasPrefix("ftok:") { return paths(after: "ftok:", in: prefix) }
             return filter(["private", "ftok:"], prefix)
+        case .address(let schemes):
+            if schemes.contains("unix") && prefix.hasPrefix("unix:") { return paths(after: "unix:", in: prefix) }
+            return filter(schemes.map { $0 + ":" }, prefix)
+        case .unixSocket:
+            var names: [String] = []
+            for case let socket as SocketHandle in session.allHandles where socket.isOpen {
+                names += socket.openDescriptors.filter { Sockets.isUnix($0.fd) }.map(\.label)
+            }
+            return filter(names, prefix)
+        case .method:
+            return filter(session.procs.keys.sorted(), prefix)
         case .path:
             return paths(prefix)
         case .commandName:
@@ -121,6 +134,14 @@ public enum Completion {
         default:
             return []
         }
+    }
+
+    /// Paths after a fixed start (`unix:`, `ftok:`), each with that start: `unix:/tmp/`. An
+    /// `ftok:` path already followed by `:ID` has nothing left to complete.
+    static func paths(after start: String, in prefix: String) -> [String] {
+        let path = String(prefix.dropFirst(start.count))
+        if start == "ftok:" && path.contains(":") { return [] }
+        return paths(path).map { start + $0 }
     }
 
     static func filter(_ words: [String], _ prefix: String) -> [String] {
