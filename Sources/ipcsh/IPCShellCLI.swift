@@ -10,6 +10,11 @@ struct IPCShellCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipcsh",
         abstract: "An interactive, scriptable shell for exploring Linux inter-process communication.",
+        usage: """
+        ipcsh [--keep-going] [--cleanup] [--trace] [--record <file>] [<file> [<arg> ...] | -c <commands> [<arg> ...]]
+        ipcsh replay <file> [<option> ...]   (ipcsh replay --help)
+        ipcsh check <file> ...
+        """,
         discussion: """
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
         commands from stdin otherwise. Type `help` inside it for the command list.

@@ -101,6 +101,30 @@ final class HelpTextTests: ShellTestCase {
         }
     }
 
+    /// Issue 11.6: help tells of `@NAME COMMAND`, and of replay and check, which run from the user's shell.
+    func testHelpCoversActorsAndTheProgramsCommands() throws {
+        let overview = try shell.run("help")
+        XCTAssertTrue(overview.stdout.contains("@NAME COMMAND runs COMMAND in actor NAME"), overview.stdout)
+        XCTAssertTrue(overview.stdout.contains("ipcsh replay FILE, ipcsh check FILE..."), overview.stdout)
+        for topic in ["@", "@reader", "@reader read"] {
+            let r = try shell.run("help \(topic)")
+            XCTAssertEqual(r.failures, 0, r.stderr)
+            XCTAssertTrue(r.stdout.hasPrefix("usage: @NAME COMMAND\n"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("; included"), r.stdout)
+        }
+        for name in ["replay", "check"] {
+            let r = try shell.run("help \(name)")
+            XCTAssertEqual(r.failures, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("usage (from your shell, not inside ipcsh): ipcsh \(name) "), r.stdout)
+            XCTAssertFalse(r.stdout.contains("repeat"), r.stdout)
+        }
+        // Typed at the prompt, they say where they belong instead of suggesting repeat.
+        let typed = try shell.run("replay lesson.ipcs")
+        XCTAssertEqual(typed.failures, 1)
+        XCTAssertTrue(typed.stderr.contains("replay is not a command inside ipcsh: run ipcsh replay FILE"), typed.stderr)
+        XCTAssertFalse(typed.stderr.contains("repeat"), typed.stderr)
+    }
+
     func testUnknownTopicSuggests() throws {
         let d = diagnostic({ try HelpText.render(topic: ["shm", "craete"], registry: registry, at: nil) })
         XCTAssertEqual(d?.message, "help: no command named 'shm craete'")

@@ -214,7 +214,7 @@ final class CLITests: IPCTestCase {
             let r = try Harness.run([flag])
             XCTAssertEqual(r.status, 0, "\(flag): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("crashed"), r.stderr)
-            for text in ["USAGE", "-c", "--keep-going", "--cleanup", "--version"] {
+            for text in ["USAGE", "-c", "--keep-going", "--cleanup", "--version", "ipcsh replay <file>", "ipcsh check <file>"] {
                 XCTAssertTrue(r.stdout.contains(text), "\(flag) lacks \(text): \(r.stdout)")
             }
         }

@@ -317,6 +317,7 @@ public final class Interpreter {
         if name.contains("=") {
             return "to set a variable write set NAME VALUE; to name a result write NAME = COMMAND (with spaces)"
         }
+        if let outside = HelpText.outsideTheShellHint(name) { return outside }
         let candidates = registry.topLevel + session.procs.keys.sorted()
         if let guess = CommandRegistry.didYouMean(name, among: candidates) { return guess + " (help lists every command)" }
         return "help lists every command"
