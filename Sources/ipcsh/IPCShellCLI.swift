@@ -123,6 +123,7 @@ struct IPCShellCLI: ParsableCommand {
         } else if let commands {
             // With -c, the words after the commands are $1, $2, ... (as sh -c takes them).
             session.positionalStack = [["ipcsh"] + (script.map { [$0] } ?? []) + scriptArguments]
+            session.argumentsOrigin = .commandText
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.run(source: commands, file: "-c")
             }
@@ -158,6 +159,7 @@ struct IPCShellCLI: ParsableCommand {
         } else {
             // Commands run as they arrive, as sh runs them from a pipe.
             session.positionalStack = [["ipcsh"]]
+            session.argumentsOrigin = .standardInput
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: STDIN_FILENO, file: "<stdin>", refusesBinary: false)
             }

@@ -12,6 +12,7 @@ struct REPL {
     func run() -> Int32 {
         let session = interpreter.session
         session.isInteractive = true
+        session.argumentsOrigin = .interactive
         let output = session.output
         output.flushEachCommand = true
         let registry = interpreter.registry

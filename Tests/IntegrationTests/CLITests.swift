@@ -201,6 +201,15 @@ final class CLITests: IPCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    /// Issue 11.7: with -c, arguments come after the -c text, not after a script name.
+    func testAMissingArgumentOfDashCSaysToPassItAfterTheText() throws {
+        let r = try Harness.run(["-c", "echo $2", "one"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "-c:1:6: error: $2 is not set: 1 argument(s) were given\n  pass it after the -c text: ipcsh -c '...' ARG...\n")
+        let piped = try Harness.run([], stdin: "echo $1\n")
+        XCTAssertTrue(piped.stderr.contains("commands read from stdin have no arguments"), piped.stderr)
+    }
+
     // MARK: --version, --help
 
     func testVersion() throws {

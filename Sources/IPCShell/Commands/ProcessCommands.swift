@@ -143,7 +143,10 @@ enum ProcessCommands {
             Glibc.close(relay.err.read)
             var hint: String? = nil
             if error.errno == ENOENT { hint = "no program \(path) found" + (path.contains("/") ? "" : " in PATH") }
-            if error.errno == EACCES { hint = "\(path) is not executable (chmod +x?)" }
+            if error.errno == EACCES {
+                hint = path.contains("/") && FileSystem.isDirectory(path) ? "\(path) is a directory, not a program"
+                                                                          : "\(path) is not executable (chmod +x?)"
+            }
             throw Diagnostic("\(ctx.spec.name): \(error)", at: ctx.location, hint: hint)
         }
         let child = ChildHandle(pid: pid, role: role, program: program, commandFD: nil,

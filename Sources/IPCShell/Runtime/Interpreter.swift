@@ -301,9 +301,9 @@ public final class Interpreter {
         guard session.positionalStack.count < 64 else {
             throw Diagnostic("\(name): procs nested too deeply (does it call itself forever?)", at: location)
         }
-        session.positionalStack.append([name] + arguments)
+        session.pushArguments([name] + arguments, from: .proc(name))
         session.output.beginCapture()
-        defer { session.positionalStack.removeLast() }
+        defer { session.popArguments() }
         do {
             try runBlock(body)
         } catch {
@@ -365,7 +365,7 @@ public final class Interpreter {
             let args = session.positional
             guard n < args.count else {
                 throw Diagnostic("$\(n) is not set: \(max(0, args.count - 1)) argument(s) were given", at: word.location,
-                                 hint: n > 0 ? "pass it after the script name: ipcsh SCRIPT ARG..." : nil)
+                                 hint: n > 0 ? session.currentArgumentsOrigin.missingArgumentHint : nil)
             }
             result += args[n].utf8
         case .variable(let name, let field):
