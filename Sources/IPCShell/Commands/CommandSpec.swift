@@ -147,6 +147,15 @@ public enum CommandResult {
     case value([UInt8])
     /// A handle, already registered.
     case handle(any Handle)
+
+    /// What a proc printed (called here, or by `rpc call`) as a command's result: printed again,
+    /// or bound. A proc that printed nothing prints nothing, not an empty line; `$_` and a
+    /// binding get the empty text.
+    static func printed(_ bytes: [UInt8], bound: Bool, session: Session) -> CommandResult {
+        guard bytes.isEmpty && !bound else { return .value(bytes) }
+        session.lastResult = []
+        return .none
+    }
 }
 
 /// A command that describes itself: name, usage, summary, example, typed arguments — and runs.

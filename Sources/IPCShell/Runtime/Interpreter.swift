@@ -265,7 +265,8 @@ public final class Interpreter {
         } else if let body = session.procs[name] {
             if let binding = command.binding { try session.checkBindable(binding) }
             let arguments = words.dropFirst().map { $0.bytes.string }
-            return .value(try callProc(name, body: body, arguments: arguments, at: command.location))
+            return .printed(try callProc(name, body: body, arguments: arguments, at: command.location),
+                            bound: command.binding != nil, session: session)
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes.array))'", at: first.word.location, hint: unknownCommandHint(name))
         }
