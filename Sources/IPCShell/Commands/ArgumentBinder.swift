@@ -333,11 +333,13 @@ enum ArgumentBinder {
     static func resolveHandle(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,
                               session: Session, at location: SourceLocation) throws(Diagnostic) -> any Handle {
         guard let handle = session.handle(named: text) else {
-            let candidates = session.allHandles.filter { kinds.isEmpty || kinds.contains($0.kind) }.map(\.name)
+            // Only handles that can still be used (a removed segment, a closed pipe, an ended child cannot).
+            let candidates = session.allHandles.filter { $0.isOpen && (kinds.isEmpty || kinds.contains($0.kind)) }.map(\.name)
             var hint: String
             if candidates.isEmpty {
                 let kindName = kinds.first?.displayName ?? "handle"
-                hint = "this session has no \(kindName) yet"
+                let hadSome = session.allHandles.contains { kinds.isEmpty || kinds.contains($0.kind) }
+                hint = "this session has no " + (hadSome ? "open \(kindName) left" : "\(kindName) yet")
                 if kinds.contains(.shm) { hint += ": make one with shm create KEY SIZE or shm open KEY" }
             } else if let guess = CommandRegistry.didYouMean(text, among: candidates) {
                 hint = guess
