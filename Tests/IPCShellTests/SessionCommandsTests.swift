@@ -54,4 +54,23 @@ final class SessionCommandsTests: ShellTestCase {
         let none = try shell.run("shm attach gone2")
         XCTAssertTrue(none.stderr.contains("this session has no open shared memory segment left"), none.stderr)
     }
+
+    /// `set` alone lists the variables, each as the command that sets it: run again, they come back.
+    func testSetAloneListsTheVariablesAsCommandsThatSetThem() throws {
+        let empty = try shell.run("set")
+        XCTAssertEqual(empty.failures, 0, empty.stderr)
+        XCTAssertEqual(empty.stdout, "no variables yet (set NAME VALUE makes one)\n")
+        let r = try shell.run(#"set greeting "hello, world"; set empty; set odd "a\"b\\c\$d\te\xff é"; set"#)
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        XCTAssertEqual(r.stdout, #"""
+            set empty ""
+            set greeting "hello, world"
+            set odd "a\"b\\c\$d\te\xff é"
+
+            """#)
+        let again = ShellFixture()
+        defer { again.tearDown() }
+        XCTAssertEqual(try again.run(r.stdout).failures, 0)
+        XCTAssertEqual(again.session.variables, shell.session.variables)
+    }
 }

@@ -49,12 +49,17 @@ enum BuiltinCommands {
     }
 
     static let set = CommandSpec(
-        "set", summary: "set a variable",
-        arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("VALUE", .text, variadic: true)],
+        "set", summary: "set a variable, or list them all",
+        arguments: [ArgumentSpec("NAME", .name, optional: true), ArgumentSpec("VALUE", .text, optional: true, variadic: true)],
         example: "set greeting \"hello, world\"",
-        discussion: "Several VALUE words are joined with spaces. Read it back as $NAME or ${NAME}."
+        discussion: "Several VALUE words are joined with spaces; without VALUE the variable is set to the empty text. Read it back as $NAME or ${NAME}. set alone lists every variable as the command that sets it (set greeting \"hello, world\"), as sh's set does."
     ) { ctx in
-        let name = ctx.string("NAME") ?? ""
+        guard let name = ctx.string("NAME") else {
+            let variables = ctx.session.variables.sorted { $0.key < $1.key }
+            if variables.isEmpty { ctx.output.info("no variables yet (set NAME VALUE makes one)") }
+            for (name, value) in variables { ctx.output.line("set \(name) " + quoted(value)) }
+            return .none
+        }
         guard Parser.isName(name) else {
             throw ctx.failure("set: '\(name)' is not a valid name",
                               hint: "names start with a letter or _ and hold letters, digits and _")
@@ -69,6 +74,17 @@ enum BuiltinCommands {
         }
         ctx.session.variables[name] = value
         return .none
+    }
+
+    /// `"VALUE"` as a double-quoted word that gives VALUE back: `\\ \" \$` escaped, and bytes that
+    /// are not printable as `\xHH` (`\n`, `\t`), as `read` shows them.
+    static func quoted(_ value: [UInt8]) -> String {
+        var bytes: [UInt8] = []
+        for byte in value {
+            if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "$") { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
+        }
+        return "\"" + Escaping.display(bytes) + "\""
     }
 
     static let repeatBlock = CommandSpec(
