@@ -23,6 +23,8 @@ struct IPCShellCLI: ParsableCommand {
         shows it to a class; ipcsh check FILE... verifies that recordings still hold.
 
         Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C).
+
+        -V is short for --version.
         """,
         version: IPCShellVersion.current
     )
@@ -57,6 +59,11 @@ struct IPCShellCLI: ParsableCommand {
         let arguments = CommandLine.arguments.dropFirst()
         if let first = arguments.first, first == "replay" || first == "check" {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
+        }
+        // -V, as python, psql and sqlite3 take it (swift-argument-parser knows only --version).
+        if arguments.first == "-V" {
+            print(IPCShellVersion.current)
+            Glibc.exit(0)
         }
         if let plain = FastArguments.parse(arguments) { Glibc.exit(plain.execute()) }
         let command: IPCShellCLI

@@ -216,6 +216,10 @@ final class CLITests: IPCTestCase {
         let r = try Harness.run(["--version"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertNotNil(r.stdout.range(of: #"^\d+\.\d+\.\d+"#, options: .regularExpression), r.stdout)
+        // Issue 11.9: -V as python, psql and sqlite3 take it.
+        let short = try Harness.run(["-V"])
+        XCTAssertEqual(short.status, 0, short.stderr)
+        XCTAssertEqual(short.stdout, r.stdout)
     }
 
     func testHelpExitsZeroAndDescribesTheOptions() throws {
