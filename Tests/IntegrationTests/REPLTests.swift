@@ -40,6 +40,24 @@ final class REPLTests: IPCTestCase {
         XCTAssertTrue(try shell.screen().contains("ipcsh[\(shell.pid)]> shm attach nothing-here"))
     }
 
+    /// Issue 11.9: the greeting on a terminal is the shell's, not the lesson's.
+    func testAnInteractiveRecordingHoldsNoBanner() throws {
+        let path = directory.appendingPathComponent("lesson.ipcs").path
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, environment: [:], removing: ["NO_COLOR"],
+                                    arguments: ["--record", path])
+        try shell.waitForScreen("the banner") { $0.contains("type help for commands") }
+        try shell.enter("echo recorded")
+        try shell.waitForScreen("the output") { $0.contains("\nrecorded") }
+        try shell.enter("exit")
+        let deadline = Date().addingTimeInterval(10)
+        while shell.processExists && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(shell.processExists, "the shell did not exit")
+        let recording = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertFalse(recording.contains("type help for commands"), recording)
+        XCTAssertTrue(recording.contains("echo recorded\n#| recorded\n"), recording)
+    }
+
     // MARK: Completion
 
     func testTabCompletesCommandsAndSubcommands() throws {
