@@ -203,7 +203,10 @@ struct IPCShellCLI: ParsableCommand {
                     FileHandleShim.writeStderr("terminated by SIG\(Signals.name(signal)): ending the session\n")
                     status = 128 + signal
                 } else {
-                    FileHandleShim.writeStderr("interrupted\n")
+                    // As at the prompt: on a terminal, the ^C it echoed where the cursor was gets a line of its own.
+                    if isatty(STDERR_FILENO) == 1 { FileHandleShim.writeStderr("\n") }
+                    interpreter.session.output.warning("interrupted")
+                    interpreter.session.output.flush()
                     status = 130
                 }
             }

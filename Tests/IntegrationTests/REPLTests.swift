@@ -215,6 +215,22 @@ final class REPLTests: IPCTestCase {
         XCTAssertTrue(shell.processExists)
     }
 
+    /// Issue 11.9: Ctrl-C says `warning: interrupted` on a line of its own, in a script as at the prompt.
+    func testCtrlCInAScriptOnATerminalSaysSoOnALineOfItsOwn() throws {
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, arguments: ["-c", "echo started; sleep 20"],
+                                    startedWhen: { $0.contains("started") })
+        usleep(200_000)
+        try shell.press("C-c")
+        let screen = try shell.waitForScreen("the interruption") { $0.contains("interrupted") }
+        let lines = screen.split(separator: "\n").map { String($0).trimmingTrailingBlanks() }
+        XCTAssertTrue(lines.contains("warning: interrupted"), screen)
+        XCTAssertFalse(screen.contains("^Cinterrupted") || screen.contains("^Cwarning"), screen)
+        let deadline = Date().addingTimeInterval(10)
+        while shell.processExists && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try shell.exitStatus(), 130)
+    }
+
     func testCtrlDOnAnEmptyLineExits() throws {
         let shell = try startShell()
         XCTAssertTrue(shell.processExists)
