@@ -131,6 +131,46 @@ final class REPLTests: IPCTestCase {
         try shell.press("C-u")
     }
 
+    /// Issue 11.15 on a real terminal: paths after unix:, no space after a word that goes on,
+    /// each option once, actors after @, signal names.
+    func testTabCompletesAddressesActorsSignalsAndEachOptionOnce() throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("socks"), withIntermediateDirectories: false)
+        let keyValue = makeKey()
+        let shell = try startShell()
+        try shell.type("sock listen un")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "sock listen unix:")
+        try shell.type("so")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "sock listen unix:socks/")
+        try shell.press("C-u")
+        try shell.waitForLastLine(shell.prompt)
+
+        try shell.enter("buf = shm create \(Harness.hex(keyValue)) 64")
+        try shell.waitForScreen("the segment") { $0.contains("buf: created") }
+        try shell.type("shm attach buf ")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm attach buf --readonly ")
+        try shell.press("Tab")
+        usleep(300_000)
+        try shell.waitForLastLine(shell.prompt + "shm attach buf --readonly ")
+        try shell.press("C-u")
+
+        try shell.enter("reader = fork")
+        try shell.waitForScreen("the actor") { $0.contains("reader: actor pid") }
+        try shell.type("@r")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "@reader ")
+        try shell.press("C-u")
+        try shell.type("kill reader KI")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "kill reader KILL ")
+        try shell.press("C-u")
+        try shell.enter("shm rm buf")
+        try shell.waitForScreen("the removal") { $0.contains("buf: removed") }
+        XCTAssertFalse(Harness.segmentExists(key: keyValue))
+    }
+
     // MARK: History
 
     func testUpRecallsThePreviousLineAndTheHistoryFileIsPrivate() throws {
