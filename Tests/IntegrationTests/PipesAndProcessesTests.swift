@@ -333,6 +333,7 @@ final class PipesAndProcessesTests: IPCTestCase {
             ("fork { exit 0 }; wait child1; kill child1", "has already ended"),
             ("a = fork\n@a exit\nwait a\n@a echo hi", "has ended"),
             ("@nobody echo hi", "no actor named nobody"),
+            ("a = fork\nx = @a echo hi", "x = @a: what an actor prints cannot be bound here"),
             ("run /no/such/program", "ENOENT"),
             ("p = pipe; read p", "p has 2 ends"),
             ("p = pipe; read p.x", "p has no end 'x'"),

@@ -101,11 +101,22 @@ extension Interpreter {
         guard wordCount > 1 || command.arguments.count > 1 else {
             throw Diagnostic("@\(name): missing command", at: command.location, hint: "write @\(name) COMMAND, e.g. @\(name) status")
         }
-        // The text after "@NAME", as typed: the actor expands it in its own session.
-        var text = Substring(command.source)
-        while let c = text.first, c != " " && c != "\t" { text.removeFirst() }
+        if let binding = command.binding {
+            throw Diagnostic("\(binding) = @\(name): what an actor prints cannot be bound here: it comes when the actor prints it",
+                             at: command.location, hint: "bind it inside the actor: @\(name) \(binding) = COMMAND")
+        }
+        // The text after "@NAME", as typed: the lexer keeps it as one raw word (Lexer.captureActorCommand),
+        // and the actor expands it in its own session.
+        let text: String
+        if command.arguments.count == 2, case .word(let raw) = command.arguments[1], raw.wasQuoted, let literal = raw.literalText {
+            text = literal
+        } else {
+            var rest = Substring(command.source)
+            while let c = rest.first, c != " " && c != "\t" { rest.removeFirst() }
+            text = String(rest.drop { $0 == " " || $0 == "\t" })
+        }
         do {
-            try ActorChannel.send(String(text.drop { $0 == " " || $0 == "\t" }), to: fd)
+            try ActorChannel.send(text, to: fd)
         } catch {
             throw Diagnostic("@\(name): \(error)", at: command.location,
                              hint: error.errno == EPIPE ? "the actor is gone" : nil)
