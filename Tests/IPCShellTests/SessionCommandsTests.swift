@@ -53,6 +53,11 @@ final class SessionCommandsTests: ShellTestCase {
         XCTAssertEqual(try shell.run("shm rm kept").failures, 0)
         let none = try shell.run("shm attach gone2")
         XCTAssertTrue(none.stderr.contains("this session has no open shared memory segment left"), none.stderr)
+        // Descriptors alike: a closed pipe is not offered.
+        XCTAssertEqual(try shell.run("old = pipe; new = pipe; close old").failures, 0)
+        defer { _ = try? shell.run("close new") }
+        let read = try shell.run("read nosuch")
+        XCTAssertTrue(read.stderr.hasSuffix("  the session has: new.r, new.w\n"), read.stderr)
     }
 
     /// `set` alone lists the variables, each as the command that sets it: run again, they come back.

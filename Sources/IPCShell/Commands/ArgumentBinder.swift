@@ -303,7 +303,7 @@ enum ArgumentBinder {
             end = String(text[text.index(after: dot)...])
         }
         guard let handle = session.handle(named: base) else {
-            let candidates = session.allHandles.compactMap { $0 as? any DescriptorOwner }
+            let candidates = session.allHandles.compactMap { $0 as? any DescriptorOwner }.filter(\.isOpen)
                 .flatMap { owner in owner.endNames.isEmpty ? [owner.name] : owner.endNames.map { "\(owner.name).\($0)" } }
             var hint = candidates.isEmpty ? "this session has no descriptors yet: pipe or fifo open PATH read makes one"
                                           : "the session has: " + candidates.joined(separator: ", ")
