@@ -188,3 +188,16 @@ public struct Command: Sendable, Equatable {
 public struct Script: Sendable, Equatable {
     public var commands: [Command]
 }
+
+extension Command {
+    /// For `@NAME COMMAND...`: the text after `@NAME`, as typed, which the actor runs (the lexer
+    /// keeps it as one raw word: `Lexer.captureActorCommand`).
+    public var actorCommandText: String {
+        if arguments.count == 2, case .word(let raw) = arguments[1], raw.wasQuoted, let literal = raw.literalText {
+            return literal
+        }
+        var rest = Substring(source)
+        while let c = rest.first, c != " " && c != "\t" { rest.removeFirst() }
+        return String(rest.drop { $0 == " " || $0 == "\t" })
+    }
+}

@@ -8,7 +8,7 @@ public struct Lexer {
     private var index = 0
     private var line = 1
     private var lineStart = 0
-    /// True at the start of a command: `!` there takes the rest of the line raw.
+    /// True at the start of a command: `!` and `@NAME` there take the rest of the line raw.
     private var atCommandStart = true
 
     public init(_ source: String, file: String) {
@@ -119,10 +119,68 @@ public struct Lexer {
                 atCommandStart = false
                 return rawRestOfLine(start: start, startIndex: startIndex)
             }
+            let wasCommandStart = atCommandStart
             atCommandStart = false
             word = try lexWord(start: start, startIndex: startIndex)
-            return LeanToken(kind: .word, location: start, offset: startIndex, end: index)
+            let wordEnd = index
+            if wasCommandStart && c == UInt8(ascii: "@") && wordEnd > startIndex + 1 {
+                try captureActorCommand()
+            }
+            return LeanToken(kind: .word, location: start, offset: startIndex, end: wordEnd)
         }
+    }
+
+    /// `@NAME COMMAND`: after the `@NAME` word, the command for the actor as one raw word (as
+    /// `!` has its shell command), so that a `;` on the line never splits it. It is the rest of
+    /// the line; when a `{` on it is not closed there, the lines up to its `}`; an unmatched `}`
+    /// (the end of a block around `@NAME`) ends it. The text is lexed as the actor will lex it,
+    /// so quotes, comments and `${...}` hide their braces, and an unclosed `{` or quote at the
+    /// end of the text is incomplete (the REPL's `...>`).
+    private mutating func captureActorCommand() throws(Diagnostic) {
+        let actorWord = word
+        while let c = peek(), c == 0x20 || c == 0x09 { advance() }
+        let restStart = location
+        let restIndex = index
+        var end = index
+        var openings: [SourceLocation] = []
+        atCommandStart = true
+        scan: while true {
+            let before = (index: index, line: line, lineStart: lineStart, atCommandStart: atCommandStart)
+            let token = try nextLexed()
+            // A nested `@NAME` or `!` left its text pending: it is part of this text already.
+            pendingRaw = nil
+            var stop = false
+            switch token.kind {
+            case .end:
+                if let opening = openings.last {
+                    throw Diagnostic("unclosed { (opened here)", at: opening, hint: "end the block with }", isIncomplete: true)
+                }
+                break scan
+            case .separator:
+                stop = openings.isEmpty && bytes[token.offset] == UInt8(ascii: "\n")
+            case .openBrace:
+                openings.append(token.location)
+            case .closeBrace:
+                if openings.isEmpty { stop = true } else { openings.removeLast() }
+            case .word:
+                break
+            }
+            if stop {
+                // Not part of the text: read again as the token after it.
+                index = before.index
+                line = before.line
+                lineStart = before.lineStart
+                atCommandStart = before.atCommandStart
+                break scan
+            }
+            end = index
+        }
+        var rest = Array(bytes[restIndex..<end])
+        while let last = rest.last, last == 0x20 || last == 0x09 || last == 0x0D { rest.removeLast() }
+        pendingRaw = Word(parts: [.literal(rest)], location: restStart, wasQuoted: true)
+        pendingRawEnd = end
+        word = actorWord
+        atCommandStart = false
     }
 
     /// `! SHELL COMMAND`: the `!` word, then everything up to the newline as one literal word.
@@ -181,8 +239,8 @@ public struct Lexer {
                     break
                 }
             }
-            // `!` is special at the start of a command: not a simple one.
-            guard i < count, buffer[i] != UInt8(ascii: "!") else { return false }
+            // `!` and `@NAME` are special at the start of a command: not a simple one.
+            guard i < count, buffer[i] != UInt8(ascii: "!"), buffer[i] != UInt8(ascii: "@") else { return false }
             simple.begin(fileIndex: fileIndex, line: line, lineStart: lineStart)
             while true {
                 let start = i

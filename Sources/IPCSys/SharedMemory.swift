@@ -88,6 +88,10 @@ public enum SharedMemory {
         public var lastPID: Int32
         public var attachCount: Int
         public var ownerUID: UInt32
+        /// Removed (`SHM_DEST`): it goes at the last detach; `ipcs -m` shows `dest`.
+        public var markedForRemoval = false
+        /// Locked in memory (`SHM_LOCK`): `ipcs -m` shows `locked`.
+        public var locked = false
     }
 
     /// Every segment on the system, as `ipcs -m` shows them (read from `/proc/sysvipc/shm`).
@@ -101,9 +105,11 @@ public enum SharedMemory {
                   let size = Int(f[3]), let cpid = Int32(f[4]), let lpid = Int32(f[5]),
                   let nattch = Int(f[6]), let uid = UInt32(f[7])
             else { continue }
+            // The perms field holds the kernel's state bits above the mode, as shm_perm.mode does.
             entries.append(ListEntry(
                 key: Int32(truncatingIfNeeded: key), id: id, mode: perms & 0o777, size: size,
-                creatorPID: cpid, lastPID: lpid, attachCount: nattch, ownerUID: uid))
+                creatorPID: cpid, lastPID: lpid, attachCount: nattch, ownerUID: uid,
+                markedForRemoval: Int32(perms) & Int32(SHM_DEST) != 0, locked: Int32(perms) & Int32(SHM_LOCKED) != 0))
         }
         return entries
     }

@@ -254,6 +254,12 @@ private let lineEditorCompletion: @convention(c) (UnsafePointer<CChar>?, Int32, 
     // For file names readline appends '/' to a directory and no space; a space otherwise.
     rl_filename_completion_desired = completions.areFilenames ? 1 : 0
     rl_completion_append_character = 32
+    // A single word that goes on, no space after it either: a directory in a word (`unix:/tmp/`),
+    // or a prefix that ends in ':' (`unix:`, `ftok:`, `ftok:/etc/passwd:` before its ID).
+    if !completions.areFilenames, completions.candidates.count == 1, let only = completions.candidates.first,
+       only.hasSuffix("/") || only.hasSuffix(":") {
+        rl_completion_suppress_append = 1
+    }
     guard !completions.candidates.isEmpty else { return nil }
     return rl_completion_matches("", lineEditorGenerator)
 }

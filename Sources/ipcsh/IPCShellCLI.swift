@@ -10,6 +10,11 @@ struct IPCShellCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipcsh",
         abstract: "An interactive, scriptable shell for exploring Linux inter-process communication.",
+        usage: """
+        ipcsh [--keep-going] [--cleanup] [--trace] [--record <file>] [<file> [<arg> ...] | -c <commands> [<arg> ...]]
+        ipcsh replay <file> [<option> ...]   (ipcsh replay --help)
+        ipcsh check <file> ...
+        """,
         discussion: """
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
         commands from stdin otherwise. Type `help` inside it for the command list.
@@ -18,6 +23,8 @@ struct IPCShellCLI: ParsableCommand {
         shows it to a class; ipcsh check FILE... verifies that recordings still hold.
 
         Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C).
+
+        -V is short for --version.
         """,
         version: IPCShellVersion.current
     )
@@ -52,6 +59,11 @@ struct IPCShellCLI: ParsableCommand {
         let arguments = CommandLine.arguments.dropFirst()
         if let first = arguments.first, first == "replay" || first == "check" {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
+        }
+        // -V, as python, psql and sqlite3 take it (swift-argument-parser knows only --version).
+        if arguments.first == "-V" {
+            print(IPCShellVersion.current)
+            Glibc.exit(0)
         }
         if let plain = FastArguments.parse(arguments) { Glibc.exit(plain.execute()) }
         let command: IPCShellCLI
@@ -118,6 +130,7 @@ struct IPCShellCLI: ParsableCommand {
         } else if let commands {
             // With -c, the words after the commands are $1, $2, ... (as sh -c takes them).
             session.positionalStack = [["ipcsh"] + (script.map { [$0] } ?? []) + scriptArguments]
+            session.argumentsOrigin = .commandText
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.run(source: commands, file: "-c")
             }
@@ -153,6 +166,7 @@ struct IPCShellCLI: ParsableCommand {
         } else {
             // Commands run as they arrive, as sh runs them from a pipe.
             session.positionalStack = [["ipcsh"]]
+            session.argumentsOrigin = .standardInput
             status = runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: STDIN_FILENO, file: "<stdin>", refusesBinary: false)
             }
@@ -189,7 +203,10 @@ struct IPCShellCLI: ParsableCommand {
                     FileHandleShim.writeStderr("terminated by SIG\(Signals.name(signal)): ending the session\n")
                     status = 128 + signal
                 } else {
-                    FileHandleShim.writeStderr("interrupted\n")
+                    // As at the prompt: on a terminal, the ^C it echoed where the cursor was gets a line of its own.
+                    if isatty(STDERR_FILENO) == 1 { FileHandleShim.writeStderr("\n") }
+                    interpreter.session.output.warning("interrupted")
+                    interpreter.session.output.flush()
                     status = 130
                 }
             }

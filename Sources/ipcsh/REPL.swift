@@ -12,6 +12,7 @@ struct REPL {
     func run() -> Int32 {
         let session = interpreter.session
         session.isInteractive = true
+        session.argumentsOrigin = .interactive
         let output = session.output
         output.flushEachCommand = true
         let registry = interpreter.registry
@@ -30,7 +31,13 @@ struct REPL {
         let color = output.useColor
         let prompt = color ? "\u{1}\u{1B}[1;36m\u{2}ipcsh[\(pid)]>\u{1}\u{1B}[0m\u{2} " : "ipcsh[\(pid)]> "
         let continuation = color ? "\u{1}\u{1B}[2m\u{2}...>\u{1}\u{1B}[0m\u{2} " : "...> "
-        if color { output.info("ipcsh \(IPCShellVersion.current): type help for commands, Ctrl-D to leave") }
+        if color {
+            // The shell's greeting, not part of the lesson: a recording (--record) does not see it.
+            let tap = output.tap
+            output.tap = nil
+            output.info("ipcsh \(IPCShellVersion.current): type help for commands, Ctrl-D to leave")
+            output.tap = tap
+        }
         output.flush()
 
         var pending = ""

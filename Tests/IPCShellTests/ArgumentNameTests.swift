@@ -12,20 +12,20 @@ final class ArgumentNameTests: XCTestCase {
     /// Which argument kinds each accessor can read.
     private static let accessorKinds: [String: @Sendable (ArgumentKind) -> Bool] = [
         "integer": { kind in
-            switch kind { case .size, .duration, .count, .mode, .signal: return true; default: return false }
+            switch kind { case .size, .duration, .count, .mode, .signal, .wholeNumber: return true; default: return false }
         },
         "key": { kind in
             switch kind { case .key, .handleOrKey: return true; default: return false }
         },
         "string": { kind in
-            switch kind { case .path, .text, .keyword, .commandName, .name: return true; default: return false }
+            switch kind { case .path, .text, .keyword, .commandName, .name, .address, .method: return true; default: return false }
         },
         "block": { kind in
             if case .block = kind { return true }
             return false
         },
         "descriptor": { kind in
-            switch kind { case .descriptor, .descriptorOrOwner, .dataTarget: return true; default: return false }
+            switch kind { case .descriptor, .descriptorOrOwner, .dataTarget, .unixSocket: return true; default: return false }
         },
         "handle": { kind in
             switch kind { case .handle, .handleOrKey, .handleOrAll, .descriptorOrOwner, .dataTarget: return true; default: return false }

@@ -33,7 +33,7 @@ final class CommandPlanTests: XCTestCase {
             repeat 3 { write pipe1.w "n-$i" }
             fork { read pipe1.r }
             fork
-            @child2 read pipe1.r
+            @child2 read pipe1.r; status
             proc greet { echo "hello, $1" }
             greet world
             source other.ipcs a b
@@ -70,9 +70,10 @@ final class CommandPlanTests: XCTestCase {
         guard case .fork(_, let forkBody?) = steps[5] else { return XCTFail("fork { }: \(steps[5])") }
         XCTAssertEqual(try bound(forkBody[0]).spec.name, "read")
         guard case .fork(_, nil) = steps[6] else { return XCTFail("fork (an actor): \(steps[6])") }
+        // `@NAME` takes the rest of the line: both commands run in the actor.
         guard case .send(let actor, let sent, _) = steps[7] else { return XCTFail("@child2: \(steps[7])") }
         XCTAssertEqual(actor, "child2")
-        XCTAssertEqual(try bound(sent).spec.name, "read")
+        XCTAssertEqual(try sent.map { try bound($0).spec.name }, ["read", "status"])
         guard case .procedure(let name, _, let procBody) = steps[8] else { return XCTFail("proc: \(steps[8])") }
         XCTAssertEqual(name, "greet")
         XCTAssertEqual(try bound(procBody[0]).spec.name, "echo")

@@ -108,6 +108,68 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("shm open p"), ["private"])
     }
 
+    /// Issue 11.5: addresses, unix sockets and methods complete as their kinds say.
+    func testAddressesSocketsAndMethods() throws {
+        XCTAssertEqual(complete("sock listen "), ["unix:", "tcp:", "udp:"])
+        XCTAssertEqual(complete("sock connect t"), ["tcp:"])
+        XCTAssertEqual(complete("rpc serve "), ["unix:", "tcp:"])
+        XCTAssertEqual(complete("rpc call u"), ["unix:"])
+        let r = try shell.run("s = sock pair; p = pipe; proc greet { echo hi }; proc grow { echo up }")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        defer { _ = try? shell.run("close s; close p") }
+        XCTAssertEqual(complete("sock sendfd "), ["s.a", "s.b"])
+        XCTAssertEqual(complete("sock recvfd s"), ["s.a", "s.b"])
+        XCTAssertEqual(complete("sock sendfd s.a "), ["s.a", "s.b", "p.r", "p.w"])
+        XCTAssertEqual(complete("rpc call unix:/tmp/x.sock g"), ["greet", "grow"])
+        XCTAssertEqual(complete("rpc call unix:/tmp/x.sock greet "), [])
+    }
+
+    /// Issue 11.15: an option already given is not offered again.
+    func testOptionsAlreadyGivenAreNotOfferedAgain() throws {
+        try makeHandles()
+        XCTAssertEqual(complete("shm attach buf "), ["--readonly"])
+        XCTAssertEqual(complete("shm attach buf --readonly "), [])
+        XCTAssertEqual(complete("shm attach buf --readonly --"), [])
+        XCTAssertEqual(complete("write buf hi --raw --at=3 --"), ["--size", "--nonblock", "--timeout"])
+        XCTAssertEqual(complete("shm create 1 64 --excl "), ["--mode"])
+    }
+
+    /// Issue 11.15: `@` completes to the actors, and only to them.
+    func testAtCompletesActorNames() {
+        let reader = ChildHandle(pid: 4243, role: .actor, program: "actor", commandFD: 1000, stdoutFD: nil, stderrFD: nil)
+        let remote = ChildHandle(pid: 4244, role: .spawn, program: "actor", commandFD: 1001, stdoutFD: nil, stderrFD: nil)
+        let block = ChildHandle(pid: 4245, role: .fork, program: "{ echo }", commandFD: nil, stdoutFD: nil, stderrFD: nil)
+        let ended = ChildHandle(pid: 4246, role: .actor, program: "actor", commandFD: 1002, stdoutFD: nil, stderrFD: nil)
+        ended.exitStatus = .exited(0)
+        shell.session.register(reader, requestedName: "reader")
+        shell.session.register(remote, requestedName: nil)
+        shell.session.register(block, requestedName: "worker")
+        shell.session.register(ended, requestedName: "gone")
+        XCTAssertEqual(complete("@"), ["@reader", "@child1"])
+        XCTAssertEqual(complete("@r"), ["@reader"])
+        XCTAssertEqual(complete("echo a; @c"), ["@child1"])
+        XCTAssertEqual(complete("@reader sh"), ["shm"])
+    }
+
+    /// Issue 11.15: a signal's position offers signal names.
+    func testSignalNames() {
+        XCTAssertEqual(complete("kill child3 T"), ["TERM", "TSTP"])
+        XCTAssertEqual(complete("kill child3 SIGU"), ["SIGUSR1", "SIGUSR2"])
+        XCTAssertTrue(complete("kill child3 ").contains("KILL"))
+    }
+
+    /// Issue 11.15: paths complete after unix: and ftok:, each with its start; a file after ftok:
+    /// comes with the ':' before its ID.
+    func testPathsAfterUnixAndFtok() throws {
+        let dir = try makeDirectoryWithFiles()
+        XCTAssertEqual(complete("sock listen unix:\(dir)/al"), ["unix:\(dir)/alpha.ipcs", "unix:\(dir)/alpine.txt"])
+        XCTAssertEqual(complete("rpc call unix:\(dir)/b"), ["unix:\(dir)/beta/"])
+        XCTAssertEqual(complete("shm create ftok:\(dir)/alph"), ["ftok:\(dir)/alpha.ipcs:"])
+        XCTAssertEqual(complete("shm open ftok:\(dir)/b"), ["ftok:\(dir)/beta/"])
+        XCTAssertEqual(complete("shm create ftok:\(dir)/alpha.ipcs:"), [])
+        XCTAssertEqual(complete("sock connect tcp:127"), [])
+    }
+
     func testHelpCompletesCommandsThenSubcommands() {
         XCTAssertEqual(complete("help sh"), ["shm"])
         XCTAssertEqual(complete("help shm cr"), ["create"])
@@ -123,7 +185,8 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("shm nosuch "), [])
     }
 
-    func testPaths() throws {
+    /// A directory (removed at tear-down) with alpha.ipcs, alpine.txt, .hidden and beta/.
+    private func makeDirectoryWithFiles() throws -> String {
         var template = Array("/tmp/ipcsh-complete-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         let dir = String(cString: try XCTUnwrap(made))
@@ -134,6 +197,11 @@ final class CompletionTests: ShellTestCase {
             close(fd)
         }
         XCTAssertEqual(mkdir(dir + "/beta", 0o700), 0)
+        return dir
+    }
+
+    func testPaths() throws {
+        let dir = try makeDirectoryWithFiles()
 
         XCTAssertEqual(complete("source \(dir)/"), ["\(dir)/alpha.ipcs", "\(dir)/alpine.txt", "\(dir)/beta/"])
         XCTAssertEqual(complete("source \(dir)/alp"), ["\(dir)/alpha.ipcs", "\(dir)/alpine.txt"])

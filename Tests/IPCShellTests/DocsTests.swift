@@ -80,6 +80,20 @@ final class DocsTests: XCTestCase {
         }
     }
 
+    /// The "Commands" section names every family of commands, not only some (issue 11.5).
+    func testTheCommandsSectionNamesEveryCommand() throws {
+        let doc = try String(contentsOf: Self.languageDoc, encoding: .utf8)
+        let start = try XCTUnwrap(doc.range(of: "\n## Commands\n"))
+        let end = try XCTUnwrap(doc.range(of: "\n## ", range: start.upperBound..<doc.endIndex))
+        let section = String(doc[start.upperBound..<end.lowerBound])
+        let registry = CommandRegistry.standard
+        for name in registry.topLevel {
+            let written = registry.groups[name].map { "`\(name) " + $0.joined(separator: "|") + "`" } ?? "`\(name)`"
+            XCTAssertTrue(section.contains(written), "docs/language.md's Commands section does not name \(written)")
+        }
+        XCTAssertTrue(section.contains("`@NAME COMMAND`"))
+    }
+
     func testReadmeHasTheTwoCommandsInOneCodeBlock() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let blocks = readme.components(separatedBy: "```").enumerated().filter { $0.offset % 2 == 1 }.map(\.element)

@@ -131,3 +131,18 @@ final class HandleProtocolTests: XCTestCase {
         }
     }
 }
+
+/// Issue 11.9: `status` says "actor" once.
+final class ChildSummaryTests: XCTestCase {
+    func testAnActorIsNamedOnce() {
+        let forked = ChildHandle(pid: 4243, role: .actor, program: "actor", commandFD: 1000, stdoutFD: nil, stderrFD: nil)
+        forked.name = "reader"
+        XCTAssertEqual(forked.summary, "pid 4243  actor (@reader COMMAND)  running")
+        let spawned = ChildHandle(pid: 4244, role: .spawn, program: "actor", commandFD: 1001, stdoutFD: nil, stderrFD: nil)
+        spawned.name = "child2"
+        XCTAssertEqual(spawned.summary, "pid 4244  spawn actor (@child2 COMMAND)  running")
+        let block = ChildHandle(pid: 4245, role: .fork, program: "{ echo }", commandFD: nil, stdoutFD: nil, stderrFD: nil)
+        block.name = "child3"
+        XCTAssertEqual(block.summary, "pid 4245  fork  running")
+    }
+}

@@ -254,6 +254,55 @@ final class LexerTests: XCTestCase {
         XCTAssertEqual(words("!  \necho"), ["w:!", ";", "w:echo"])
     }
 
+    // MARK: @NAME actor command
+
+    func testActorCommandTakesTheRestOfTheLineSemicolonsIncluded() {
+        XCTAssertEqual(words("@a sleep 0.5; echo two\necho three"),
+                       ["w:@a", "w:sleep 0.5; echo two", ";", "w:echo", "w:three"])
+        XCTAssertEqual(words("echo one; @a echo \"$x\"; echo 'y' # note\necho b"),
+                       ["w:echo", "w:one", ";", "w:@a", "w:echo \"$x\"; echo 'y'", ";", "w:echo", "w:b"])
+    }
+
+    func testActorCommandIsOneQuotedWordAtItsColumn() throws {
+        let tokens = try tokenize("@worker   --help ; x  ")
+        guard case .word(let raw) = tokens[1].kind else { return XCTFail("no raw word") }
+        XCTAssertEqual(raw.literalText, "--help ; x")
+        XCTAssertTrue(raw.wasQuoted)
+        XCTAssertEqual(raw.location.column, 11)
+        XCTAssertEqual(tokens[0].end, 7, "the @NAME word ends at its own end")
+    }
+
+    func testActorCommandOnlyAtTheStartOfACommandAndWithAName() {
+        XCTAssertEqual(words("echo @a; b"), ["w:echo", "w:@a", ";", "w:b"])
+        XCTAssertEqual(words("@ a; b"), ["w:@", "w:a", ";", "w:b"])
+        XCTAssertEqual(words("'@a' x; b"), ["w:@a", "w:x", ";", "w:b"])
+        XCTAssertEqual(words("@a\necho b"), ["w:@a", ";", "w:echo", "w:b"])
+    }
+
+    /// A block opened on the line runs to its `}`, over lines; an unmatched `}` closes the
+    /// block around `@NAME`; quotes, comments and `${...}` hide braces.
+    func testActorCommandAndBlocks() {
+        XCTAssertEqual(words("@a repeat 2 { echo x; echo y }; echo z\necho b"),
+                       ["w:@a", "w:repeat 2 { echo x; echo y }; echo z", ";", "w:echo", "w:b"])
+        XCTAssertEqual(words("@a repeat 2 {\n  echo x\n}\necho after"),
+                       ["w:@a", "w:repeat 2 {\\n  echo x\\n}", ";", "w:echo", "w:after"])
+        XCTAssertEqual(words("repeat 2 { @a echo hi; echo ho }; echo b"),
+                       ["w:repeat", "w:2", "{", "w:@a", "w:echo hi; echo ho", "}", ";", "w:echo", "w:b"])
+        XCTAssertEqual(words("@a echo \"}\" '{' ${x} # {\necho b"),
+                       ["w:@a", "w:echo \"}\" '{' ${x}", ";", "w:echo", "w:b"])
+        XCTAssertEqual(words("@a @b echo x; echo y\necho c"), ["w:@a", "w:@b echo x; echo y", ";", "w:echo", "w:c"])
+        XCTAssertEqual(words("@a ! ls; echo }\necho c"), ["w:@a", "w:! ls; echo }", ";", "w:echo", "w:c"])
+    }
+
+    func testAnUnclosedBlockAfterAnActorIsIncomplete() {
+        let d = lexError("@a repeat 2 {\n  echo x")
+        XCTAssertEqual(d?.message, "unclosed { (opened here)")
+        XCTAssertEqual(d?.isIncomplete, true)
+        XCTAssertEqual(d?.location?.line, 1)
+        XCTAssertEqual(d?.location?.column, 13)
+        XCTAssertEqual(lexError("@a echo 'open; x")?.isIncomplete, true)
+    }
+
     // MARK: Binary data
 
     func testBytesThatAreNotUTF8StayBytes() throws {

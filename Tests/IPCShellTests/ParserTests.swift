@@ -157,6 +157,14 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(script.commands[0].source, "! ipcs -m | head -3; echo x")
     }
 
+    func testActorCommandIsTwoWordsAndItsSourceIsAsTyped() throws {
+        let script = try XCTUnwrap(parse("@a sleep 0.5; echo two\n@b repeat 2 {\n  echo x\n}\necho y"))
+        XCTAssertEqual(script.commands.map(shape),
+                       [["@a", "sleep 0.5; echo two"], ["@b", "repeat 2 {\\n  echo x\\n}"], ["echo", "y"]])
+        XCTAssertEqual(script.commands.map(\.source), ["@a sleep 0.5; echo two", "@b repeat 2 {\n  echo x\n}", "echo y"])
+        XCTAssertEqual(parseError("@a repeat 2 {")?.isIncomplete, true)
+    }
+
     func testBindingBeforeRawRestIsNotBinding() throws {
         // `! a = b`: the raw rest is quoted, so it is data for the shell, not NAME = COMMAND.
         let command = try XCTUnwrap(parse("! a = b")?.commands.first)

@@ -63,7 +63,8 @@ final class SimpleCommandTests: XCTestCase {
             ("echo a\n! echo hi", [false, false]),
             ("echo a\n!x", [false, false]),
             ("echo a\nrepeat 2 { echo b }", [false, false]),
-            ("echo a\n@worker hi", [false, true]),
+            ("echo a\n@worker hi", [false, false]),           // @NAME takes the rest of the line
+            ("echo a\n@worker hi; echo b\necho c", [false, false, true]),
             ("echo a\necho --at 3\n", [false, true]),
             ("echo a;;; echo b\n\n\n", [false, true]),
         ]
@@ -87,7 +88,8 @@ final class SimpleCommandTests: XCTestCase {
     /// the same error, either way. (Different scripts every run; a failure shows its script.)
     func testRandomScriptsParseTheSameStreamedOrWhole() {
         let fragments = ["echo", "write", "shm1", "a", "x=1", "=", " ", "  ", "\t", "\n", "\n", ";", "# c\n", "a#b",
-                         "\"q\"", "'s'", "$x", "${y}", "{", "}", "\\\n", "\\", "!", "! ls\n", "\r", "--at", "é", "7"]
+                         "\"q\"", "'s'", "$x", "${y}", "{", "}", "\\\n", "\\", "!", "! ls\n", "\r", "--at", "é", "7",
+                         "@a ", "@b x; y", "@"]
         for _ in 0..<3000 {
             var source = "echo start\n"
             for _ in 0..<Int.random(in: 1...16) { source += fragments.randomElement()! }

@@ -201,12 +201,25 @@ final class CLITests: IPCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    /// Issue 11.7: with -c, arguments come after the -c text, not after a script name.
+    func testAMissingArgumentOfDashCSaysToPassItAfterTheText() throws {
+        let r = try Harness.run(["-c", "echo $2", "one"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "-c:1:6: error: $2 is not set: 1 argument(s) were given\n  pass it after the -c text: ipcsh -c '...' ARG...\n")
+        let piped = try Harness.run([], stdin: "echo $1\n")
+        XCTAssertTrue(piped.stderr.contains("commands read from stdin have no arguments"), piped.stderr)
+    }
+
     // MARK: --version, --help
 
     func testVersion() throws {
         let r = try Harness.run(["--version"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertNotNil(r.stdout.range(of: #"^\d+\.\d+\.\d+"#, options: .regularExpression), r.stdout)
+        // Issue 11.9: -V as python, psql and sqlite3 take it.
+        let short = try Harness.run(["-V"])
+        XCTAssertEqual(short.status, 0, short.stderr)
+        XCTAssertEqual(short.stdout, r.stdout)
     }
 
     func testHelpExitsZeroAndDescribesTheOptions() throws {
@@ -214,7 +227,7 @@ final class CLITests: IPCTestCase {
             let r = try Harness.run([flag])
             XCTAssertEqual(r.status, 0, "\(flag): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("crashed"), r.stderr)
-            for text in ["USAGE", "-c", "--keep-going", "--cleanup", "--version"] {
+            for text in ["USAGE", "-c", "--keep-going", "--cleanup", "--version", "ipcsh replay <file>", "ipcsh check <file>"] {
                 XCTAssertTrue(r.stdout.contains(text), "\(flag) lacks \(text): \(r.stdout)")
             }
         }

@@ -117,8 +117,8 @@ final class MalformedInputTests: IPCTestCase {
         Row("shm create KEY 8; shm create KEY 8 --excl", "shmget: EEXIST (File exists)"),
         Row("source /nonexistent-ipcsh-test.ipcs", "ENOENT"),
         // exit codes and names.
-        Row("exit 256", "CODE must be 0 to 255"),
-        Row("exit -1", "is not a whole number of 0 or more"),
+        Row("exit 256", "CODE '256' is not a whole number from 0 to 255"),
+        Row("exit -1", "CODE '-1' is not a whole number from 0 to 255"),
         Row("b = shm create KEY 8; b = shm create KEY 8", "the name b is already taken"),
     ]
 
@@ -155,7 +155,7 @@ final class MalformedInputTests: IPCTestCase {
     func testSomeRowsFromStdin() throws {
         let picks = Self.rows.filter {
             ["unterminated double quote", "unclosed {", "did you mean 'echo'", "do not fit in b (8 bytes)",
-             "b was removed", "CODE must be 0 to 255", "undefined variable $undefined"].contains($0.message)
+             "b was removed", "CODE '256' is not a whole number from 0 to 255", "undefined variable $undefined"].contains($0.message)
         }
         XCTAssertGreaterThanOrEqual(picks.count, 7)
         for row in picks {

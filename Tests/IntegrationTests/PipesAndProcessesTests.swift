@@ -142,7 +142,9 @@ final class PipesAndProcessesTests: IPCTestCase {
         let r = try Harness.runCommands("""
             s = shm create private 64; shm attach s; write s hi; read s
             p = pipe; fork { read p.r 2 }; write p.w ok; wait
-            sock pair; a = fork; @a echo from-actor; sleep 100ms
+            sock pair; a = fork
+            @a echo from-actor
+            sleep 100ms
             ! grep '^Threads:' /proc/$PPID/status
             shm detach s; shm rm s
             """)
@@ -183,7 +185,9 @@ final class PipesAndProcessesTests: IPCTestCase {
 
     func testActorReadBlocksUntilParentWrites() throws {
         let r = try Harness.runCommands("""
-            p = pipe; a = fork; @a read p.r; sleep 200ms; echo "before write"
+            p = pipe; a = fork
+            @a read p.r
+            sleep 200ms; echo "before write"
             write p.w "wake up"; sleep 300ms; echo "after write"; wait a
             """)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -197,11 +201,52 @@ final class PipesAndProcessesTests: IPCTestCase {
         XCTAssertLessThan(woke, after)
     }
 
+    /// Issue 11.2: `@NAME` takes the rest of the line, `;` included, as `!` does: the actor runs
+    /// both commands, one after the other, and the parent neither.
+    func testActorCommandTakesTheRestOfTheLine() throws {
+        let r = try Harness.runCommands("""
+            a = fork
+            @a sleep 0.3; echo two; echo three
+            echo one
+            wait a
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertFalse(lines.contains("two"), "echo two ran in the parent: \(r.stdout)")
+        let two = lines.firstIndex { $0.hasPrefix("[a ") && $0.hasSuffix("] two") }
+        let three = lines.firstIndex { $0.hasPrefix("[a ") && $0.hasSuffix("] three") }
+        let one = lines.firstIndex(of: "one")
+        XCTAssertNotNil(two, r.stdout)
+        XCTAssertNotNil(one, r.stdout)
+        if let one, let two, let three {
+            XCTAssertLessThan(one, two, "the parent goes on at once")
+            XCTAssertLessThan(two, three)
+        }
+    }
+
+    /// A block on the `@NAME` line may span lines; a `}` closing a block around `@NAME` is not the actor's.
+    func testActorCommandWithABlockOverLinesAndInsideABlock() throws {
+        let r = try Harness.runCommands("""
+            a = fork
+            @a repeat 2 {
+              echo "round $i"
+            }
+            repeat 1 { @a echo inner; echo also-inner }
+            echo parent
+            wait a
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let actorLines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("[a ") }
+            .map { String($0.split(separator: "]", maxSplits: 1)[1].dropFirst()) }
+        XCTAssertEqual(actorLines, ["round 0", "round 1", "inner", "also-inner"], r.stdout)
+        XCTAssertTrue(r.stdout.split(separator: "\n").contains("parent"), r.stdout)
+    }
+
     func testSpawnedActorAndScript() throws {
         let dir = try makeDirectory()
         let script = dir.appendingPathComponent("s.ipcs")
         try "echo \"args: $1 $#\"\nexit 3\n".write(to: script, atomically: false, encoding: .utf8)
-        let r = try Harness.runCommands("spawn; @child1 echo hi from the actor; spawn \(script.path) x y; wait")
+        let r = try Harness.runCommands("spawn\n@child1 echo hi from the actor\nspawn \(script.path) x y; wait")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("] hi from the actor\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("] args: x 2\n"), r.stdout)
@@ -209,7 +254,7 @@ final class PipesAndProcessesTests: IPCTestCase {
     }
 
     func testSpawnedProcessInheritsOnlyStdio() throws {
-        let r = try Harness.runCommands("p = pipe; spawn; @child1 fds; wait")
+        let r = try Harness.runCommands("p = pipe; spawn\n@child1 fds\nwait")
         XCTAssertEqual(r.status, 0, r.stderr)
         let fdLines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("[child1 ") && !$0.contains(" fd ") }
         // 0, 1, 2 and the actor's own signal self-pipe (two ends): nothing of the parent's pipe.
@@ -286,8 +331,9 @@ final class PipesAndProcessesTests: IPCTestCase {
             ("p = pipe; close p.r; write p.w x", "write: EPIPE (Broken pipe)"),
             ("wait child9", "no handle named 'child9'"),
             ("fork { exit 0 }; wait child1; kill child1", "has already ended"),
-            ("a = fork; @a exit; wait a; @a echo hi", "has ended"),
+            ("a = fork\n@a exit\nwait a\n@a echo hi", "has ended"),
             ("@nobody echo hi", "no actor named nobody"),
+            ("a = fork\nx = @a echo hi", "x = @a: what an actor prints cannot be bound here"),
             ("run /no/such/program", "ENOENT"),
             ("p = pipe; read p", "p has 2 ends"),
             ("p = pipe; read p.x", "p has no end 'x'"),

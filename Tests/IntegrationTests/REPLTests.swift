@@ -40,6 +40,24 @@ final class REPLTests: IPCTestCase {
         XCTAssertTrue(try shell.screen().contains("ipcsh[\(shell.pid)]> shm attach nothing-here"))
     }
 
+    /// Issue 11.9: the greeting on a terminal is the shell's, not the lesson's.
+    func testAnInteractiveRecordingHoldsNoBanner() throws {
+        let path = directory.appendingPathComponent("lesson.ipcs").path
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, environment: [:], removing: ["NO_COLOR"],
+                                    arguments: ["--record", path])
+        try shell.waitForScreen("the banner") { $0.contains("type help for commands") }
+        try shell.enter("echo recorded")
+        try shell.waitForScreen("the output") { $0.contains("\nrecorded") }
+        try shell.enter("exit")
+        let deadline = Date().addingTimeInterval(10)
+        while shell.processExists && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(shell.processExists, "the shell did not exit")
+        let recording = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertFalse(recording.contains("type help for commands"), recording)
+        XCTAssertTrue(recording.contains("echo recorded\n#| recorded\n"), recording)
+    }
+
     // MARK: Completion
 
     func testTabCompletesCommandsAndSubcommands() throws {
@@ -111,6 +129,46 @@ final class REPLTests: IPCTestCase {
         try shell.press("Tab")
         try shell.waitForLastLine(shell.prompt + "source notes.ipcs ")
         try shell.press("C-u")
+    }
+
+    /// Issue 11.15 on a real terminal: paths after unix:, no space after a word that goes on,
+    /// each option once, actors after @, signal names.
+    func testTabCompletesAddressesActorsSignalsAndEachOptionOnce() throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("socks"), withIntermediateDirectories: false)
+        let keyValue = makeKey()
+        let shell = try startShell()
+        try shell.type("sock listen un")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "sock listen unix:")
+        try shell.type("so")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "sock listen unix:socks/")
+        try shell.press("C-u")
+        try shell.waitForLastLine(shell.prompt)
+
+        try shell.enter("buf = shm create \(Harness.hex(keyValue)) 64")
+        try shell.waitForScreen("the segment") { $0.contains("buf: created") }
+        try shell.type("shm attach buf ")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "shm attach buf --readonly ")
+        try shell.press("Tab")
+        usleep(300_000)
+        try shell.waitForLastLine(shell.prompt + "shm attach buf --readonly ")
+        try shell.press("C-u")
+
+        try shell.enter("reader = fork")
+        try shell.waitForScreen("the actor") { $0.contains("reader: actor pid") }
+        try shell.type("@r")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "@reader ")
+        try shell.press("C-u")
+        try shell.type("kill reader KI")
+        try shell.press("Tab")
+        try shell.waitForLastLine(shell.prompt + "kill reader KILL ")
+        try shell.press("C-u")
+        try shell.enter("shm rm buf")
+        try shell.waitForScreen("the removal") { $0.contains("buf: removed") }
+        XCTAssertFalse(Harness.segmentExists(key: keyValue))
     }
 
     // MARK: History
@@ -195,6 +253,22 @@ final class REPLTests: IPCTestCase {
         try shell.enter("echo still-here")
         try shell.waitForScreen("the next command") { $0.split(separator: "\n").contains("still-here") }
         XCTAssertTrue(shell.processExists)
+    }
+
+    /// Issue 11.9: Ctrl-C says `warning: interrupted` on a line of its own, in a script as at the prompt.
+    func testCtrlCInAScriptOnATerminalSaysSoOnALineOfItsOwn() throws {
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, arguments: ["-c", "echo started; sleep 20"],
+                                    startedWhen: { $0.contains("started") })
+        usleep(200_000)
+        try shell.press("C-c")
+        let screen = try shell.waitForScreen("the interruption") { $0.contains("interrupted") }
+        let lines = screen.split(separator: "\n").map { String($0).trimmingTrailingBlanks() }
+        XCTAssertTrue(lines.contains("warning: interrupted"), screen)
+        XCTAssertFalse(screen.contains("^Cinterrupted") || screen.contains("^Cwarning"), screen)
+        let deadline = Date().addingTimeInterval(10)
+        while shell.processExists && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try shell.exitStatus(), 130)
     }
 
     func testCtrlDOnAnEmptyLineExits() throws {

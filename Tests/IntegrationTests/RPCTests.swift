@@ -117,6 +117,38 @@ final class RPCTests: IPCTestCase {
         XCTAssertEqual(r.stdout.components(separatedBy: "s: s.a = fd").count, 3, r.stdout)
     }
 
+    /// Issue 11.8: a proc that prints nothing gives an empty result, which prints as nothing (not
+    /// as an empty line), called here or by rpc call; bound, it is the empty text. The server's log
+    /// shows an error's quotes as they are.
+    func testAProcThatPrintsNothingPrintsNoEmptyLineHereOrRemotely() throws {
+        let dir = try makeDirectory()
+        let path = dir.appendingPathComponent("q.sock").path
+        let r = try Harness.runCommands("""
+            proc quiet { set x 1 }
+            proc no { expect "no" == "yes" }
+            echo local-before; quiet; echo local-after
+            z = quiet; echo "z=[$z]"
+            c = fork {
+              ! for n in $(seq 1000); do [ -S \(path) ] && exit 0; sleep 0.01; done; exit 1
+              echo before
+              rpc call unix:\(path) quiet
+              echo after
+              x = rpc call unix:\(path) quiet
+              echo "x=[$x]"
+              rpc call unix:\(path) no
+            }
+            rpc serve unix:\(path) --count 3
+            wait c
+            """, timeout: 60)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertFalse(lines.dropLast().contains(""), "an empty line was printed: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("local-before\nlocal-after\nz=[]\n"), r.stdout)
+        let child = lines.filter { $0.hasPrefix("[c ") }.map { String($0.split(separator: "]", maxSplits: 1)[1].dropFirst()) }
+        XCTAssertEqual(child, ["before", "after", "x=[]"], r.stdout)
+        XCTAssertTrue(lines.contains(#"rpc: no failed: expect failed: "no" != "yes""#), r.stdout)
+        XCTAssertTrue(r.stderr.contains(#"rpc call: no failed: -32000 Server error: expect failed: "no" != "yes""#), r.stderr)
+    }
+
     func testProcCannotShadowACommand() throws {
         let r = try Harness.runCommands("proc echo { write x y }")
         XCTAssertEqual(r.status, 1)
@@ -188,6 +220,40 @@ final class RPCTests: IPCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("rpc: greet(\"python\") ok"), r.stdout)
         XCTAssertTrue(r.stdout.contains("rpc: nosuch: method not found"), r.stdout)
+    }
+
+    /// Issue 11.8: every response has its log line, errors included, as docs/rpc.md says, and
+    /// `--count` counts exactly what was logged.
+    func testEveryResponseHasItsLogLineErrorsIncluded() throws {
+        let r = try python("""
+            path = os.path.join(DIR, "errs.sock")
+            p, where = serve("unix:" + path, 7)
+            c = connect(where)
+            assert rpc(c, b"{not json")["error"]["code"] == -32700
+            assert rpc(c, [])["error"]["code"] == -32600
+            assert rpc(c, {"jsonrpc": "1.0", "method": "greet", "id": 2})["error"]["code"] == -32600
+            assert rpc(c, {"jsonrpc": "2.0", "method": "greet", "params": [1], "id": 3})["error"]["code"] == -32602
+            assert rpc(c, {"jsonrpc": "2.0", "method": "nosuch", "id": 4})["error"]["code"] == -32601
+            assert rpc(c, {"jsonrpc": "2.0", "method": "fail", "params": ["no"], "id": 5})["error"]["code"] == -32000
+            assert rpc(c, {"jsonrpc": "2.0", "method": "greet", "params": ["x"], "id": 6})["result"] == "hello, x"
+            c.close()
+            out, err = finish(p)
+            print(out)
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let log = r.stdout.split(separator: "\n").map(String.init)
+            .filter { $0.hasPrefix("rpc: ") && !$0.hasPrefix("rpc: serving") && !$0.hasPrefix("rpc: served") }
+        XCTAssertEqual(log.count, 7, r.stdout)
+        XCTAssertTrue(log[0].hasPrefix("rpc: parse error: "), r.stdout)
+        XCTAssertEqual(Array(log.dropFirst()), [
+            "rpc: invalid request: empty batch",
+            #"rpc: invalid request: jsonrpc must be "2.0""#,
+            "rpc: greet: invalid params: params must be an array of strings",
+            "rpc: nosuch: method not found",
+            #"rpc: fail failed: expect failed: "no" != "yes""#,
+            #"rpc: greet("x") ok"#,
+        ], r.stdout)
+        XCTAssertTrue(r.stdout.contains("rpc: served 7 responses"), r.stdout)
     }
 
     // MARK: many clients, no leaks

@@ -165,7 +165,7 @@ enum ArgumentBinder {
             }
             guard let p = position else {
                 if argument.isOptional { continue }
-                throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.kind.describe))",
+                throw Diagnostic("\(spec.name): missing \(argument.name) (\(argument.describe))",
                                  at: commandLocation, hint: usage)
             }
             position = nextPositional(p + 1)
@@ -235,7 +235,7 @@ enum ArgumentBinder {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
         switch kind {
-        case .text, .name, .commandName:
+        case .text, .name, .commandName, .address, .method:
             return .bytes(bytes)
         case .path:
             if bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }
@@ -252,6 +252,9 @@ enum ArgumentBinder {
         case .count:
             guard let n = Literals.integer(text) else { throw bad("a whole number") }
             guard n >= 0 else { throw bad("a whole number of 0 or more") }
+            return .integer(n)
+        case .wholeNumber(let range):
+            guard let n = Literals.integer(text), range.contains(n) else { throw bad(kind.describe) }
             return .integer(n)
         case .size:
             let text = text
@@ -291,7 +294,7 @@ enum ArgumentBinder {
             return .handle(try resolveHandle(text, kinds: kinds, what: what, spec: spec, scope: scope, at: location))
         case .block:
             throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
-        case .descriptor:
+        case .descriptor, .unixSocket:
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
             return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
         case .descriptorOrOwner:
@@ -332,7 +335,7 @@ enum ArgumentBinder {
             end = String(text[text.index(after: dot)...])
         }
         guard let handle = scope.handle(named: base) else {
-            let candidates = scope.allHandles.compactMap { $0 as? any DescriptorOwner }
+            let candidates = scope.allHandles.compactMap { $0 as? any DescriptorOwner }.filter(\.isOpen)
                 .flatMap { owner in owner.endNames.isEmpty ? [owner.name] : owner.endNames.map { "\(owner.name).\($0)" } }
             var hint = candidates.isEmpty ? "this session has no descriptors yet: pipe or fifo open PATH read makes one"
                                           : "the session has: " + candidates.joined(separator: ", ")
@@ -362,11 +365,13 @@ enum ArgumentBinder {
     static func resolveHandle<Scope: BindingScope>(_ text: String, kinds: [HandleKind], what: String, spec: CommandSpec,
                                                    scope: Scope, at location: SourceLocation) throws(Diagnostic) -> any Handle {
         guard let handle = scope.handle(named: text) else {
-            let candidates = scope.allHandles.filter { kinds.isEmpty || kinds.contains($0.kind) }.map(\.name)
+            // Only handles that can still be used (a removed segment, a closed pipe, an ended child cannot).
+            let candidates = scope.allHandles.filter { $0.isOpen && (kinds.isEmpty || kinds.contains($0.kind)) }.map(\.name)
             var hint: String
             if candidates.isEmpty {
                 let kindName = kinds.first?.displayName ?? "handle"
-                hint = "this session has no \(kindName) yet"
+                let hadSome = scope.allHandles.contains { kinds.isEmpty || kinds.contains($0.kind) }
+                hint = "this session has no " + (hadSome ? "open \(kindName) left" : "\(kindName) yet")
                 if kinds.contains(.shm) { hint += ": make one with shm create KEY SIZE or shm open KEY" }
             } else if let guess = CommandRegistry.didYouMean(text, among: candidates) {
                 hint = guess

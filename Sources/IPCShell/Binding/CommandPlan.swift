@@ -55,8 +55,8 @@ public indirect enum PlanStep {
     case call(proc: String, arguments: [Word], binding: String?, location: SourceLocation)
     /// `source FILE ARG...`: the file is read when it runs.
     case source(BoundCommand)
-    /// `@NAME COMMAND`: COMMAND runs in the actor NAME.
-    case send(actor: String, step: PlanStep, location: SourceLocation)
+    /// `@NAME COMMAND...`: the rest of the line runs in the actor NAME.
+    case send(actor: String, body: [PlanStep], location: SourceLocation)
     /// A command that does not bind (an unknown name, a wrong argument), and why.
     case invalid(Diagnostic)
 
@@ -65,7 +65,7 @@ public indirect enum PlanStep {
         switch self {
         case .loop(_, let body), .procedure(_, _, let body): return body
         case .fork(_, let body): return body ?? []
-        case .send(_, let step, _): return [step]
+        case .send(_, let body, _): return body
         case .command, .call, .source, .invalid: return []
         }
     }
@@ -148,18 +148,16 @@ private struct Planner {
         return nil
     }
 
-    /// `@NAME COMMAND`: COMMAND planned as the actor will run it.
+    /// `@NAME COMMAND...`: the text after `@NAME`, planned as the actor will run it (in its own
+    /// session: its procs are its own).
     private mutating func sent(to actor: String, _ command: Command) throws(Diagnostic) -> PlanStep {
-        let rest = Array(command.arguments.dropFirst())
-        guard !rest.isEmpty else {
+        let text = command.actorCommandText
+        guard command.arguments.count > 1, !text.isEmpty else {
             throw Diagnostic("@\(actor): missing command", at: command.location,
                              hint: "write @\(actor) COMMAND, e.g. @\(actor) status")
         }
-        // The text after "@NAME", as typed (what the actor is sent).
-        var text = Substring(command.source)
-        while let c = text.first, c != " " && c != "\t" { text.removeFirst() }
-        let inner = Command(binding: nil, arguments: rest, location: rest[0].location,
-                            source: String(text.drop { $0 == " " || $0 == "\t" }))
-        return .send(actor: actor, step: plan(inner), location: command.location)
+        var inActor = Planner(registry: registry)
+        let script = try Parser.parse(text, file: command.location.file)
+        return .send(actor: actor, body: inActor.plan(script.commands), location: command.location)
     }
 }

@@ -50,12 +50,17 @@ enum BuiltinCommands {
     }
 
     static let set = CommandSpec(
-        "set", summary: "set a variable",
-        arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("VALUE", .text, variadic: true)],
+        "set", summary: "set a variable, or list them all",
+        arguments: [ArgumentSpec("NAME", .name, optional: true), ArgumentSpec("VALUE", .text, optional: true, variadic: true)],
         example: "set greeting \"hello, world\"",
-        discussion: "Several VALUE words are joined with spaces. Read it back as $NAME or ${NAME}."
+        discussion: "Several VALUE words are joined with spaces; without VALUE the variable is set to the empty text. Read it back as $NAME or ${NAME}. set alone lists every variable as the command that sets it (set greeting \"hello, world\"), as sh's set does."
     ) { ctx in
-        let name = ctx.string("NAME") ?? ""
+        guard let name = ctx.string("NAME") else {
+            let variables = ctx.session.variables.sorted { $0.key < $1.key }
+            if variables.isEmpty { ctx.output.info("no variables yet (set NAME VALUE makes one)") }
+            for (name, value) in variables { ctx.output.line("set \(name) " + quoted(value)) }
+            return .none
+        }
         guard Parser.isName(name) else {
             throw ctx.failure("set: '\(name)' is not a valid name",
                               hint: "names start with a letter or _ and hold letters, digits and _")
@@ -70,6 +75,17 @@ enum BuiltinCommands {
         }
         ctx.session.variables[name] = value
         return .none
+    }
+
+    /// `"VALUE"` as a double-quoted word that gives VALUE back: `\\ \" \$` escaped, and bytes that
+    /// are not printable as `\xHH` (`\n`, `\t`), as `read` shows them.
+    static func quoted(_ value: [UInt8]) -> String {
+        var bytes: [UInt8] = []
+        for byte in value {
+            if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "$") { bytes.append(UInt8(ascii: "\\")) }
+            bytes.append(byte)
+        }
+        return "\"" + Escaping.display(bytes) + "\""
     }
 
     static let repeatBlock = CommandSpec(
@@ -93,7 +109,7 @@ enum BuiltinCommands {
 
     static let expect = CommandSpec(
         "expect", summary: "fail unless A == B, A != B, or A contains B",
-        arguments: [ArgumentSpec("A OP B", .text, variadic: true)],
+        arguments: [ArgumentSpec("A OP B", .text, variadic: true, about: "two words and an operator: ==, != or contains")],
         example: "expect $msg == \"hello\"",
         discussion: "Fails the command (and stops a script) when false, showing both sides. Use it to make scripts and lessons check themselves."
     ) { ctx in
@@ -129,7 +145,8 @@ enum BuiltinCommands {
 
     static let source = CommandSpec(
         "source", summary: "run a script file in this session",
-        arguments: [ArgumentSpec("FILE", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("FILE", .path),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "an argument for FILE: its $1, $2, ...")],
         example: "source examples/shm-writer.ipcs 3306 5",
         discussion: "The script sees ARG... as $1, $2, ... and shares this session's handles and variables.",
         flow: .source
@@ -152,11 +169,10 @@ enum BuiltinCommands {
 
     static let exit = CommandSpec(
         "exit", summary: "leave the shell (Ctrl-D does too); says which kernel objects remain",
-        arguments: [ArgumentSpec("CODE", .count, optional: true)],
+        arguments: [ArgumentSpec("CODE", .wholeNumber(0...255), optional: true)],
         example: "exit 0"
     ) { ctx in
-        let code = ctx.integer("CODE") ?? Int(ctx.session.lastStatus)
-        guard code <= 255 else { throw ctx.failure("exit: CODE must be 0 to 255") }
-        throw ControlFlow.exit(Int32(code))
+        let code = ctx.integer("CODE").map { Int32(clamping: $0) } ?? ctx.session.lastStatus
+        throw ControlFlow.exit(code)
     }
 }

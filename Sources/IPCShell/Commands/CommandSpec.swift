@@ -36,6 +36,14 @@ public enum ArgumentKind: Sendable, Equatable {
     case dataTarget
     /// A signal: TERM, SIGINT, 9.
     case signal
+    /// A socket address in one of these schemes (`unix`, `tcp`, `udp`): `unix:/path`, `tcp:HOST:PORT`.
+    case address([String])
+    /// A unix socket descriptor (`s.a`, a `unix:` connection), to pass descriptors over.
+    case unixSocket
+    /// A JSON-RPC method: the name of a proc on the server.
+    case method
+    /// A whole number in a range (`exit`'s code).
+    case wholeNumber(ClosedRange<Int>)
 
     var isBlock: Bool {
         if case .block = self { return true }
@@ -59,11 +67,26 @@ public enum ArgumentKind: Sendable, Equatable {
         case .commandName: return "a command name"
         case .name: return "a name"
         case .block: return "a { ... } block"
-        case .descriptor: return "a descriptor: a pipe end (pipe1.r, pipe1.w) or an open FIFO (fifo1)"
-        case .descriptorOrOwner: return "a descriptor (pipe1.r, fifo1) or a pipe (both ends)"
-        case .dataTarget: return "an attached segment (shm1) or a descriptor (pipe1.r, pipe1.w, fifo1)"
+        case .descriptor: return "a descriptor: a pipe end (pipe1.r), an open FIFO (fifo1), a socket (sock1, sock1.a) or a received descriptor (fd1)"
+        case .descriptorOrOwner: return "a descriptor (pipe1.r, fifo1, sock1.a), or a pipe or socket pair (all its ends)"
+        case .dataTarget: return "an attached segment (shm1) or a descriptor (pipe1.w, fifo1, sock1.a, fd1)"
         case .signal: return "a signal name or number: TERM, INT, KILL, USR1, HUP, 9"
+        case .address(let schemes):
+            let forms = schemes.map { ArgumentKind.addressForms[$0] ?? "\($0):..." }
+            return "a socket address: " + ArgumentKind.list(forms, "or")
+        case .unixSocket: return "a unix socket: an end of a socket pair (sock1.a) or a unix: connection (sock2)"
+        case .method: return "a method name: a proc the server defines"
+        case .wholeNumber(let range): return "a whole number from \(range.lowerBound) to \(range.upperBound)"
         }
+    }
+
+    /// How each socket address scheme is written.
+    static let addressForms = ["unix": "unix:/path", "tcp": "tcp:HOST:PORT", "udp": "udp:HOST:PORT"]
+
+    /// `a, b or c`.
+    static func list(_ items: [String], _ conjunction: String) -> String {
+        guard let last = items.last else { return "" }
+        return items.count == 1 ? last : items.dropLast().joined(separator: ", ") + " \(conjunction) " + last
     }
 }
 
@@ -79,15 +102,23 @@ public struct ArgumentSpec: Sendable {
     public var isVariadic: Bool
     /// `kind` is `.block` (asked for every argument of every command: no enum copy for it).
     public private(set) var isBlock: Bool
+    /// What this argument is, when its kind alone says too little (`! COMMAND` is text, but a
+    /// shell command line).
+    public var about: String?
 
-    public init(_ name: StaticString, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false) {
+    public init(_ name: StaticString, _ kind: ArgumentKind, optional: Bool = false, variadic: Bool = false,
+                about: String? = nil) {
         self.name = name.description
         self.key = name
         self.kind = kind
         self.isBlock = kind.isBlock
         self.isOptional = optional
         self.isVariadic = variadic
+        self.about = about
     }
+
+    /// How help, the docs and errors describe it.
+    public var describe: String { about ?? kind.describe }
 }
 
 public struct OptionSpec: Sendable {
@@ -116,6 +147,15 @@ public enum CommandResult {
     case value([UInt8])
     /// A handle, already registered.
     case handle(any Handle)
+
+    /// What a proc printed (called here, or by `rpc call`) as a command's result: printed again,
+    /// or bound. A proc that printed nothing prints nothing, not an empty line; `$_` and a
+    /// binding get the empty text.
+    static func printed(_ bytes: [UInt8], bound: Bool, session: Session) -> CommandResult {
+        guard bytes.isEmpty && !bound else { return .value(bytes) }
+        session.lastResult = []
+        return .none
+    }
 }
 
 /// What a command is to the shape of a script: most commands are plain; the others run blocks

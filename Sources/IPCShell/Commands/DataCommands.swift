@@ -6,6 +6,16 @@ import IPCSyntax
 enum DataCommands {
     static let all: [CommandSpec] = [write, read]
 
+    /// What to try next when a descriptor's read or write fails.
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("read", EAGAIN) {
+            "nothing to read yet, and this read does not wait (--nonblock, or a FIFO opened with it): write to the other end first, or read with --timeout D, without --nonblock, to wait for data"
+        },
+        SystemCallHint("write", EAGAIN) {
+            "the pipe or socket is full, and this write does not wait (--nonblock, or a FIFO opened with it): read from the other end first, or write with --timeout D, without --nonblock, to wait for room"
+        },
+    ]
+
     /// The largest `--size` of one descriptor write (the padding is built in memory).
     static let maximumWriteSize = 16 << 20
 

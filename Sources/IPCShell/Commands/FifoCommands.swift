@@ -6,6 +6,13 @@ import IPCSyntax
 enum FifoCommands {
     static let all: [CommandSpec] = [make, open, rm]
 
+    /// What to try next when its calls fail.
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("mkfifo", EEXIST) {
+            "the path exists already: open the FIFO there with fifo open PATH read|write, or remove it first (fifo rm PATH, or rm for another kind of file)"
+        },
+    ]
+
     static let make = CommandSpec(
         "fifo make", summary: "mkfifo: create a named pipe at PATH (no descriptor yet)",
         arguments: [ArgumentSpec("PATH", .path)],

@@ -77,7 +77,8 @@ enum ProcessCommands {
 
     static let spawn = CommandSpec(
         "spawn", summary: "start another ipcsh as an unrelated process: on SCRIPT, or as an actor",
-        arguments: [ArgumentSpec("SCRIPT", .path, optional: true), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("SCRIPT", .path, optional: true),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "an argument for SCRIPT: its $1, $2, ...")],
         example: "spawn examples/fifo-sender.ipcs ./fifo",
         discussion: "Runs the running binary (/proc/self/exe). It inherits nothing but stdin (/dev/null), stdout and stderr (relayed with a [NAME PID] prefix), in its own process group. Without SCRIPT it is an actor: @NAME COMMAND."
     ) { ctx in
@@ -106,7 +107,8 @@ enum ProcessCommands {
 
     static let run = CommandSpec(
         "run", summary: "run an external program in the background (posix_spawn)",
-        arguments: [ArgumentSpec("PROGRAM", .path), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("PROGRAM", .path, about: "a program: a path (./reader), or a name looked up in PATH"),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "an argument for PROGRAM (its argv[1], ...)")],
         example: "run ./reader 3306",
         discussion: "PROGRAM is looked up in PATH. Its output comes back prefixed with [NAME PID]; stdin is /dev/null. wait reports how it ended."
     ) { ctx in
@@ -142,7 +144,10 @@ enum ProcessCommands {
             Plumbing.close(relay.err.read)
             var hint: String? = nil
             if error.errno == ENOENT { hint = "no program \(path) found" + (path.contains("/") ? "" : " in PATH") }
-            if error.errno == EACCES { hint = "\(path) is not executable (chmod +x?)" }
+            if error.errno == EACCES {
+                hint = path.contains("/") && FileSystem.isDirectory(path) ? "\(path) is a directory, not a program"
+                                                                          : "\(path) is not executable (chmod +x?)"
+            }
             throw Diagnostic("\(ctx.spec.name): \(error)", at: ctx.location, hint: hint)
         }
         let child = ChildHandle(pid: pid, role: role, program: program, commandFD: nil,
@@ -235,7 +240,7 @@ enum ProcessCommands {
 
     static let shell = CommandSpec(
         "!", summary: "run a /bin/sh command in the foreground",
-        arguments: [ArgumentSpec("COMMAND", .text)],
+        arguments: [ArgumentSpec("COMMAND", .text, about: "a /bin/sh command line: the rest of the line, as typed")],
         example: "! ipcs -m",
         discussion: "The rest of the line goes to /bin/sh -c as it is (no ipcsh substitution). Fails if the command exits non-zero."
     ) { ctx in

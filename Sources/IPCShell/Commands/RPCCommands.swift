@@ -15,7 +15,7 @@ enum RPCCommands {
 
     static let serve = CommandSpec(
         "rpc serve", summary: "serve every proc as a JSON-RPC 2.0 method on unix:/path or tcp:HOST:PORT",
-        arguments: [ArgumentSpec("ADDR", .text)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp"]))],
         options: [
             OptionSpec("--count", .count, valueName: "N", summary: "stop after N responses (errors included)"),
             OptionSpec("--idle-timeout", .duration, valueName: "D", summary: "close a connection silent for D (default 60s; 0: never)"),
@@ -54,7 +54,8 @@ enum RPCCommands {
 
     static let call = CommandSpec(
         "rpc call", summary: "call a JSON-RPC 2.0 method and print its result",
-        arguments: [ArgumentSpec("ADDR", .text), ArgumentSpec("METHOD", .text), ArgumentSpec("ARG", .text, optional: true, variadic: true)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp"])), ArgumentSpec("METHOD", .method),
+                    ArgumentSpec("ARG", .text, optional: true, variadic: true, about: "a parameter: the proc's $1, $2, ...")],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
         example: "sum = rpc call unix:/tmp/calc.sock add 1 2",
         discussion: "Sends one request with id 1. The result prints as read prints data (bytes that are not printable, a terminal escape or a newline, show as \\x1b, \\n), and bound to a name the value is that same text; a non-string result prints as JSON. An answer whose id is not 1 is an error naming both ids; an error answer with id null (the server could not read the request) is shown as that error."
@@ -122,7 +123,9 @@ enum RPCCommands {
         }
         guard let result = response["result"] else { throw ctx.failure("rpc call: the answer has neither result nor error") }
         // As `read` does, the value is what is shown, printed or bound.
-        if case .string(let text) = result { return .value(Escaping.escaped(Array(text.utf8))) }
+        if case .string(let text) = result {
+            return .printed(Escaping.escaped(Array(text.utf8)), bound: ctx.binding != nil, session: ctx.session)
+        }
         return .value(Escaping.escaped(Array(result.serialized.utf8)))
     }
 
@@ -291,12 +294,12 @@ struct RPCServer<Host: CommandHost> {
         let request: JSON
         do throws(JSON.ParseError) { request = try JSON.parse(line) } catch {
             responses += 1
-            return RPCServer.errorResponse(-32700, "Parse error", id: .null, data: error.message).serialized
+            return reject(-32700, "Parse error", id: .null, data: error.message).serialized
         }
         if case .array(let batch) = request {
             if batch.isEmpty {
                 responses += 1
-                return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "empty batch").serialized
+                return reject(-32600, "Invalid Request", id: .null, data: "empty batch").serialized
             }
             let replies = batch.compactMap { handle($0) }
             responses += replies.count
@@ -307,14 +310,23 @@ struct RPCServer<Host: CommandHost> {
         return reply.serialized
     }
 
-    /// Text from a client as one short log line: escaped like a JSON string (no raw newlines),
-    /// cut after `limit` characters with the full size noted (a 1 MiB argument logs ~60 bytes).
+    /// Text from a client as one short log line: quoted, escaped like a JSON string; unquoted,
+    /// as `read` shows data (`"` stays `"`); neither with a raw newline or terminal escape. Cut
+    /// after `limit` characters with the full size noted (a 1 MiB argument logs ~60 bytes).
     static func loggable(_ text: String, quoted: Bool = true, limit: Int = 40) -> String {
         let cut = text.count > limit
+        let shown = cut ? String(text.prefix(limit)) : text
         var out = ""
-        JSON.quote(cut ? String(text.prefix(limit)) : text, into: &out)
-        if !quoted { out = String(out.dropFirst().dropLast()) }
+        if quoted { JSON.quote(shown, into: &out) } else { out = Escaping.display(Array(shown.utf8)) }
         return cut ? out + "...(\(text.utf8.count) bytes)" : out
+    }
+
+    /// An error response, logged: every response has its log line, errors included.
+    /// `method` names the call when the request got that far.
+    func reject(_ code: Int, _ message: String, id: JSON, data: String, method: String? = nil) -> JSON {
+        let what = method.map { RPCServer.loggable($0, quoted: false) + ": " } ?? ""
+        interpreter.session.output.info("rpc: \(what)\(message.lowercased()): \(RPCServer.loggable(data, quoted: false, limit: 200))")
+        return RPCServer.errorResponse(code, message, id: id, data: data)
     }
 
     static func errorResponse(_ code: Int, _ message: String, id: JSON, data: String? = nil) -> JSON {
@@ -326,20 +338,20 @@ struct RPCServer<Host: CommandHost> {
     /// One request object: its response, or nil for a notification.
     func handle(_ request: JSON) -> JSON? {
         guard case .object = request else {
-            return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "a request is a JSON object")
+            return reject(-32600, "Invalid Request", id: .null, data: "a request is a JSON object")
         }
         let rawID = request["id"]
         var id = JSON.null
         switch rawID {
         case nil, .null?: break
         case .string?, .number?: id = rawID ?? .null
-        default: return RPCServer.errorResponse(-32600, "Invalid Request", id: .null, data: "id must be a string, a number or null")
+        default: return reject(-32600, "Invalid Request", id: .null, data: "id must be a string, a number or null")
         }
         guard request["jsonrpc"] == .string("2.0") else {
-            return RPCServer.errorResponse(-32600, "Invalid Request", id: id, data: "jsonrpc must be \"2.0\"")
+            return reject(-32600, "Invalid Request", id: id, data: "jsonrpc must be \"2.0\"")
         }
         guard case .string(let method)? = request["method"] else {
-            return RPCServer.errorResponse(-32600, "Invalid Request", id: id, data: "method must be a string")
+            return reject(-32600, "Invalid Request", id: id, data: "method must be a string")
         }
         var arguments: [String] = []
         switch request["params"] {
@@ -347,12 +359,12 @@ struct RPCServer<Host: CommandHost> {
         case .array(let items)?:
             for item in items {
                 guard case .string(let s) = item else {
-                    return RPCServer.errorResponse(-32602, "Invalid params", id: id, data: "params must be an array of strings")
+                    return reject(-32602, "Invalid params", id: id, data: "params must be an array of strings", method: method)
                 }
                 arguments.append(s)
             }
         default:
-            return RPCServer.errorResponse(-32602, "Invalid params", id: id, data: "params must be an array of strings")
+            return reject(-32602, "Invalid params", id: id, data: "params must be an array of strings", method: method)
         }
         let isNotification = rawID == nil
         let output = interpreter.session.output

@@ -190,19 +190,28 @@ enum SharedMemoryCommands {
 
     static let ls = CommandSpec(
         "shm ls", summary: "every segment on the system, like ipcs -m; * marks this session's",
-        example: "shm ls"
+        example: "shm ls",
+        discussion: "status says removed for a segment marked for removal (ipcs -m: dest), which the kernel frees at its last detach, and locked for one locked in memory. A segment this session holds a handle for is marked, whether this session created it, opened it or removed it."
     ) { ctx in
         let entries = try SharedMemory.list()
-        let mine = Dictionary(ctx.session.handles(of: .shm).compactMap { h -> (Int32, String)? in
-            guard let shm = h as? ShmHandle, !shm.removed else { return nil }
-            return (shm.id, shm.name)
-        }, uniquingKeysWith: { a, b in a + "," + b })
-        ctx.output.line("  key         shmid      owner     perms  bytes        nattch  handle")
+        // Every handle of this session names its segment, removed or not (the opening session's
+        // handle does not know when another removed it; a removed one stays marked alike). A
+        // handle this session removed names only a segment marked for removal: never a new one
+        // that the kernel gave the same id later.
+        var mine: [Int32: String] = [:]
+        for case let shm as ShmHandle in ctx.session.handles(of: .shm) {
+            mine[shm.id] = mine[shm.id].map { $0 + "," + shm.name } ?? shm.name
+        }
+        let removedHere = Set(ctx.session.handles(of: .shm).compactMap { ($0 as? ShmHandle).flatMap { $0.removed ? $0.id : nil } })
+        ctx.output.line("  key         shmid      owner     perms  bytes        nattch  status   handle")
         for e in entries.sorted(by: { $0.id < $1.id }) {
-            let marker = mine[e.id] != nil ? "*" : " "
-            let row = marker + " " + HelpText.pad(SyscallTrace.hexKey(e.key), 10) + "  " + HelpText.pad(String(e.id), 9)
+            let handle = removedHere.contains(e.id) && !e.markedForRemoval ? nil : mine[e.id]
+            let status = [e.markedForRemoval ? "removed" : nil, e.locked ? "locked" : nil].compactMap { $0 }.joined(separator: ",")
+            var row = (handle != nil ? "*" : " ") + " " + HelpText.pad(SyscallTrace.hexKey(e.key), 10) + "  " + HelpText.pad(String(e.id), 9)
                 + "  " + HelpText.pad(userName(e.ownerUID), 8) + "  " + SyscallTrace.octalMode(e.mode) + "   "
-                + HelpText.pad(String(e.size), 11) + "  " + HelpText.pad(String(e.attachCount), 6) + "  " + (mine[e.id] ?? "")
+                + HelpText.pad(String(e.size), 11) + "  " + HelpText.pad(String(e.attachCount), 6) + "  "
+                + HelpText.pad(status, 7) + "  " + (handle ?? "")
+            while row.hasSuffix(" ") { row.removeLast() }
             ctx.output.line(row)
         }
         if entries.isEmpty { ctx.output.info("(no shared memory segments on this system)") }

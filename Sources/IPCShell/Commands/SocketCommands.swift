@@ -29,7 +29,7 @@ enum SocketCommands {
 
     static let listen = CommandSpec(
         "sock listen", summary: "socket + bind + listen on unix:/path, tcp:HOST:PORT or udp:HOST:PORT",
-        arguments: [ArgumentSpec("ADDR", .text)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp", "udp"]))],
         options: [OptionSpec("--public", summary: "allow a non-loopback address (the default is 127.0.0.1 only)")],
         example: "srv = sock listen unix:/tmp/echo.sock",
         discussion: "tcp: and udp: without a host listen on 127.0.0.1; port 0 picks a free port ($NAME.port tells which). A unix socket file is created 0600 and removed when the listener is closed. udp: gives a datagram socket: read receives one datagram and says who sent it, write answers the last sender."
@@ -71,7 +71,7 @@ enum SocketCommands {
 
     static let connect = CommandSpec(
         "sock connect", summary: "socket + connect to unix:/path, tcp:HOST:PORT or udp:HOST:PORT",
-        arguments: [ArgumentSpec("ADDR", .text)],
+        arguments: [ArgumentSpec("ADDR", .address(["unix", "tcp", "udp"]))],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D (default 10s)")],
         example: "c = sock connect unix:/tmp/echo.sock"
     ) { ctx in
@@ -122,7 +122,7 @@ enum SocketCommands {
 
     static let sendfd = CommandSpec(
         "sock sendfd", summary: "pass a descriptor over a unix socket (sendmsg with SCM_RIGHTS)",
-        arguments: [ArgumentSpec("SOCK", .descriptor), ArgumentSpec("FD", .descriptor)],
+        arguments: [ArgumentSpec("SOCK", .unixSocket), ArgumentSpec("FD", .descriptor)],
         example: "sock sendfd s.a p.w",
         discussion: "The receiver gets its own descriptor for the same open file (a pipe end, a FIFO, a socket): the kernel copies it across, whatever the process relation."
     ) { ctx in
@@ -140,7 +140,7 @@ enum SocketCommands {
 
     static let recvfd = CommandSpec(
         "sock recvfd", summary: "receive a descriptor from a unix socket (recvmsg with SCM_RIGHTS)",
-        arguments: [ArgumentSpec("SOCK", .descriptor)],
+        arguments: [ArgumentSpec("SOCK", .unixSocket)],
         options: [OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D")],
         example: "w = sock recvfd s.b",
         discussion: "The descriptor becomes a handle (fd1, ...) that read, write and close take."

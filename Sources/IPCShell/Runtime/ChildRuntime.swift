@@ -101,11 +101,14 @@ extension Interpreter {
         guard wordCount > 1 || command.arguments.count > 1 else {
             throw Diagnostic("@\(name): missing command", at: command.location, hint: "write @\(name) COMMAND, e.g. @\(name) status")
         }
+        if let binding = command.binding {
+            throw Diagnostic("\(binding) = @\(name): what an actor prints cannot be bound here: it comes when the actor prints it",
+                             at: command.location, hint: "bind it inside the actor: @\(name) \(binding) = COMMAND")
+        }
         // The text after "@NAME", as typed: the actor expands it in its own session.
-        var text = Substring(command.source)
-        while let c = text.first, c != " " && c != "\t" { text.removeFirst() }
+        let text = command.actorCommandText
         do {
-            try ActorChannel.send(String(text.drop { $0 == " " || $0 == "\t" }), to: fd)
+            try ActorChannel.send(text, to: fd)
         } catch {
             throw Diagnostic("@\(name): \(error)", at: command.location,
                              hint: error.errno == EPIPE ? "the actor is gone" : nil)

@@ -41,6 +41,8 @@ public enum Completion {
         if let first = words.first, first.hasPrefix("@") { words.removeFirst() }
 
         if words.isEmpty {
+            // `@NAME COMMAND`: the actors.
+            if prefix.hasPrefix("@") { return Result(filter(actors(in: session).map { "@" + $0 }, prefix)) }
             return Result(filter(registry.topLevel, prefix))
         }
         var specName = words[0]
@@ -51,8 +53,11 @@ public enum Completion {
             argumentWords = Array(words.dropFirst(2))
         }
         guard let spec = registry.specs[specName] else { return Result([]) }
+        // Options not given yet (`--readonly` once, not once per Tab).
+        let given = Set(argumentWords.map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0 })
+        let options = spec.options.map(\.name).filter { !given.contains($0) }
         if prefix.hasPrefix("-") {
-            return Result(filter(spec.options.map(\.name), prefix))
+            return Result(filter(options, prefix))
         }
         // The value of an option just typed?
         if let last = argumentWords.last, let option = spec.options.first(where: { $0.name == last }),
@@ -79,7 +84,7 @@ public enum Completion {
         } else if let last = positional.last, last.isVariadic {
             argument = last
         } else {
-            return Result(filter(spec.options.map(\.name), prefix))
+            return Result(filter(options, prefix))
         }
         if argument.kind == .commandName {
             if position == 0 { return Result(filter(registry.topLevel, prefix)) }
@@ -114,13 +119,45 @@ public enum Completion {
             }
             return filter(names, prefix)
         case .key:
+            if prefix.hasPrefix("ftok:") { return paths(after: "ftok:", in: prefix) }
             return filter(["private", "ftok:"], prefix)
+        case .address(let schemes):
+            if schemes.contains("unix") && prefix.hasPrefix("unix:") { return paths(after: "unix:", in: prefix) }
+            return filter(schemes.map { $0 + ":" }, prefix)
+        case .unixSocket:
+            var names: [String] = []
+            for case let socket as SocketHandle in session.allHandles where socket.isOpen {
+                names += socket.openDescriptors.filter { Sockets.isUnix($0.fd) }.map(\.label)
+            }
+            return filter(names, prefix)
+        case .method:
+            return filter(session.procs.keys.sorted(), prefix)
         case .path:
             return paths(prefix)
         case .commandName:
             return filter(registry.topLevel, prefix)
+        case .signal:
+            let names = Signals.byName.keys.sorted()
+            return filter(prefix.hasPrefix("SIG") ? names.map { "SIG" + $0 } : names, prefix)
         default:
             return []
+        }
+    }
+
+    /// Paths after a fixed start (`unix:`, `ftok:`), each with that start: `unix:/tmp/`. A file
+    /// after `ftok:` comes with the `:` before its ID (`ftok:/etc/passwd:`); an `ftok:` path
+    /// already followed by `:ID` has nothing left to complete.
+    static func paths(after start: String, in prefix: String) -> [String] {
+        let path = String(prefix.dropFirst(start.count))
+        if start == "ftok:" && path.contains(":") { return [] }
+        return paths(path).map { start + $0 + (start == "ftok:" && !$0.hasSuffix("/") ? ":" : "") }
+    }
+
+    /// The names of the open actors (children that `@NAME` drives).
+    static func actors(in session: Session) -> [String] {
+        session.allHandles.compactMap { handle in
+            guard let child = handle as? ChildHandle, child.isOpen, child.isActor else { return nil }
+            return child.name
         }
     }
 

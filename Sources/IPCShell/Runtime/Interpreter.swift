@@ -252,7 +252,8 @@ public final class Interpreter {
         } else if let body = session.procs[name] {
             if let binding = command.binding { try session.checkBindable(binding) }
             let arguments = words.dropFirst().map { $0.bytes.string }
-            return .value(try callProc(name, body: body, arguments: arguments, at: command.location))
+            return .printed(try callProc(name, body: body, arguments: arguments, at: command.location),
+                            bound: command.binding != nil, session: session)
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes.array))'", at: first.word.location, hint: unknownCommandHint(name))
         }
@@ -289,9 +290,9 @@ public final class Interpreter {
         guard session.positionalStack.count < 64 else {
             throw Diagnostic("\(name): procs nested too deeply (does it call itself forever?)", at: location)
         }
-        session.positionalStack.append([name] + arguments)
+        session.pushArguments([name] + arguments, from: .proc(name))
         session.output.beginCapture()
-        defer { session.positionalStack.removeLast() }
+        defer { session.popArguments() }
         do {
             try runBlock(body)
         } catch {
@@ -305,6 +306,7 @@ public final class Interpreter {
         if name.contains("=") {
             return "to set a variable write set NAME VALUE; to name a result write NAME = COMMAND (with spaces)"
         }
+        if let outside = HelpText.outsideTheShellHint(name) { return outside }
         let candidates = registry.topLevel + session.procs.keys.sorted()
         if let guess = CommandRegistry.didYouMean(name, among: candidates) { return guess + " (help lists every command)" }
         return "help lists every command"
@@ -352,7 +354,7 @@ public final class Interpreter {
             let args = session.positional
             guard n < args.count else {
                 throw Diagnostic("$\(n) is not set: \(max(0, args.count - 1)) argument(s) were given", at: word.location,
-                                 hint: n > 0 ? "pass it after the script name: ipcsh SCRIPT ARG..." : nil)
+                                 hint: n > 0 ? session.currentArgumentsOrigin.missingArgumentHint : nil)
             }
             result += args[n].utf8
         case .variable(let name, let field):

@@ -151,10 +151,10 @@ extension Interpreter {
         }
         defer { _ = try? Descriptors.close(fd) }
         sourceDepth += 1
-        session.positionalStack.append([path] + arguments)
+        session.pushArguments([path] + arguments, from: .source(path))
         defer {
             sourceDepth -= 1
-            session.positionalStack.removeLast()
+            session.popArguments()
         }
         var reader = ScriptReader(fd: fd)
         while true {

@@ -51,8 +51,11 @@ public final class ChildHandle: Handle {
         return "running"
     }
 
+    /// `pid 4243  actor (@reader COMMAND)  running`; a spawned actor is `spawn actor (...)`.
     public var summary: String {
-        "pid \(pid)  \(role.rawValue)\(isActor ? " (actor: @\(name) COMMAND)" : "")  \(state)"
+        var what = role.rawValue
+        if isActor { what += (role == .actor ? "" : " actor") + " (@\(name) COMMAND)" }
+        return "pid \(pid)  \(what)  \(state)"
     }
 
     public var fields: [(name: String, value: String)] {

@@ -18,6 +18,10 @@ public final class Session {
     public var variables: [String: [UInt8]] = [:]
     /// `$0 $1 ...` of the running script, `source` or proc; the last is current.
     public var positionalStack: [[String]] = [[]]
+    /// Where the first entry of `positionalStack` came from (set with it by the command line).
+    public var argumentsOrigin = ArgumentsOrigin.script
+    /// Where each later entry came from (`pushArguments`).
+    var nestedArgumentsOrigins: [ArgumentsOrigin] = []
     public var lastStatus: Int32 = 0
     public var lastResult: [UInt8] = []
 

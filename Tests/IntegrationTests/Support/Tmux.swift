@@ -16,10 +16,11 @@ final class TmuxSession {
 
     /// Starts `ipcsh` in `directory` with `environment` added (and `removing` unset), history in
     /// `historyPath`. Waits for the first prompt.
-    /// `arguments` go to ipcsh (`--record FILE`, `replay FILE --step`).
+    /// `arguments` go to ipcsh (`--record FILE`, `replay FILE --step`). `startedWhen` tells when it
+    /// has started, for a run that shows no prompt (a script, `-c`).
     init(testCase: XCTestCase, historyPath: String, directory: String? = nil,
          environment: [String: String] = ["NO_COLOR": "1"], removing: [String] = [],
-         arguments: [String] = []) throws {
+         arguments: [String] = [], startedWhen: ((String) -> Bool)? = nil) throws {
         // A socket path of our own (-S): tmux leaves its socket file behind after kill-server.
         socket = "/tmp/ipcsh-tmux-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
         self.historyPath = historyPath
@@ -44,7 +45,11 @@ final class TmuxSession {
             throw TmuxError.failed("no pane pid in \(pidText)")
         }
         self.pid = pid
-        try waitForScreen("the first prompt") { $0.contains("ipcsh[\(pid)]> ") }
+        if let startedWhen {
+            try waitForScreen("the start", startedWhen)
+        } else {
+            try waitForScreen("the first prompt") { $0.contains("ipcsh[\(pid)]> ") }
+        }
     }
 
     /// The prompt as the shell prints it (without colors).
