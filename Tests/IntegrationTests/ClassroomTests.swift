@@ -1,0 +1,52 @@
+import Foundation
+import IPCTeaching
+import XCTest
+
+/// Issue 11, "Teaching in class": what a class sees of `ipcsh replay` (the lesson's comments,
+/// a failure shown on purpose), what a replay or a check leaves behind (nothing, and says so),
+/// and what an interrupted demo script leaves (nothing either). Real kernel objects, unique
+/// keys, a directory of each test's own.
+final class ClassroomTests: IPCTestCase {
+    /// `ipcsh ARGS` run in `directory` (where a lesson's relative paths land).
+    private func run(_ arguments: [String], in directory: URL, stdin: String? = nil, timeout: TimeInterval = 60) throws -> Harness.Result {
+        try Harness.runProgram("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory.path, Harness.ipcshPath] + arguments,
+                               stdin: stdin, timeout: timeout)
+    }
+
+    /// The prompt with its pid as `$ `, so that a replay's output can be compared whole.
+    private func withoutPIDs(_ text: String) -> String {
+        text.replacingOccurrences(of: #"ipcsh\[\d+\]> "#, with: "$ ", options: .regularExpression)
+            .replacingOccurrences(of: #"shmid \d+"#, with: "shmid N", options: .regularExpression)
+    }
+
+    private func write(_ text: String, to url: URL) throws {
+        try text.write(to: url, atomically: false, encoding: .utf8)
+    }
+
+    private static let header = """
+        # ipcsh recording, format 1 (ipcsh 0.1.0)
+        # date: 2026-11-25 15:12:09 UTC
+        # machine: Linux 6.18.44-fc-v782 x86_64
+        # Replay it with: ipcsh replay FILE   Check it with: ipcsh check FILE
+        # Lines: a command as typed, its output as '#| ' lines, the pause before it as '#@ SECONDS'.
+
+        """
+
+    // MARK: 14. An interrupted demo leaves nothing, and its notice names no ipcsh command
+
+    /// A script's exit notice is read once the script has ended: it names `ipcrm`, never an
+    /// ipcsh command to type "here".
+    func testAScriptsExitNoticeNamesOnlyShellCommands() throws {
+        let key = makeKey()
+        let r = try Harness.runCommands("buf = shm create \(Harness.hex(key)) 64")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let id = shmget(key, 0, 0)
+        XCTAssertGreaterThanOrEqual(id, 0)
+        XCTAssertEqual(r.stderr, """
+            note: 1 shared memory segment created by this session remains in the kernel:
+              buf: key \(Harness.hex(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)
+              (ipcsh --cleanup, or cleanup on in the script, removes them at exit)
+
+            """)
+    }
+}
