@@ -4,8 +4,8 @@ import IPCSyntax
 import IPCShell
 
 /// `ipcsh replay FILE`: shows a recording to an audience, running every command for real
-/// against this machine's kernel: the prompt, the command typed out at the recorded pace,
-/// then its real output. Keeps going after a failed command.
+/// against this machine's kernel: the lesson's comments, the prompt, the command typed out at
+/// the recorded pace, then its real output. Keeps going after a failed command.
 public struct Replayer {
     public var speed: Double = 1
     public var step = false
@@ -54,6 +54,7 @@ public struct Replayer {
         let prompt = output.useColor ? "\u{1B}[1;36mipcsh[\(pid)]>\u{1B}[0m " : "ipcsh[\(pid)]> "
         for entry in transcript.entries {
             output.flush()
+            showComments(entry.comments, useColor: output.useColor)
             if step {
                 write(prompt)
                 if !waitForEnter() {
@@ -81,7 +82,18 @@ public struct Replayer {
             }
             output.flush()
         }
+        showComments(transcript.trailingComments, useColor: output.useColor)
         return interpreter.failureCount > 0 ? 1 : 0
+    }
+
+    /// The lesson's own comments, dimmed on a terminal.
+    private func showComments(_ lines: [String], useColor: Bool) {
+        guard !lines.isEmpty else { return }
+        var text = ""
+        for line in lines {
+            text += useColor && !line.isEmpty ? "\u{1B}[2m" + line + "\u{1B}[0m\n" : line + "\n"
+        }
+        write(text)
     }
 
     private func write(_ text: String) {

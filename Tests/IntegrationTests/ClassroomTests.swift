@@ -32,6 +32,49 @@ final class ClassroomTests: IPCTestCase {
 
         """
 
+    // MARK: 10. The lesson's comments
+
+    func testReplayShowsTheLessonsCommentsBeforeTheirCommands() throws {
+        let directory = try makeDirectory()
+        let path = directory.appendingPathComponent("lesson.ipcs")
+        try write(Self.header + """
+            # lesson.ipcs: a pipe, in two parts.
+
+            # Part 1. An unnamed pipe: int fd[2]; pipe(fd);
+            #@ 0.00
+            p = pipe
+            #| p: read end p.r = fd 6, write end p.w = fd 7
+
+            # Part 2. write(fd[1], ...), then read(fd[0], ...).
+            #@ 0.00
+            write p.w "hello"
+            #@ 0.00
+            read p.r
+            #| hello
+
+            # That is all.
+
+            """, to: path)
+        let r = try run(["replay", path.path, "--no-pause"], in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("\u{1B}"), "no terminal: no escapes")
+        XCTAssertEqual(withoutPIDs(r.stdout).replacingOccurrences(of: #"fd \d+"#, with: "fd N", options: .regularExpression), """
+            # lesson.ipcs: a pipe, in two parts.
+
+            # Part 1. An unnamed pipe: int fd[2]; pipe(fd);
+            $ p = pipe
+            p: read end p.r = fd N, write end p.w = fd N
+
+            # Part 2. write(fd[1], ...), then read(fd[0], ...).
+            $ write p.w "hello"
+            $ read p.r
+            hello
+
+            # That is all.
+
+            """)
+    }
+
     // MARK: 14. An interrupted demo leaves nothing, and its notice names no ipcsh command
 
     func testInterruptedWriterRemovesItsSegment() throws {
