@@ -44,6 +44,9 @@ public struct Replayer {
         return value >= Double(longestWaitMilliseconds) ? longestWaitMilliseconds : Int(value)
     }
 
+    /// The line `--step` shows before the first command.
+    public static let stepHint = "Enter: next, q: quit"
+
     public func replay(_ transcript: Transcript, interpreter: Interpreter) -> Int32 {
         let session = interpreter.session
         let output = session.output
@@ -52,6 +55,7 @@ public struct Replayer {
         output.flushEachCommand = true
         let pid = getpid()
         let prompt = output.useColor ? "\u{1B}[1;36mipcsh[\(pid)]>\u{1B}[0m " : "ipcsh[\(pid)]> "
+        if step { showComments(["(\(Replayer.stepHint))"], useColor: output.useColor) }
         for entry in transcript.entries {
             output.flush()
             showComments(entry.comments, useColor: output.useColor)

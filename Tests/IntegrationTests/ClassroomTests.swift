@@ -75,6 +75,129 @@ final class ClassroomTests: IPCTestCase {
             """)
     }
 
+    /// On a terminal: the comments dimmed, `--step` says which keys do what, `q` alone quits
+    /// (no Enter), and what the lesson made is removed on the way out.
+    func testStepOnATerminalDimsCommentsNamesItsKeysAndQuitsCleanlyOnQ() throws {
+        try XCTSkipUnless(TmuxSession.isAvailable, "tmux is not installed")
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = directory.appendingPathComponent("lesson.ipcs")
+        try write(Self.header + """
+            # Part 1. A segment of our own.
+            #@ 0.00
+            buf = shm create \(Harness.hex(key)) 64
+            #| buf: created segment key \(Harness.hex(key)), shmid 1, 64 bytes, mode 0600
+
+            # Part 2. Never reached.
+            #@ 0.00
+            echo "never"
+
+            """, to: path)
+        let shell = try TmuxSession(testCase: self, historyPath: directory.appendingPathComponent("history").path,
+                                    directory: directory.path, environment: [:], removing: ["NO_COLOR"],
+                                    arguments: ["replay", path.path, "--step"])
+        let p = shell.prompt
+        try shell.waitForLastLine(p)
+        XCTAssertEqual(try shell.lines().map { $0.trimmingTrailingBlanks() },
+                       ["(\(Replayer.stepHint))", "# Part 1. A segment of our own.", p.trimmingTrailingBlanks()])
+        // tmux repeats no attribute that holds on the next line: the text from "dim" to the next change.
+        let escaped = try shell.screen(escapes: true)
+        let dimmed = escaped.range(of: "\u{1B}[2m").map { dim in
+            escaped[dim.upperBound...].prefix { $0 != "\u{1B}" }
+        } ?? ""
+        XCTAssertTrue(dimmed.contains("# Part 1. A segment of our own."), "the comment is not dimmed:\n\(escaped.debugDescription)")
+        try shell.press("Enter")
+        try shell.waitForScreen("the segment") { $0.contains("buf: created segment key \(Harness.hex(key))") }
+        try shell.waitForLastLine(p)
+        XCTAssertTrue(Harness.segmentExists(key: key))
+        XCTAssertTrue(try shell.screen().contains("# Part 2. Never reached."))
+        // q, and no Enter: the replay ends, and its segment goes with it.
+        try shell.type("q")
+        let screen = try shell.waitForScreen("the clean-up line") { $0.contains("cleanup: removed buf (key \(Harness.hex(key)), shmid ") }
+        let deadline = Date().addingTimeInterval(10)
+        while shell.processExists && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(shell.processExists, "q alone did not end the replay")
+        XCTAssertFalse(screen.contains("never\n"), screen)
+        XCTAssertFalse(Harness.segmentExists(key: key), "quitting left the lesson's segment behind")
+    }
+
+    // MARK: 11. Nothing left behind
+
+    /// A lesson that makes a segment and a FIFO and removes neither.
+    private func writeLeakyLesson(in directory: URL, key: Int32) throws -> URL {
+        let path = directory.appendingPathComponent("leaky.ipcs")
+        try write(Self.header + """
+            #@ 0.00
+            buf = shm create \(Harness.hex(key)) 64
+            #| buf: created segment key \(Harness.hex(key)), shmid 1, 64 bytes, mode 0600
+            #@ 0.00
+            fifo make leaky.fifo
+            #| made FIFO leaky.fifo (mode 0600)
+
+            """, to: path)
+        return path
+    }
+
+    func testReplayRemovesWhatTheLessonMadeAndSaysSo() throws {
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = try writeLeakyLesson(in: directory, key: key)
+        let r = try run(["replay", path.path, "--no-pause"], in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(Harness.segmentExists(key: key), "replay left the segment:\n\(r.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("leaky.fifo").path), r.stderr)
+        XCTAssertEqual(withoutPIDs(r.stderr), """
+            cleanup: removed FIFO leaky.fifo
+            cleanup: removed buf (key \(Harness.hex(key)), shmid N)
+
+            """)
+    }
+
+    /// `--keep` leaves them, as running the lesson as a script would, and the notice says
+    /// how to remove them from the shell the class is in (`ipcrm`, `rm`), not from ipcsh.
+    func testReplayKeepLeavesThemAndNamesThem() throws {
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = try writeLeakyLesson(in: directory, key: key)
+        let r = try run(["replay", path.path, "--no-pause", "--keep"], in: directory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(Harness.segmentExists(key: key), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("leaky.fifo").path), r.stderr)
+        let id = shmget(key, 0, 0)
+        XCTAssertTrue(r.stderr.contains("  buf: key \(Harness.hex(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("remove with: rm leaky.fifo"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("shm rm"), r.stderr)
+    }
+
+    /// Quitting at a step (here from a pipe: a line with q) removes them too.
+    func testReplayQuitEarlyRemovesWhatTheLessonMade() throws {
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = try writeLeakyLesson(in: directory, key: key)
+        let r = try run(["replay", path.path, "--step"], in: directory, stdin: "\nq\n")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("(\(Replayer.stepHint))\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("buf: created segment"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("made FIFO"), "q quit before the second command:\n\(r.stdout)")
+        XCTAssertFalse(Harness.segmentExists(key: key), r.stderr)
+        XCTAssertTrue(r.stderr.contains("cleanup: removed buf (key \(Harness.hex(key))"), r.stderr)
+    }
+
+    /// `check` removed them already; now it says so too (on stderr, naming the recording).
+    func testCheckSaysWhatItRemoved() throws {
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = try writeLeakyLesson(in: directory, key: key)
+        let r = try run(["check", path.path], in: directory)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertFalse(Harness.segmentExists(key: key))
+        XCTAssertEqual(withoutPIDs(r.stderr), """
+            \(path.path): cleanup: removed FIFO leaky.fifo
+            \(path.path): cleanup: removed buf (key \(Harness.hex(key)), shmid N)
+
+            """)
+    }
+
     // MARK: 14. An interrupted demo leaves nothing, and its notice names no ipcsh command
 
     func testInterruptedWriterRemovesItsSegment() throws {
