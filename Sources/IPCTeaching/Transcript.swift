@@ -17,6 +17,15 @@ public struct Transcript {
         /// since the previous one: what `replay` shows. Not the recording's header, a `#!` line,
         /// nor its `#@` and `#|` lines.
         public var comments: [String] = []
+
+        /// The recording shows this command failing (an error line of the shell's own, not of a
+        /// child): a lesson showing a failure on purpose.
+        public var showsFailure: Bool {
+            output.contains { line in
+                guard let diagnostic = Transcript.recordedDiagnostic(line.text) else { return false }
+                return !diagnostic.ofChild && diagnostic.severity == .error
+            }
+        }
     }
 
     public var path: String
@@ -51,6 +60,33 @@ public struct Transcript {
             }
         }
         return kept
+    }
+
+    /// A recorded line that is a diagnostic: `FILE:LINE:COL: error: MESSAGE` (a script
+    /// recorded), `error: MESSAGE` (the prompt), either after a child's `[NAME PID] `.
+    static func recordedDiagnostic(_ text: String)
+        -> (ofChild: Bool, location: SourceLocation?, severity: Diagnostic.Severity, message: Substring)? {
+        var rest = Substring(text)
+        var ofChild = false
+        if rest.hasPrefix("["), let close = rest.firstRange(of: "] ") {
+            ofChild = true
+            rest = rest[close.upperBound...]
+        }
+        var location: SourceLocation?
+        if !(rest.hasPrefix("error: ") || rest.hasPrefix("warning: ")) {
+            // FILE:LINE:COL: (FILE without blanks; it may hold colons).
+            guard let marker = rest.firstRange(of: ": error: ") ?? rest.firstRange(of: ": warning: ") else { return nil }
+            let place = rest[..<marker.lowerBound]
+            let parts = place.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count >= 3, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]),
+                  line > 0, column > 0, !place.contains(" ") else { return nil }
+            let file = parts.dropLast(2).joined(separator: ":")
+            guard !file.isEmpty else { return nil }
+            location = SourceLocation(file: file, line: line, column: column)
+            rest = rest[rest.index(after: marker.lowerBound)...].dropFirst()
+        }
+        let severity: Diagnostic.Severity = rest.hasPrefix("error: ") ? .error : .warning
+        return (ofChild, location, severity, rest.drop { $0 != " " }.dropFirst())
     }
 
     /// A recording is read whole (its lines are compared): up to this size.

@@ -12,7 +12,8 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Replay a recording for an audience: each command typed out at the recorded pace, then run for real.",
         discussion: """
             The lesson's own # comments are shown before the commands they explain. A command that \
-            fails is shown failing and the replay goes on. At the end, or when quit, the kernel objects \
+            fails is shown failing and the replay goes on; the exit status is 1 only when a command \
+            fails that the recording shows succeeding. At the end, or when quit, the kernel objects \
             the lesson created are removed, and the replay says so (--keep leaves them).
             """)
 

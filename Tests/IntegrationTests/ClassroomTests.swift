@@ -198,6 +198,62 @@ final class ClassroomTests: IPCTestCase {
             """)
     }
 
+    // MARK: 12. A failure shown on purpose
+
+    /// A recorded script's failure replays as recorded (`lesson.ipcs:2:1: error: ...`, a
+    /// child's too), not at the recording's own path and line, and is no replay failure.
+    func testARecordedFailureReplaysAsRecordedAndIsNoFailure() throws {
+        let directory = try makeDirectory()
+        let key = makeKey() // removed: nobody has it
+        try write("""
+            # A key nobody uses: shm open fails, on purpose.
+            shm open \(Harness.hex(key))
+            echo "after the failure"
+            fork {
+                read nosuchhandle
+            }
+            wait
+
+            """, to: directory.appendingPathComponent("lesson.ipcs"))
+        let recorded = try run(["--keep-going", "--record", "recording.ipcs", "lesson.ipcs"], in: directory)
+        XCTAssertEqual(recorded.status, 1, "the lesson fails on purpose")
+        let recording = try String(contentsOf: directory.appendingPathComponent("recording.ipcs"), encoding: .utf8)
+        XCTAssertTrue(recording.contains("#| lesson.ipcs:2:1: error: shmget: ENOENT (No such file or directory)\n"), recording)
+        XCTAssertTrue(recording.contains("] lesson.ipcs:5:10: error: read: no handle named 'nosuchhandle'\n"), recording)
+        // Replayed from elsewhere, by another path.
+        let sub = directory.appendingPathComponent("sub")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: false)
+        let r = try run(["replay", "../recording.ipcs", "--no-pause"], in: sub)
+        XCTAssertEqual(r.status, 0, "a failure the recording shows is no replay failure:\n" + r.stderr)
+        XCTAssertTrue(r.stdout.contains("after the failure\n"), r.stdout)
+        let errors = r.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(errors.first, "lesson.ipcs:2:1: error: shmget: ENOENT (No such file or directory)", r.stderr)
+        XCTAssertTrue(errors.contains { $0.hasPrefix("[child1 ") && $0.hasSuffix("] lesson.ipcs:5:10: error: read: no handle named 'nosuchhandle'") },
+                      r.stderr)
+        XCTAssertFalse(r.stderr.contains("recording.ipcs:"), r.stderr)
+    }
+
+    /// A command that fails now but succeeded when recorded is a real failure: exit 1, and
+    /// its error is shown as at a prompt (the recording has no place for it).
+    func testAFailureTheRecordingDoesNotShowFailsTheReplay() throws {
+        let directory = try makeDirectory()
+        let key = makeKey()
+        let path = directory.appendingPathComponent("lesson.ipcs")
+        try write(Self.header + """
+            #@ 0.00
+            buf = shm open \(Harness.hex(key))
+            #| buf: opened segment key \(Harness.hex(key)), shmid 1, 64 bytes
+            #@ 0.00
+            echo "still going"
+            #| still going
+
+            """, to: path)
+        let r = try run(["replay", path.path, "--no-pause"], in: directory)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains("still going\n"), "replay keeps going:\n\(r.stdout)")
+        XCTAssertTrue(r.stderr.hasPrefix("error: shmget: ENOENT (No such file or directory)\n"), r.stderr)
+    }
+
     // MARK: 14. An interrupted demo leaves nothing, and its notice names no ipcsh command
 
     func testInterruptedWriterRemovesItsSegment() throws {
