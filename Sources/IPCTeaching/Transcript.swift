@@ -13,12 +13,81 @@ public struct Transcript {
         public var lines: ClosedRange<Int>
         /// `#| ` lines after it: (line number, text without the marker).
         public var output: [(line: Int, text: String)]
+        /// The lesson's own comment lines (and the blank lines between them) before the command,
+        /// since the previous one: what `replay` shows. Not the recording's header, a `#!` line,
+        /// nor its `#@` and `#|` lines.
+        public var comments: [String] = []
+
+        /// The recording shows this command failing (an error line of the shell's own, not of a
+        /// child): a lesson showing a failure on purpose.
+        public var showsFailure: Bool {
+            output.contains { line in
+                guard let diagnostic = Transcript.recordedDiagnostic(line.text) else { return false }
+                return !diagnostic.ofChild && diagnostic.severity == .error
+            }
+        }
     }
 
     public var path: String
     public var entries: [Entry]
     /// Every line of the file.
     public var fileLines: [String]
+    /// The lesson's comments after its last command.
+    public var trailingComments: [String] = []
+
+    /// The first lines of every recording (`Recorder.header()`), which are not the lesson's.
+    static let headerPrefixes = ["# ipcsh recording", "# date: ", "# machine: ", "# Replay it with", "# Lines: "]
+
+    /// How many lines at the top of the file are the recording's header (or a `#!` line).
+    static func headerLength(_ lines: [Substring]) -> Int {
+        var count = 0
+        if lines.first?.hasPrefix("#!") == true { count = 1 }
+        guard count < lines.count, lines[count].hasPrefix(headerPrefixes[0]) else { return count }
+        while count < lines.count, headerPrefixes.contains(where: lines[count].hasPrefix) { count += 1 }
+        return count
+    }
+
+    /// The comment and blank lines among `lines` (a blank line once, however many there are);
+    /// the `#@` and `#|` lines of the recording are left out.
+    static func comments<S: Sequence>(_ lines: S) -> [String] where S.Element == String {
+        var kept: [String] = []
+        for line in lines {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.isEmpty || trimmed == "\r" {
+                if kept.last != "" { kept.append("") }
+            } else if trimmed.hasPrefix("#") && !trimmed.hasPrefix("#|") && !trimmed.hasPrefix("#@") {
+                kept.append(line)
+            }
+        }
+        return kept
+    }
+
+    /// A recorded line that is a diagnostic: `FILE:LINE:COL: error: MESSAGE` (a script
+    /// recorded), `error: MESSAGE` (the prompt), either after a child's `[NAME PID] `.
+    static func recordedDiagnostic(_ text: String)
+        -> (ofChild: Bool, location: SourceLocation?, severity: Diagnostic.Severity, message: Substring)? {
+        var rest = Substring(text)
+        var ofChild = false
+        if rest.hasPrefix("["), let close = rest.firstRange(of: "] ") {
+            ofChild = true
+            rest = rest[close.upperBound...]
+        }
+        var location: SourceLocation?
+        if !(rest.hasPrefix("error: ") || rest.hasPrefix("warning: ")) {
+            // FILE:LINE:COL: (FILE without blanks; it may hold colons).
+            guard let marker = rest.firstRange(of: ": error: ") ?? rest.firstRange(of: ": warning: ") else { return nil }
+            let place = rest[..<marker.lowerBound]
+            let parts = place.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count >= 3, let line = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]),
+                  line > 0, column > 0, !place.contains(" ") else { return nil }
+            let file = parts.dropLast(2).joined(separator: ":")
+            guard !file.isEmpty else { return nil }
+            location = SourceLocation(file: file, line: line, column: column)
+            rest = rest[rest.index(after: marker.lowerBound)...].dropFirst()
+        }
+        let severity: Diagnostic.Severity = rest.hasPrefix("error: ") ? .error : .warning
+        return (ofChild, location, severity, rest.drop { $0 != " " }.dropFirst())
+    }
 
     /// A recording is read whole (its lines are compared): up to this size.
     public static let maximumSize = Interpreter.maximumWholeFile
@@ -39,7 +108,10 @@ public struct Transcript {
         let script = try Parser.parse(bytes: bytes, file: path)
         let text = String(decoding: bytes, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = headerLength(text.split(separator: "\n", maxSplits: headerPrefixes.count + 1, omittingEmptySubsequences: false))
         var entries: [Entry] = []
+        // The line after the previous command (0-based index into `lines`).
+        var gapStart = header
         for (index, command) in script.commands.enumerated() {
             let first = command.location.line
             let last = first + command.source.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
@@ -59,9 +131,18 @@ public struct Transcript {
                 }
                 lineNumber += 1
             }
-            entries.append(Entry(command: command, pause: pause, lines: first...max(first, last), output: output))
+            var entry = Entry(command: command, pause: pause, lines: first...max(first, last), output: output)
+            entry.comments = comments(lines[min(gapStart, first - 1)..<(first - 1)])
+            if entries.isEmpty { entry.comments = Array(entry.comments.drop { $0.isEmpty }) }
+            entries.append(entry)
+            gapStart = last
         }
-        return Transcript(path: path, entries: entries, fileLines: lines)
+        var transcript = Transcript(path: path, entries: entries, fileLines: lines)
+        var trailing = comments(lines[min(gapStart, lines.count)...])
+        while trailing.last == "" { trailing.removeLast() }
+        if entries.isEmpty { trailing = Array(trailing.drop { $0.isEmpty }) }
+        transcript.trailingComments = trailing
+        return transcript
     }
 }
 

@@ -11,6 +11,8 @@ public struct TranscriptChecker {
         public var outputLines: Int
         /// A unified diff (empty when the recording still holds).
         public var diff: [String]
+        /// What the clean-up at the end removed (`cleanup: removed ...`), or could not.
+        public var cleanup: [String] = []
         public var passed: Bool { diff.isEmpty }
     }
 
@@ -74,10 +76,10 @@ public struct TranscriptChecker {
         _ = interpreter.supervisor.shutdown(graceMilliseconds: 500)
         // Remove what the lesson left behind; only now, or `status` would say "cleanup on exit: on".
         session.cleanupOnExit = true
-        _ = session.finish()
+        let cleanup = session.finish()
         let diff = TranscriptChecker.unifiedDiff(expected, actual, path: transcript.path)
         return Outcome(path: transcript.path, commands: transcript.entries.count,
-                       outputLines: expected.count { $0.text.hasPrefix("#|") }, diff: diff)
+                       outputLines: expected.count { $0.text.hasPrefix("#|") }, diff: diff, cleanup: cleanup)
     }
 
     /// A unified diff of the recording (`-`, with its line numbers) against this run (`+`).

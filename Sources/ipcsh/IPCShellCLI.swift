@@ -19,7 +19,7 @@ struct IPCShellCLI: ParsableCommand {
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
         commands from stdin otherwise. Type `help` inside it for the command list.
 
-        Recordings: ipcsh --record FILE records a session; ipcsh replay FILE [--step] [--speed X] \
+        Recordings: ipcsh --record FILE records a session; ipcsh replay FILE [--step] [--speed X] [--keep] \
         shows it to a class; ipcsh check FILE... verifies that recordings still hold.
 
         Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C).

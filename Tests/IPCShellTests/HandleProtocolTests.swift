@@ -30,10 +30,17 @@ final class HandleProtocolTests: XCTestCase {
         let shm = ShmHandle(name: "buf", key: key, id: id, size: 64, mode: 0o600, createdHere: true)
         XCTAssertTrue(shm.isLeftoverCandidate)
         XCTAssertTrue(shm.stillExists())
-        XCTAssertEqual(shm.leftoverLine, "buf: key \(hexText(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)  (or shm rm buf here)")
-        let notice = shm.leftovers.notice([shm])
-        XCTAssertEqual(notice.first, "note: 1 shared memory segment created by this session remains in the kernel:")
-        XCTAssertEqual(notice.count, 3)
+        XCTAssertEqual(shm.leftoverLine, "buf: key \(hexText(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)")
+        let notice = shm.leftovers.notice([shm], true)
+        XCTAssertEqual(notice, ["note: 1 shared memory segment created by this session remains in the kernel:",
+                                "  buf: key \(hexText(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)  (or shm rm buf here)",
+                                "  (ipcsh --cleanup or the command cleanup on removes them at exit)"])
+        // Issue 11.14: a script has ended when its notice is read: no ipcsh command to type
+        // "here", and `cleanup on` is something to put in the script.
+        XCTAssertEqual(shm.leftovers.notice([shm], false),
+                       ["note: 1 shared memory segment created by this session remains in the kernel:",
+                        "  buf: key \(hexText(key)), shmid \(id), 64 bytes — remove with: ipcrm -m \(id)",
+                        "  (ipcsh --cleanup, or cleanup on in the script, removes them at exit)"])
         try shm.attach(readOnly: false)
         XCTAssertEqual(try shm.removeForCleanup(), "buf (key \(hexText(key)), shmid \(id))")
         XCTAssertFalse(shm.isAttached, "clean-up detaches what it removes")
@@ -74,7 +81,7 @@ final class HandleProtocolTests: XCTestCase {
         XCTAssertEqual(mkfifo(path, 0o600), 0)
         let fifo = FIFORecord(path: path)
         XCTAssertTrue(fifo.stillExists())
-        XCTAssertEqual(fifo.leftovers.notice([fifo]), ["note: 1 FIFO made by this session remains: \(path) — remove with: rm \(path)"])
+        XCTAssertEqual(fifo.leftovers.notice([fifo], false), ["note: 1 FIFO made by this session remains: \(path) — remove with: rm \(path)"])
         XCTAssertEqual(try fifo.removeForCleanup(), path)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
         XCTAssertNil(try fifo.removeForCleanup(), "a FIFO already gone is not an error")

@@ -23,7 +23,9 @@ final class RecordingsTests: IPCTestCase {
                                         // runs it on a path of its own.
                                         "unix-echo.ipcs"]
     /// Recordings that are lessons of their own, not of an example.
-    static let lessons: Set<String> = ["lesson-pipe-trace.ipcs"]
+    static let lessons: Set<String> = ["lesson-pipe-trace.ipcs", "lesson-shm-by-hand.ipcs"]
+    /// Typed at the prompt at a teacher's pace: its pauses are real (issue 11.13).
+    static let humanPace = "lesson-shm-by-hand.ipcs"
 
     static func recordings() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ipcs") }.sorted()
@@ -33,7 +35,8 @@ final class RecordingsTests: IPCTestCase {
     /// later is checked too), from a scratch directory where a lesson's relative paths land.
     func testEveryRecordingStillHolds() throws {
         let names = try Self.recordings()
-        XCTAssertTrue(Set(names).isSuperset(of: ["tour.ipcs", "unnamed-pipe.ipcs", "actor-pipe.ipcs", "lesson-pipe-trace.ipcs"]), "\(names)")
+        XCTAssertTrue(Set(names).isSuperset(of: ["tour.ipcs", "unnamed-pipe.ipcs", "actor-pipe.ipcs", "lesson-pipe-trace.ipcs",
+                                                 Self.humanPace]), "\(names)")
         let directory = try makeDirectory()
         let paths = names.map { Self.folder.appendingPathComponent($0).path }
         let r = try Harness.runProgram("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory.path,
@@ -89,5 +92,39 @@ final class RecordingsTests: IPCTestCase {
                               "\(name):\(entry.lines.lowerBound): no #@ pause before the command")
             }
         }
+    }
+
+    /// Issue 11.13: a recording made from a script has `#@ 0.00` everywhere, so `--speed`
+    /// shows nothing. At least one shipped lesson keeps a teacher's pauses: seconds before
+    /// most commands, a minute or more in all.
+    func testALessonIsRecordedAtAHumanPace() throws {
+        let transcript = try Transcript.load(Self.folder.appendingPathComponent(Self.humanPace).path)
+        let pauses = transcript.entries.map(\.pause)
+        XCTAssertGreaterThanOrEqual(pauses.reduce(0, +), 60, "\(pauses)")
+        XCTAssertGreaterThanOrEqual(pauses.count { $0 >= 2 }, pauses.count * 3 / 4, "\(pauses)")
+        XCTAssertTrue(pauses.allSatisfy { $0 <= Replayer.longestPause }, "\(pauses)")
+    }
+
+    /// ... and a replay keeps them, divided by `--speed`: about 73 s of pauses take about
+    /// 3.6 s at speed 20, and nothing with --no-pause.
+    func testReplayOfTheHumanPaceLessonTakesItsPausesDividedBySpeed() throws {
+        let path = Self.folder.appendingPathComponent(Self.humanPace).path
+        let transcript = try Transcript.load(path)
+        let recorded = transcript.entries.map(\.pause).reduce(0, +)
+        let directory = try makeDirectory()
+        func replay(_ options: [String]) throws -> (seconds: TimeInterval, result: Harness.Result) {
+            let start = Date()
+            let r = try Harness.runProgram("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", directory.path,
+                                                       Harness.ipcshPath, "replay", path] + options, timeout: 120)
+            return (Date().timeIntervalSince(start), r)
+        }
+        let fast = try replay(["--speed", "20"])
+        XCTAssertEqual(fast.result.status, 0, "its failure is on purpose:\n" + fast.result.stderr)
+        XCTAssertGreaterThanOrEqual(fast.seconds, recorded / 20 * 0.9, "the recorded pauses were not kept")
+        XCTAssertLessThan(fast.seconds, recorded / 2, "--speed 20 was not applied")
+        XCTAssertTrue(fast.result.stdout.contains("hello from the child\n"), fast.result.stdout)
+        let none = try replay(["--no-pause"])
+        XCTAssertEqual(none.result.status, 0, none.result.stderr)
+        XCTAssertLessThan(none.seconds, recorded / 20 * 0.9, "--no-pause paused")
     }
 }

@@ -251,7 +251,8 @@ final class BackgroundProgram {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(_ path: String, _ arguments: [String]) throws {
+    /// `standardError`: its stderr goes to the same pipe as its stdout (`readLine` reads both).
+    init(_ path: String, _ arguments: [String], standardError: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -259,7 +260,7 @@ final class BackgroundProgram {
         process.environment = env
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError ? stdoutPipe : FileHandle.nullDevice
         try process.run()
     }
 

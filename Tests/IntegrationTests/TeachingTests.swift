@@ -256,17 +256,17 @@ final class TeachingTests: IPCTestCase {
         try shell.waitForScreen("the first step") { $0.contains("\nfirst step\n") }
         try shell.waitForLastLine(p)
         var lines = try shell.lines().map { $0.trimmingTrailingBlanks() }
-        XCTAssertEqual(lines, [p + #"echo "first step""#, "first step", p.trimmingTrailingBlanks()])
+        XCTAssertEqual(lines, ["(\(Replayer.stepHint))", p + #"echo "first step""#, "first step", p.trimmingTrailingBlanks()])
         try shell.press("Enter")
         try shell.waitForScreen("the pipe") { $0.contains("p: read end p.r = fd ") }
         try shell.waitForLastLine(p)
-        // q quits: the remaining commands never run.
+        // q quits (q then Enter, as people type it, too): the remaining commands never run.
         try shell.enter("q")
         let deadline = Date().addingTimeInterval(10)
         while shell.processExists && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(shell.processExists, "q did not end the replay")
         lines = try shell.lines().map { $0.trimmingTrailingBlanks() }
-        XCTAssertEqual(lines.count, 5, lines.joined(separator: "\n"))
+        XCTAssertEqual(lines.count, 6, lines.joined(separator: "\n"))
         XCTAssertFalse(lines.contains { $0.contains("through the pipe") }, lines.joined(separator: "\n"))
     }
 

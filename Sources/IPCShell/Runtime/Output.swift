@@ -20,6 +20,9 @@ public final class Output {
     public var tap: ((String, Stream) -> Void)?
     /// Only the tap sees output (ipcsh check).
     public var captureOnly = false
+    /// `ipcsh replay`: where a diagnostic is shown (the place the recording showed it, not its
+    /// line in the recording). Kept in forked children, whose errors the recording shows too.
+    public var relocateDiagnostic: ((Diagnostic) -> Diagnostic)?
     /// Lines written so far (to notice activity).
     public private(set) var linesWritten = 0
 
@@ -88,6 +91,7 @@ public final class Output {
 
     /// An error or warning on stderr.
     public func diagnostic(_ diagnostic: Diagnostic, withLocation: Bool) {
+        let diagnostic = relocateDiagnostic?(diagnostic) ?? diagnostic
         let rendered = diagnostic.render(withLocation: withLocation)
         let color = diagnostic.severity == .error ? "1;31" : "1;33"
         emit(rendered, stream: .stderr, color: color)

@@ -33,7 +33,7 @@ extension Session {
                 }
                 lines += group.cleanup(removed)
             } else {
-                lines += group.notice(objects.filter { $0.stillExists() })
+                lines += group.notice(objects.filter { $0.stillExists() }, isInteractive)
             }
         }
         if cleanupOnExit { createdObjects = [] }

@@ -26,7 +26,7 @@ public final class FIFORecord: PersistentObject {
         return leftoverLine
     }
 
-    static let group = LeftoverGroup(order: 0, notice: { objects in
+    static let group = LeftoverGroup(order: 0, notice: { objects, _ in
         let fifos = objects.compactMap { $0 as? FIFORecord }
         guard !fifos.isEmpty else { return [] }
         let n = fifos.count

@@ -12,22 +12,31 @@ public protocol PersistentObject: AnyObject {
     func stillExists() -> Bool
     /// How a clean-up that failed names it (`buf`, `FIFO ./fifo`).
     var leftoverName: String { get }
-    /// Its line in the exit notice (the group's lines come from `leftovers`).
+    /// Its line in the exit notice (the group's lines come from `leftovers`), with the shell
+    /// command that removes it (`ipcrm -m 32805`, `rm ./fifo`): the session has ended.
     var leftoverLine: String { get }
+    /// The ipcsh command that removes it (`shm rm buf`), which an interactive notice adds.
+    var removalInShell: String? { get }
     /// Removes it (`--cleanup`); returns how the clean-up line names it, or nil when it was gone.
     func removeForCleanup() throws -> String?
+}
+
+extension PersistentObject {
+    public var removalInShell: String? { nil }
 }
 
 /// The exit notice and clean-up lines of one kind of persistent object, given all that remain.
 public struct LeftoverGroup: Sendable {
     /// Groups are shown in this order (FIFOs before segments, as the notice always had them).
     public var order: Int
-    /// The notice for the objects of this kind that remain.
-    public var notice: @Sendable (_ objects: [any PersistentObject]) -> [String]
+    /// The notice for the objects of this kind that remain. `interactive`: the session was at a
+    /// prompt, where ipcsh commands mean something to the reader; a script's notice names
+    /// only shell commands (`ipcrm`, `rm`) and what to change in the script.
+    public var notice: @Sendable (_ objects: [any PersistentObject], _ interactive: Bool) -> [String]
     /// The clean-up report for the objects removed (what each `removeForCleanup` returned).
     public var cleanup: @Sendable (_ removed: [String]) -> [String]
 
-    public init(order: Int, notice: @escaping @Sendable ([any PersistentObject]) -> [String],
+    public init(order: Int, notice: @escaping @Sendable ([any PersistentObject], Bool) -> [String],
                 cleanup: @escaping @Sendable ([String]) -> [String]) {
         self.order = order
         self.notice = notice

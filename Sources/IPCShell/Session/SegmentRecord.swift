@@ -48,12 +48,15 @@ public final class SegmentRecord: PersistentObject {
     }
 
     /// Segments: the notice lists each under one heading; the clean-up names them on one line.
-    static let group = LeftoverGroup(order: 1, notice: { objects in
+    static let group = LeftoverGroup(order: 1, notice: { objects, interactive in
         guard !objects.isEmpty else { return [] }
         let n = objects.count
         return ["note: \(n) shared memory segment\(n == 1 ? "" : "s") created by this session remain\(n == 1 ? "s" : "") in the kernel:"]
-            + objects.map { "  " + $0.leftoverLine }
-            + ["  (ipcsh --cleanup or the command cleanup on removes them at exit)"]
+            + objects.map { object in
+                "  " + object.leftoverLine + (interactive ? object.removalInShell.map { "  (or \($0) here)" } ?? "" : "")
+            }
+            + [interactive ? "  (ipcsh --cleanup or the command cleanup on removes them at exit)"
+                           : "  (ipcsh --cleanup, or cleanup on in the script, removes them at exit)"]
     }, cleanup: { removed in
         removed.isEmpty ? [] : ["cleanup: removed " + removed.joined(separator: ", ")]
     })

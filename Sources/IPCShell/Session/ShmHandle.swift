@@ -97,8 +97,9 @@ extension ShmHandle: PersistentObject {
     public func stillExists() -> Bool { SharedMemory.exists(id: id) }
     public var leftoverName: String { name }
     public var leftoverLine: String {
-        "\(name): key \(keyText), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)  (or shm rm \(name) here)"
+        "\(name): key \(keyText), shmid \(id), \(size) bytes — remove with: ipcrm -m \(id)"
     }
+    public var removalInShell: String? { "shm rm \(name)" }
 
     public func removeForCleanup() throws -> String? {
         if isAttached { try? detach() }
