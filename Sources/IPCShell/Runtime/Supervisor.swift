@@ -146,8 +146,8 @@ public final class Supervisor {
                 let now = Clock.monotonicNanoseconds()
                 timeout = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
-            // The one raw poll the shell keeps outside IPCSys: the single wait of every blocking
-            // command, watching relays, the self-pipe and a descriptor; not a step of the lesson.
+            // The single wait of every blocking command, watching relays, the self-pipe and a
+            // descriptor: plumbing, not a step of the lesson (untraced).
             let n = Plumbing.poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 {
                 if errno == EINTR { continue }
