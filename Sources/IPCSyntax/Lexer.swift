@@ -486,15 +486,17 @@ public struct Lexer {
                 advance()
             }
             var field: String?
-            if peek() == UInt8(ascii: "."), let f = peek(1), Lexer.isNameStart(f) {
+            // `.FIELD`, or a path of them for a struct's nested members: `$v.hdr.len`.
+            var fieldBytes: [UInt8] = []
+            while peek() == UInt8(ascii: "."), let f = peek(1), Lexer.isNameStart(f) {
+                if !fieldBytes.isEmpty { fieldBytes.append(UInt8(ascii: ".")) }
                 advance()
-                var fieldBytes: [UInt8] = []
                 while let d = peek(), Lexer.isNameChar(d) {
                     fieldBytes.append(d)
                     advance()
                 }
-                field = String(decoding: fieldBytes, as: UTF8.self)
             }
+            if !fieldBytes.isEmpty { field = String(decoding: fieldBytes, as: UTF8.self) }
             return .variable(name: String(decoding: name, as: UTF8.self), field: field)
         }
     }
@@ -519,8 +521,8 @@ public struct Lexer {
                              hint: "names start with a letter or _ and hold letters, digits and _")
         }
         if pieces.count == 2 {
-            let field = Array(pieces[1].utf8)
-            guard let f = field.first, isNameStart(f), field.allSatisfy(isNameChar) else {
+            let names = pieces[1].split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+            guard names.allSatisfy({ name in name.first.map(isNameStart) == true && name.allSatisfy(isNameChar) }) else {
                 throw Diagnostic("bad field name in ${\(text)}", at: location)
             }
             return .variable(name: String(pieces[0]), field: String(pieces[1]))

@@ -55,7 +55,7 @@ final class CommandPlanTests: XCTestCase {
         let write = try bound(steps[2])
         guard case .symbol(let target)? = write.argument(0) else { return XCTFail("write seg") }
         XCTAssertEqual(target.name, "seg")
-        XCTAssertEqual(write.string("DATA"), "hello")
+        XCTAssertEqual(write.restStrings, ["hello"])
         XCTAssertEqual(write.integer("--at"), 16)
         // Control flow is visible: a loop with its body, bound.
         guard case .loop(let loop, let body) = steps[4] else { return XCTFail("repeat: \(steps[4])") }
@@ -65,7 +65,7 @@ final class CommandPlanTests: XCTestCase {
         guard case .symbol(let end)? = inLoop.argument(0) else { return XCTFail("write pipe1.w") }
         XCTAssertEqual(end.name, "pipe1")
         XCTAssertEqual(end.end, "w")
-        guard case .unexpanded(let word)? = inLoop.argument(1) else { return XCTFail("\"n-$i\" is known when it runs") }
+        guard case .unexpanded(let word)? = inLoop.variadicValues.first else { return XCTFail("\"n-$i\" is known when it runs") }
         XCTAssertEqual(word.parts, [.literal(Array("n-".utf8)), .variable(name: "i", field: nil)])
         guard case .fork(_, let forkBody?) = steps[5] else { return XCTFail("fork { }: \(steps[5])") }
         XCTAssertEqual(try bound(forkBody[0]).spec.name, "read")

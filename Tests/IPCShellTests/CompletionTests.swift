@@ -88,7 +88,7 @@ final class CompletionTests: ShellTestCase {
     func testOptions() {
         XCTAssertEqual(complete("shm create 1 64 --"), ["--mode", "--excl"])
         XCTAssertEqual(complete("shm create 1 64 --e"), ["--excl"])
-        XCTAssertEqual(complete("write buf hi -"), ["--at", "--raw", "--size", "--nonblock", "--timeout"])
+        XCTAssertEqual(complete("write buf hi -"), ["--at", "--as", "--raw", "--size", "--nonblock", "--timeout"])
         // Past the last argument, options are what is left.
         XCTAssertEqual(complete("shm create 1 64 "), ["--mode", "--excl"])
     }
@@ -124,13 +124,29 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("rpc call unix:/tmp/x.sock greet "), [])
     }
 
+    /// Issue 12: struct names after --as and sizeof, members after offsetof STRUCT and after
+    /// write --as STRUCT (as MEMBER=).
+    func testStructNamesAndMembers() throws {
+        try makeHandles()
+        let r = try shell.run("struct hdr { int len; }; struct packet { struct hdr h; char data[8]; }")
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        XCTAssertEqual(complete("read buf --as "), ["hdr", "packet"])
+        XCTAssertEqual(complete("read buf --as p"), ["packet"])
+        XCTAssertEqual(complete("sizeof "), ["hdr", "packet"])
+        XCTAssertEqual(complete("offsetof packet "), ["h", "h.len", "data"])
+        XCTAssertEqual(complete("offsetof packet h"), ["h", "h.len"])
+        XCTAssertEqual(complete("write buf --as packet "), ["h=", "h.len=", "data="])
+        XCTAssertEqual(complete("write buf --as packet h.len=3 d"), ["data="])
+        XCTAssertEqual(complete("write buf --as nosuch "), [])
+    }
+
     /// Issue 11.15: an option already given is not offered again.
     func testOptionsAlreadyGivenAreNotOfferedAgain() throws {
         try makeHandles()
         XCTAssertEqual(complete("shm attach buf "), ["--readonly"])
         XCTAssertEqual(complete("shm attach buf --readonly "), [])
         XCTAssertEqual(complete("shm attach buf --readonly --"), [])
-        XCTAssertEqual(complete("write buf hi --raw --at=3 --"), ["--size", "--nonblock", "--timeout"])
+        XCTAssertEqual(complete("write buf hi --raw --at=3 --"), ["--as", "--size", "--nonblock", "--timeout"])
         XCTAssertEqual(complete("shm create 1 64 --excl "), ["--mode"])
     }
 

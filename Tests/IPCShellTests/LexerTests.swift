@@ -143,8 +143,9 @@ final class LexerTests: XCTestCase {
     }
 
     func testNameAndFieldBoundaries() {
-        XCTAssertEqual(words("$x-y $x. $x.1 $a.b.c ${x}.f $_x $x_1"),
-                       ["w:$(x)-y", "w:$(x).", "w:$(x).1", "w:$(a.b).c", "w:$(x).f", "w:$(_x)", "w:$(x_1)"])
+        // A field is a path of names (a struct's nested member: $v.hdr.len, issue 12).
+        XCTAssertEqual(words("$x-y $x. $x.1 $a.b.c ${a.b.c} $a.b.1 ${x}.f $_x $x_1"),
+                       ["w:$(x)-y", "w:$(x).", "w:$(x).1", "w:$(a.b.c)", "w:$(a.b.c)", "w:$(a.b).1", "w:$(x).f", "w:$(_x)", "w:$(x_1)"])
     }
 
     func testPositionalIsOneDigitUnlessBraced() {

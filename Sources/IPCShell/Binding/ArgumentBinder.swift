@@ -216,6 +216,12 @@ enum ArgumentBinder {
         position = 0
         while position < given {
             guard let (bytes, _) = arguments.literal(at: skipWords + position) else { return false }
+            if position == spec.variadicIndex {
+                // One word for the variadic argument: kept in its slot, as is (`BoundCommand.rest`).
+                bound.values[position] = .bytes(bytes)
+                position += 1
+                continue
+            }
             bound.values[position] = try convert(bytes, kind: specArguments[position].kind,
                                                  what: specArguments[position].name, spec: spec, scope: scope,
                                                  at: arguments.location(ofWord: skipWords + position))
@@ -235,7 +241,7 @@ enum ArgumentBinder {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
         switch kind {
-        case .text, .name, .commandName, .address, .method:
+        case .text, .name, .commandName, .structName, .structMember, .dataOrMembers, .address, .method:
             return .bytes(bytes)
         case .path:
             if bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }

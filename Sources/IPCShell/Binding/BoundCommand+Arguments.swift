@@ -137,8 +137,13 @@ extension BoundCommand {
     }
 
     /// Every word given for the variadic argument.
-    public var rest: [[UInt8]] { variadic }
-    public var restStrings: [String] { variadic.map { String(decoding: $0, as: UTF8.self) } }
+    /// Every word given for the variadic argument. (One word bound in order is kept in the
+    /// argument's own slot, as an inline word rather than an array: `write shm1 hello`.)
+    public var rest: [[UInt8]] {
+        if variadic.isEmpty, let slot = spec.variadicIndex, case .bytes(let word)? = values[slot] { return [word.array] }
+        return variadic
+    }
+    public var restStrings: [String] { rest.map { String(decoding: $0, as: UTF8.self) } }
 
     public var usageHint: String { "usage: \(spec.usage)" }
 }

@@ -57,7 +57,8 @@ public struct BoundCommand {
         if let slot = spec.arguments.firstIndex(where: \.isVariadic), case .unexpandedVariadic(let words)? = values[slot] {
             unexpanded = words
         }
-        return variadic.indices.map { i in unexpanded[i].map { .unexpanded($0) } ?? .bytes(WordBytes(variadic[i])) }
+        let words = rest
+        return words.indices.map { i in unexpanded[i].map { .unexpanded($0) } ?? .bytes(WordBytes(words[i])) }
     }
 }
 

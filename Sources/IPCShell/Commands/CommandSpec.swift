@@ -44,6 +44,12 @@ public enum ArgumentKind: Sendable, Equatable {
     case method
     /// A whole number in a range (`exit`'s code).
     case wholeNumber(ClosedRange<Int>)
+    /// The name of a struct declared with `struct NAME { ... }` (or, for `sizeof`, a C type word).
+    case structName
+    /// A member of the struct named before it (`offsetof shmseg cnt`, `hdr.len`).
+    case structMember
+    /// Data, or with `--as STRUCT` a struct's members: `MEMBER=VALUE`.
+    case dataOrMembers
 
     var isBlock: Bool {
         if case .block = self { return true }
@@ -77,6 +83,9 @@ public enum ArgumentKind: Sendable, Equatable {
         case .unixSocket: return "a unix socket: an end of a socket pair (sock1.a) or a unix: connection (sock2)"
         case .method: return "a method name: a proc the server defines"
         case .wholeNumber(let range): return "a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .structName: return "the name of a struct declared with struct NAME { ... }"
+        case .structMember: return "a member of that struct (cnt, or hdr.len for a nested one)"
+        case .dataOrMembers: return "data; with --as STRUCT, members as MEMBER=VALUE (cnt=5 buf=hello data=[1,2,3])"
         }
     }
 
@@ -147,6 +156,9 @@ public enum CommandResult {
     case value([UInt8])
     /// A handle, already registered.
     case handle(any Handle)
+    /// A decoded C struct: printed as its text (`{ cnt = 5, buf = "hello" }`); bound with
+    /// `NAME =`, each member is a field (`$NAME.cnt`).
+    case structure(text: [UInt8], fields: [(String, String)])
 
     /// What a proc printed (called here, or by `rpc call`) as a command's result: printed again,
     /// or bound. A proc that printed nothing prints nothing, not an empty line; `$_` and a
@@ -180,8 +192,11 @@ public final class CommandSpec: Sendable {
     public let name: String
     public let summary: String
     public let arguments: [ArgumentSpec]
-    /// No block and no variadic argument: given words, in order, are the arguments in order.
+    /// No block, and a variadic argument only last: given words, in order, are the arguments in
+    /// order (a variadic argument given one word keeps it in its own slot: `BoundCommand.rest`).
     let argumentsBindInOrder: Bool
+    /// The position of the variadic argument, if any (always the last).
+    let variadicIndex: Int?
     public let options: [OptionSpec]
     public let example: String
     /// Longer text for `help NAME` and the docs.
@@ -196,7 +211,9 @@ public final class CommandSpec: Sendable {
         self.name = name
         self.summary = summary
         self.arguments = arguments
-        self.argumentsBindInOrder = !arguments.contains { $0.isBlock || $0.isVariadic }
+        let variadic = arguments.firstIndex { $0.isVariadic }
+        self.variadicIndex = variadic
+        self.argumentsBindInOrder = !arguments.contains { $0.isBlock } && (variadic == nil || variadic == arguments.count - 1)
         self.options = options
         self.example = example
         self.discussion = discussion

@@ -21,21 +21,39 @@ enum DataCommands {
 
     static let write = CommandSpec(
         "write", summary: "write data into a segment (with a NUL after it) or to a descriptor (one write())",
-        arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("DATA", .text)],
+        arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("DATA", .dataOrMembers, optional: true, variadic: true)],
         options: [
             OptionSpec("--at", .size, valueName: "OFFSET", summary: "segment: byte offset (default 0)"),
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "write one C struct (sizeof STRUCT bytes): DATA is MEMBER=VALUE words, members not given are zero"),
             OptionSpec("--raw", summary: "segment: write no terminating NUL"),
             OptionSpec("--size", .size, valueName: "N", summary: "descriptor: pad with NUL bytes to exactly N bytes"),
             OptionSpec("--nonblock", summary: "descriptor: fail with EAGAIN instead of waiting when it is full"),
             OptionSpec("--timeout", .duration, valueName: "D", summary: "descriptor: give up after D if it stays full"),
         ],
         example: "write pipe1.w \"apple is red\" --size 512",
-        discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored)."
+        discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored). With --as STRUCT, the words after NAME are members: write buf --as shmseg cnt=5 buf=hello writes sizeof shmseg bytes (no NUL after them), an array as [1, 2, 3], a char array also as a string; a value that does not fit its member is an error."
     ) { ctx in
-        let given = ctx.wordBytes("DATA") ?? WordBytes()
+        let given: WordBytes
+        let isStruct = ctx.anyOptionGiven && ctx.optionGiven("--as")
+        if isStruct {
+            try rejectOptions(["--raw", "--size"], for: "a struct (--as writes exactly sizeof STRUCT bytes)", ctx)
+            given = WordBytes(try encodeStruct(ctx))
+        } else if let word = ctx.wordBytes("DATA") {
+            given = word
+        } else {
+            let words = ctx.rest
+            guard words.count == 1 else {
+                guard let extra = words.dropFirst().first else {
+                    throw ctx.failure("write: missing DATA", hint: ctx.usageHint)
+                }
+                throw ctx.failure("write: unexpected argument '\(Escaping.display(extra))'",
+                                  hint: "quote data that has spaces (write NAME \"two words\"), or give a struct's members with --as STRUCT\n  " + ctx.usageHint)
+            }
+            given = WordBytes(words[0])
+        }
         if let region = ctx.region("NAME") {
             try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
-            return try writeRegion(region, given, ctx)
+            return try writeRegion(region, given, raw: isStruct || ctx.flag("--raw"), ctx)
         }
         guard let target = ctx.descriptor("NAME") else { return .none }
         try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
@@ -76,12 +94,15 @@ enum DataCommands {
         arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("LEN", .size, optional: true)],
         options: [
             OptionSpec("--at", .size, valueName: "OFFSET", summary: "segment: byte offset (default 0)"),
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "read sizeof STRUCT bytes and decode them: { cnt = 5, buf = \"hello\" }"),
+            OptionSpec("--hex", summary: "show what was read as a hex and ASCII dump (as shm dump)"),
             OptionSpec("--nonblock", summary: "descriptor: fail with EAGAIN instead of waiting for data"),
             OptionSpec("--timeout", .duration, valueName: "D", summary: "descriptor: give up after D without data"),
         ],
         example: "msg = read pipe1.r 512",
-        discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it."
+        discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it. With --as STRUCT, exactly sizeof STRUCT bytes are read (from a descriptor, as many read() calls as that takes; fewer before end of file is an error) and decoded; bound (v = read NAME --as STRUCT), each member is a field: $v.cnt, $v.hdr.len. --hex shows the bytes instead, as shm dump does."
     ) { ctx in
+        if ctx.anyOptionGiven, ctx.optionGiven("--as") || ctx.flag("--hex") { return try readBinary(ctx) }
         if let region = ctx.region("NAME") {
             try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
             return try readRegion(region, ctx)
@@ -154,17 +175,17 @@ enum DataCommands {
         return try body()
     }
 
-    static func writeRegion(_ region: any MemoryRegion, _ data: WordBytes, _ ctx: borrowing CommandContext) throws -> CommandResult {
+    static func writeRegion(_ region: any MemoryRegion, _ data: WordBytes, raw: Bool, _ ctx: borrowing CommandContext) throws -> CommandResult {
         let memory = try region.mappedBytes(for: "write")
         if region.isReadOnly {
             throw ctx.failure("write: \(region.name) is attached read-only", hint: region.writableHint)
         }
         let offset = ctx.integer("--at") ?? 0
-        let raw = ctx.flag("--raw")
         let needed = data.count + (raw ? 0 : 1)
         guard offset <= memory.count, needed <= memory.count - offset, let base = memory.baseAddress else {
             throw ctx.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(region.name) (\(memory.count) bytes)",
-                              hint: raw ? nil : "the count includes the terminating NUL; --raw writes none")
+                              hint: raw ? (ctx.optionGiven("--as") ? "a struct is written whole: sizeof \(ctx.optionBytes("--as").map { String(decoding: $0, as: UTF8.self) } ?? "STRUCT") bytes" : nil)
+                                        : "the count includes the terminating NUL; --raw writes none")
         }
         data.withUnsafeBufferPointer { src in
             if let from = src.baseAddress { (base + offset).copyMemory(from: from, byteCount: src.count) }
@@ -197,6 +218,122 @@ enum DataCommands {
         var value = ctx.session.takeResultBuffer()
         Escaping.escape(bytes[0..<end], into: &value)
         return .value(value)
+    }
+}
+
+// MARK: Binary data
+
+/// `write NAME --as STRUCT MEMBER=VALUE...`, `read NAME --as STRUCT` and `read NAME --hex`: binary
+/// data on every target `read` and `write` take (a memory region at `--at`, a descriptor or socket).
+extension DataCommands {
+    /// The struct named by `--as`.
+    static func structLayout(_ ctx: borrowing CommandContext) throws(Diagnostic) -> CStruct? {
+        guard let name = ctx.optionBytes("--as").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+        guard let layout = ctx.session.structs[name] else {
+            var diagnostic = StructCommands.unknownStruct(name, ctx)
+            diagnostic.message = "\(ctx.spec.name) --as: no struct named '\(Escaping.display(Array(name.utf8)))'"
+            throw diagnostic
+        }
+        return layout
+    }
+
+    /// The bytes of `write --as STRUCT MEMBER=VALUE...`.
+    static func encodeStruct(_ ctx: borrowing CommandContext) throws(Diagnostic) -> [UInt8] {
+        guard let layout = try structLayout(ctx) else { return [] }
+        var assignments: [(path: String, value: String)] = []
+        for word in joinedLists(ctx.restStrings) {
+            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
+                throw ctx.failure("write --as \(layout.name): '\(Escaping.display(Array(word.utf8)))' is not MEMBER=VALUE",
+                                  hint: "members of \(layout.name): " + layout.memberPaths.joined(separator: ", "))
+            }
+            assignments.append((String(word[..<equals]), String(word[word.index(after: equals)...])))
+        }
+        do throws(CStructCodec.Failure) {
+            return try CStructCodec.encode(layout, assignments)
+        } catch {
+            throw ctx.failure("write --as \(layout.name): \(error.message)", hint: error.hint)
+        }
+    }
+
+    /// `data=[1,` `2,` `3]` (a list typed with spaces) back into one word.
+    static func joinedLists(_ words: [String]) -> [String] {
+        var joined: [String] = []
+        var open = 0
+        for word in words {
+            if open > 0, let last = joined.popLast() {
+                joined.append(last + " " + word)
+            } else {
+                joined.append(word)
+            }
+            open += word.filter { $0 == "[" }.count - word.filter { $0 == "]" }.count
+            if open < 0 { open = 0 }
+        }
+        return joined
+    }
+
+    /// `read NAME --as STRUCT` and `read NAME --hex`.
+    static func readBinary(_ ctx: borrowing CommandContext) throws -> CommandResult {
+        let layout = try structLayout(ctx)
+        let hex = ctx.flag("--hex")
+        if layout != nil && ctx.has("LEN") {
+            throw ctx.failure("read: --as reads sizeof \(layout?.name ?? "STRUCT") bytes: give no LEN", hint: ctx.usageHint)
+        }
+        let bytes: [UInt8]
+        var startOffset = 0
+        if let region = ctx.region("NAME") {
+            try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
+            let memory = try region.mappedBytes(for: "read")
+            let offset = ctx.integer("--at") ?? 0
+            guard offset < memory.count, let base = memory.baseAddress else {
+                throw ctx.failure("read: offset \(offset) is outside \(region.name) (\(memory.count) bytes: 0 to \(memory.count - 1))")
+            }
+            let available = UnsafeRawBufferPointer(start: base + offset, count: memory.count - offset)
+            let length: Int
+            if let layout {
+                guard layout.size <= available.count else {
+                    throw ctx.failure("read: struct \(layout.name) is \(layout.size) bytes; \(region.name) has \(available.count) from offset \(offset)")
+                }
+                length = layout.size
+            } else if let limit = ctx.integer("LEN") {
+                length = min(limit, available.count)
+            } else {
+                // What read shows: the C string, and its NUL when there is one.
+                length = min((available.firstIndex(of: 0) ?? available.count) + 1, available.count)
+            }
+            bytes = Array(available[0..<length])
+            startOffset = offset
+        } else if let target = ctx.descriptor("NAME") {
+            try rejectOptions(["--at"], for: "a descriptor", ctx)
+            let wanted = layout?.size ?? ctx.integer("LEN") ?? 4096
+            guard wanted > 0, wanted <= 16 << 20 else { throw ctx.failure("read: LEN must be 1 byte to 16 MiB") }
+            let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
+            var data: [UInt8] = []
+            // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
+            repeat {
+                let piece = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
+                    if datagram { return try Sockets.receive(target.fd, max: wanted - data.count).data }
+                    return try Descriptors.read(target.fd, max: wanted - data.count)
+                }
+                if piece.isEmpty { break }
+                data += piece
+            } while layout != nil && !datagram && data.count < wanted
+            if data.isEmpty && !datagram { return .value(Array("EOF".utf8)) }
+            if let layout, data.count < layout.size {
+                throw ctx.failure("read: \(target.label) gave \(data.count) of the \(layout.size) bytes of struct \(layout.name)"
+                                  + (datagram ? " (a datagram of \(data.count) bytes)" : ", then end of file"))
+            }
+            bytes = data
+        } else {
+            return .none
+        }
+        if hex {
+            var lines: [String] = []
+            bytes.withUnsafeBytes { raw in HexDump.forEachLine(raw, startOffset: startOffset) { lines.append($0) } }
+            return .value(Array(lines.joined(separator: "\n").utf8))
+        }
+        guard let layout else { return .none }
+        let decoded = bytes.withUnsafeBytes { CStructCodec.decode(layout, $0) }
+        return .structure(text: Array(decoded.text.utf8), fields: decoded.fields)
     }
 }
 

@@ -46,6 +46,7 @@ public struct CommandRegistry: Sendable {
         registry.add(hints: SharedMemoryCommands.hints)
         registry.add(DataCommands.all)
         registry.add(hints: DataCommands.hints)
+        registry.add(StructCommands.all)
         registry.add(DescriptorCommands.all)
         registry.describeGroup("fifo", "named pipes: mkfifo, open, unlink")
         registry.add(FifoCommands.all)

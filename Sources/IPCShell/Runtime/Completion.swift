@@ -86,6 +86,18 @@ public enum Completion {
         } else {
             return Result(filter(options, prefix))
         }
+        // Members of the struct named before: `offsetof shmseg <Tab>`, `write buf --as shmseg <Tab>`.
+        if argument.kind == .structMember || argument.kind == .dataOrMembers {
+            let structName: String?
+            if argument.kind == .structMember {
+                structName = argumentWords.last
+            } else {
+                structName = argumentWords.firstIndex(of: "--as").flatMap { $0 + 1 < argumentWords.count ? argumentWords[$0 + 1] : nil }
+            }
+            guard let name = structName, let layout = session.structs[name] else { return Result([]) }
+            let suffix = argument.kind == .dataOrMembers ? "=" : ""
+            return Result(filter(layout.memberPaths.map { $0 + suffix }, prefix))
+        }
         if argument.kind == .commandName {
             if position == 0 { return Result(filter(registry.topLevel, prefix)) }
             if let subs = registry.groups[argumentWords[0]], position == 1 { return Result(filter(subs, prefix)) }
@@ -132,6 +144,8 @@ public enum Completion {
             return filter(names, prefix)
         case .method:
             return filter(session.procs.keys.sorted(), prefix)
+        case .structName:
+            return filter(session.structs.keys.sorted(), prefix)
         case .path:
             return paths(prefix)
         case .commandName:

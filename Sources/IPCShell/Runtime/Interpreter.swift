@@ -173,6 +173,14 @@ public final class Interpreter {
                 }
             case .handle(let handle):
                 session.lastResult = Array(handle.name.utf8)
+            case .structure(let text, let fields):
+                session.lastResult = text
+                if let name = binding {
+                    session.variables[name] = text
+                    session.variableFields[name] = (text, Dictionary(fields, uniquingKeysWith: { first, _ in first }))
+                } else {
+                    session.output.line(bytes: text)
+                }
             }
         } catch let error as CommandFailure {
             session.lastStatus = 1
@@ -367,7 +375,8 @@ public final class Interpreter {
         switch part {
         case .positional(let n): return n < session.positional.count && !session.positional[n].isEmpty
         case .variable(let name, nil): return session.variables[name] != nil || session.handle(named: name) != nil
-        case .variable(let name, let field?): return session.handle(named: name)?.field(field) != nil
+        case .variable(let name, let field?):
+            return session.handle(named: name)?.field(field) != nil || session.fields(ofVariable: name)?[field] != nil
         default: return true
         }
     }
@@ -375,6 +384,13 @@ public final class Interpreter {
     private func lookup(_ name: String, field: String?, at location: SourceLocation) throws(Diagnostic) -> [UInt8] {
         if let field {
             guard let handle = session.handle(named: name) else {
+                if let fields = session.fields(ofVariable: name) {
+                    guard let value = fields[field] else {
+                        throw Diagnostic("$\(name) has no member '\(field)'", at: location,
+                                         hint: "its members are: " + fields.keys.sorted().joined(separator: ", "))
+                    }
+                    return Array(value.utf8)
+                }
                 if session.variables[name] != nil {
                     throw Diagnostic("$\(name) is a variable and has no field '\(field)'", at: location,
                                      hint: "to follow it with text, write ${\(name)}.\(field)")

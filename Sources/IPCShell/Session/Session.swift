@@ -42,6 +42,18 @@ public final class Session {
     public var isChild = false
     /// `proc NAME { ... }` definitions.
     public var procs: [String: Block] = [:]
+    /// C structs declared with `struct NAME { ... }`, by name.
+    public var structs: [String: CStruct] = [:]
+    /// The members of variables bound to a decoded struct (`v = read shm1 --as shmseg`): the value
+    /// the variable was bound with, and each member path's text (`$v.cnt`, `$v.hdr.len`). A
+    /// variable set to anything else since has no fields.
+    var variableFields: [String: (value: [UInt8], fields: [String: String])] = [:]
+
+    /// The fields of variable `name`, when it still holds the struct it was bound to.
+    func fields(ofVariable name: String) -> [String: String]? {
+        guard let entry = variableFields[name], let value = variables[name], entry.value == value else { return nil }
+        return entry.fields
+    }
     /// Kernel objects this session created that are not handles: FIFOs (`fifo make`), and what
     /// forked children reported. With the persistent handles, the exit notice and --cleanup cover them.
     public var createdObjects: [any PersistentObject] = []
