@@ -12,3 +12,8 @@ if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
 fi
+# Python peers the tests talk to: System V (sysv_ipc) and POSIX (posix_ipc) IPC from Python.
+if ! python3 -c 'import sysv_ipc, posix_ipc' 2>/dev/null; then
+    python3 -m pip install --quiet sysv_ipc posix_ipc 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages sysv_ipc posix_ipc
+fi
