@@ -1,5 +1,5 @@
 /* The C side of IPCSys, by topic: errors, signals, processes, descriptors, shared memory,
-   sockets, descriptor passing, time. See CIPCShims.h for why each exists. */
+   semaphore sets, message queues, sockets, descriptor passing, time. See CIPCShims.h for why each exists. */
 #define _GNU_SOURCE
 #include "CIPCShims.h"
 
@@ -12,6 +12,8 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -244,6 +246,97 @@ void *ipcsh_shmat(int shmid, int readonly) {
     void *p = shmat(shmid, NULL, readonly ? SHM_RDONLY : 0);
     return p == (void *)-1 ? NULL : p;
 }
+
+/* ---- System V semaphore sets ---- */
+
+union ipcsh_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+int ipcsh_semctl_setval(int semid, int semnum, int value) {
+    union ipcsh_semun arg;
+    arg.val = value;
+    return semctl(semid, semnum, SETVAL, arg);
+}
+
+int ipcsh_semctl_get(int semid, int semnum, int cmd) {
+    return semctl(semid, semnum, cmd);
+}
+
+int ipcsh_semctl_setall(int semid, const unsigned short *values) {
+    union ipcsh_semun arg;
+    arg.array = (unsigned short *)values;
+    return semctl(semid, 0, SETALL, arg);
+}
+
+int ipcsh_semctl_getall(int semid, unsigned short *values) {
+    union ipcsh_semun arg;
+    arg.array = values;
+    return semctl(semid, 0, GETALL, arg);
+}
+
+int ipcsh_semctl_rmid(int semid) {
+    return semctl(semid, 0, IPC_RMID);
+}
+
+int ipcsh_semctl_stat(int semid, ipcsh_sem_status *out) {
+    struct semid_ds ds;
+    union ipcsh_semun arg;
+    arg.buf = &ds;
+    if (semctl(semid, 0, IPC_STAT, arg) == -1) return -1;
+    out->key = ds.sem_perm.__key;
+    out->mode = ds.sem_perm.mode;
+    out->uid = ds.sem_perm.uid;
+    out->gid = ds.sem_perm.gid;
+    out->cuid = ds.sem_perm.cuid;
+    out->nsems = ds.sem_nsems;
+    out->otime = (long)ds.sem_otime;
+    out->ctime = (long)ds.sem_ctime;
+    return 0;
+}
+
+int ipcsh_semop(int semid, const short *ops, size_t n, long timeout_ms) {
+    struct sembuf buf[n > 0 ? n : 1];
+    for (size_t i = 0; i < n; i++) {
+        buf[i].sem_num = (unsigned short)ops[3 * i];
+        buf[i].sem_op = ops[3 * i + 1];
+        buf[i].sem_flg = ops[3 * i + 2];
+    }
+    if (timeout_ms < 0) return semop(semid, buf, n);
+    struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+    return semtimedop(semid, buf, n, &ts);
+}
+
+/* linux/sem.h has it; glibc does not: the kernel's value since 2.6. */
+#ifndef SEMVMX
+#define SEMVMX 32767
+#endif
+int ipcsh_semvmx(void) { return SEMVMX; }
+
+/* ---- System V message queues ---- */
+
+int ipcsh_msgctl_stat(int msqid, ipcsh_msg_status *out) {
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == -1) return -1;
+    out->key = ds.msg_perm.__key;
+    out->mode = ds.msg_perm.mode;
+    out->uid = ds.msg_perm.uid;
+    out->gid = ds.msg_perm.gid;
+    out->cuid = ds.msg_perm.cuid;
+    out->qnum = ds.msg_qnum;
+    out->qbytes = ds.msg_qbytes;
+    out->lspid = ds.msg_lspid;
+    out->lrpid = ds.msg_lrpid;
+    out->stime = (long)ds.msg_stime;
+    out->rtime = (long)ds.msg_rtime;
+    out->ctime = (long)ds.msg_ctime;
+    return 0;
+}
+
+int ipcsh_msg_except(void) { return MSG_EXCEPT; }
+int ipcsh_msg_noerror(void) { return MSG_NOERROR; }
 
 /* ---- sockets ---- */
 

@@ -76,6 +76,46 @@ int ipcsh_pipe2(int fds[2], int flags);
 /* shmat reports failure as (void *)-1, which Swift cannot compare safely: NULL instead, errno kept. */
 void *ipcsh_shmat(int shmid, int readonly);
 
+/* ---- System V semaphore sets ---- */
+
+/* semctl is variadic (its fourth argument a union semun): one call per command. Each returns
+   what semctl does (-1 with errno set on failure). */
+int ipcsh_semctl_setval(int semid, int semnum, int value);
+int ipcsh_semctl_get(int semid, int semnum, int cmd); /* GETVAL, GETNCNT, GETZCNT, GETPID */
+int ipcsh_semctl_setall(int semid, const unsigned short *values);
+int ipcsh_semctl_getall(int semid, unsigned short *values);
+int ipcsh_semctl_rmid(int semid);
+/* IPC_STAT, the fields ipcsh shows. */
+typedef struct {
+    int key;
+    unsigned int mode;
+    unsigned int uid, gid, cuid;
+    unsigned long nsems;
+    long otime, ctime;
+} ipcsh_sem_status;
+int ipcsh_semctl_stat(int semid, ipcsh_sem_status *out);
+/* semop, or semtimedop (needs _GNU_SOURCE) when timeout_ms >= 0. ops: n triples of
+   (sem_num, sem_op, sem_flg). */
+int ipcsh_semop(int semid, const short *ops, size_t n, long timeout_ms);
+/* The kernel's largest semaphore value (SEMVMX). */
+int ipcsh_semvmx(void);
+
+/* ---- System V message queues ---- */
+
+/* IPC_STAT, the fields ipcsh shows. */
+typedef struct {
+    int key;
+    unsigned int mode;
+    unsigned int uid, gid, cuid;
+    unsigned long qnum, qbytes;
+    int lspid, lrpid;
+    long stime, rtime, ctime;
+} ipcsh_msg_status;
+int ipcsh_msgctl_stat(int msqid, ipcsh_msg_status *out);
+/* MSG_EXCEPT and MSG_NOERROR (GNU). */
+int ipcsh_msg_except(void);
+int ipcsh_msg_noerror(void);
+
 /* ---- sockets ---- */
 
 /* sizeof(sun_path) */

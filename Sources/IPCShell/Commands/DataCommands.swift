@@ -243,7 +243,7 @@ extension DataCommands {
         var assignments: [(path: String, value: String)] = []
         for word in joinedLists(ctx.restStrings) {
             guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
-                throw ctx.failure("write --as \(layout.name): '\(Escaping.display(Array(word.utf8)))' is not MEMBER=VALUE",
+                throw ctx.failure("\(ctx.spec.name) --as \(layout.name): '\(Escaping.display(Array(word.utf8)))' is not MEMBER=VALUE",
                                   hint: "members of \(layout.name): " + layout.memberPaths.joined(separator: ", "))
             }
             assignments.append((String(word[..<equals]), String(word[word.index(after: equals)...])))
@@ -251,7 +251,7 @@ extension DataCommands {
         do throws(CStructCodec.Failure) {
             return try CStructCodec.encode(layout, assignments)
         } catch {
-            throw ctx.failure("write --as \(layout.name): \(error.message)", hint: error.hint)
+            throw ctx.failure("\(ctx.spec.name) --as \(layout.name): \(error.message)", hint: error.hint)
         }
     }
 

@@ -10,6 +10,8 @@ public struct ChildCreatedObject: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
         case segment(id: Int32, key: Int32, size: Int)
         case fifo(path: String)
+        case queue(id: Int32, key: Int32)
+        case semaphores(id: Int32, key: Int32, count: Int)
     }
 
     public var kind: Kind
@@ -26,6 +28,10 @@ public struct ChildCreatedObject: Equatable, Sendable {
             return Array("shm \(creator) \(hexName) \(id) \(key) \(size)\n".utf8)
         case .fifo(let path):
             return Array("fifo \(creator) \(hexName) \(Self.hex(Array(path.utf8)))\n".utf8)
+        case .queue(let id, let key):
+            return Array("mq \(creator) \(hexName) \(id) \(key)\n".utf8)
+        case .semaphores(let id, let key, let count):
+            return Array("sem \(creator) \(hexName) \(id) \(key) \(count)\n".utf8)
         }
     }
 
@@ -48,6 +54,12 @@ public struct ChildCreatedObject: Equatable, Sendable {
         case "fifo":
             guard fields.count == 4, let path = Self.unhex(fields[3]) else { return nil }
             kind = .fifo(path: String(decoding: path, as: UTF8.self))
+        case "mq":
+            guard fields.count == 5, let id = Int32(fields[3]), let key = Int32(fields[4]) else { return nil }
+            kind = .queue(id: id, key: key)
+        case "sem":
+            guard fields.count == 6, let id = Int32(fields[3]), let key = Int32(fields[4]), let count = Int(fields[5]) else { return nil }
+            kind = .semaphores(id: id, key: key, count: count)
         default:
             return nil
         }
@@ -147,6 +159,10 @@ extension Session {
             case .fifo(let path):
                 guard !createdObjects.contains(where: { ($0 as? FIFORecord)?.path == path }) else { continue }
                 createdObjects.append(FIFORecord(path: path, creator: object.creator))
+            case .queue(let id, let key):
+                createdObjects.append(SystemVRecord(kind: .queue, id: id, key: key, name: object.name, creator: object.creator))
+            case .semaphores(let id, let key, let count):
+                createdObjects.append(SystemVRecord(kind: .semaphores(count: count), id: id, key: key, name: object.name, creator: object.creator))
             }
         }
     }

@@ -43,3 +43,22 @@ public struct LeftoverGroup: Sendable {
         self.cleanup = cleanup
     }
 }
+
+extension LeftoverGroup {
+    /// The notice and clean-up lines of a kind of System V object: `note: 2 message queues created
+    /// by this session remain in the kernel:`, one line each, how to remove them at exit.
+    static func kernelObjects(order: Int, noun: String, plural: String) -> LeftoverGroup {
+        LeftoverGroup(order: order, notice: { objects, interactive in
+            guard !objects.isEmpty else { return [] }
+            let n = objects.count
+            return ["note: \(n) \(n == 1 ? noun : plural) created by this session remain\(n == 1 ? "s" : "") in the kernel:"]
+                + objects.map { object in
+                    "  " + object.leftoverLine + (interactive ? object.removalInShell.map { "  (or \($0) here)" } ?? "" : "")
+                }
+                + [interactive ? "  (ipcsh --cleanup or the command cleanup on removes them at exit)"
+                               : "  (ipcsh --cleanup, or cleanup on in the script, removes them at exit)"]
+        }, cleanup: { removed in
+            removed.isEmpty ? [] : ["cleanup: removed " + removed.joined(separator: ", ")]
+        })
+    }
+}

@@ -1,0 +1,237 @@
+@preconcurrency import Glibc
+import IPCSys
+import IPCSyntax
+
+/// `mq create|open|send|recv|stat|rm|ls`: System V message queues.
+enum MessageQueueCommands {
+    static let all: [CommandSpec] = [create, open, send, recv, stat, rm, ls]
+
+    /// What to try next when a queue call fails.
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("msgget", ENOENT) { "no queue has that key: mq create KEY makes one (mq ls shows what exists)" },
+        SystemCallHint("msgget", EEXIST) { "a queue with that key exists (--excl refuses it): mq open KEY uses it" },
+        SystemCallHint("msgget", ENOSPC) { "the kernel's table of queues is full (kernel.msgmni): remove unused ones (mq ls)" },
+        SystemCallHint("msgsnd", EAGAIN) { "the queue is full and this send does not wait (--nonblock): receive from it first, or send without --nonblock to wait for room" },
+        SystemCallHint("msgsnd", EINVAL) { "the queue is gone, or the message is larger than the queue may hold (mq stat shows qbytes)" },
+        SystemCallHint("msgsnd", EIDRM) { "the queue was removed while this send waited" },
+        SystemCallHint("msgrcv", ENOMSG) { "no message of that type is waiting, and this receive does not wait (--nonblock): send one first, or receive without --nonblock to wait" },
+        SystemCallHint("msgrcv", E2BIG) { "the message is larger than --size: give a larger --size, or --noerror to take its first bytes (the rest is lost)" },
+        SystemCallHint("msgrcv", EIDRM) { "the queue was removed while this receive waited" },
+        SystemCallHint("msgrcv", EINVAL) { "the queue is gone: someone removed it (mq ls shows what exists)" },
+        SystemCallHint("msgctl", EINVAL) { "the queue is gone: someone removed it (mq ls shows what exists)" },
+        SystemCallHint("msgctl", EPERM) { "only the queue's owner or creator (or root) can do that" },
+    ]
+
+    static let create = CommandSpec(
+        "mq create", summary: "msgget with IPC_CREAT: make a queue, or find the one with this key",
+        arguments: [ArgumentSpec("KEY", .key)],
+        options: [
+            OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
+            OptionSpec("--excl", summary: "fail with EEXIST if the key is taken (IPC_EXCL)"),
+        ],
+        example: "q = mq create 3306",
+        discussion: "Says whether the queue was created or already existed. The queue and its messages outlive the shell until mq rm (or ipcrm -q)."
+    ) { ctx in
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
+        let mode = Int32(ctx.integer("--mode") ?? 0o600)
+        var created = true
+        var id: Int32
+        do {
+            id = try MessageQueues.get(key: key, flags: IPC_CREAT | IPC_EXCL | mode)
+        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
+            id = try MessageQueues.get(key: key, flags: 0)
+            created = false
+        }
+        let status = try MessageQueues.status(id: id)
+        let handle = MessageQueueHandle(name: "", key: key, id: id, mode: status.mode, createdHere: created)
+        let result = ctx.made(handle) { _ in
+            created ? "created queue key \(handle.keyText), msqid \(id), mode \(SyscallTrace.octalMode(status.mode))"
+                    : "key \(handle.keyText) already existed: opened msqid \(id) (\(status.messages) message\(status.messages == 1 ? "" : "s") waiting)"
+        }
+        if created { ctx.session.noteCreated(.queue(id: id, key: key), name: handle.name) }
+        return result
+    }
+
+    static let open = CommandSpec(
+        "mq open", summary: "msgget an existing queue by key",
+        arguments: [ArgumentSpec("KEY", .key)],
+        example: "q = mq open 3306"
+    ) { ctx in
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("mq open: a private queue has no key to open it by", hint: "use mq create private")
+        }
+        let id = try MessageQueues.get(key: key, flags: 0)
+        let status = try MessageQueues.status(id: id)
+        let handle = MessageQueueHandle(name: "", key: key, id: id, mode: status.mode, createdHere: false)
+        return ctx.made(handle) { _ in
+            "opened queue key \(handle.keyText), msqid \(id) (\(status.messages) message\(status.messages == 1 ? "" : "s") waiting)"
+        }
+    }
+
+    /// The queue an argument names, refused once removed.
+    static func queue(_ ctx: borrowing CommandContext) throws(Diagnostic) -> MessageQueueHandle? {
+        guard let queue = ctx.handle("NAME", as: MessageQueueHandle.self) else { return nil }
+        if queue.removed { throw ctx.failure("\(ctx.spec.name): \(queue.name) was removed (mq rm)") }
+        return queue
+    }
+
+    /// Runs a blocking queue call so that Ctrl-C and `--timeout` end it (msgsnd and msgrcv cannot
+    /// be polled: a timer interrupts them, as it does `fifo open`).
+    static func blocking<T>(_ ctx: borrowing CommandContext, waitingFor what: String,
+                            _ call: () throws(SystemCallError) -> T) throws -> T {
+        ctx.output.flush()
+        let timeout = ctx.integer("--timeout")
+        let value: T?
+        do throws(SystemCallError) {
+            value = try Signals.blockingCall(timeoutMilliseconds: timeout, call)
+        } catch {
+            if error.wasInterrupted && Signals.interruptPending { throw ControlFlow.interrupted }
+            throw error
+        }
+        guard let value else {
+            throw ctx.failure("\(ctx.spec.name): \(what) within \(Durations.describe(timeout ?? 0))")
+        }
+        return value
+    }
+
+    static let send = CommandSpec(
+        "mq send", summary: "msgsnd: put a message of TYPE (1 or more) on the queue",
+        arguments: [ArgumentSpec("NAME", .handle([.mq])), ArgumentSpec("TYPE", .wholeNumber(1...Int(Int32.max))),
+                    ArgumentSpec("DATA", .dataOrMembers, optional: true, variadic: true)],
+        options: [
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "the body is one C struct: DATA is MEMBER=VALUE words"),
+            OptionSpec("--nonblock", summary: "IPC_NOWAIT: fail with EAGAIN instead of waiting when the queue is full"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D if the queue stays full"),
+        ],
+        example: "mq send q 20 \"hello\"",
+        discussion: "The body is DATA's bytes, with no NUL after them (a C receiver gets exactly the bytes sent). A full queue makes msgsnd wait, as in C; Ctrl-C or --timeout ends the wait."
+    ) { ctx in
+        guard let queue = try queue(ctx) else { return .none }
+        let type = ctx.integer("TYPE") ?? 1
+        let body: [UInt8]
+        if ctx.anyOptionGiven && ctx.optionGiven("--as") {
+            body = try DataCommands.encodeStruct(ctx)
+        } else {
+            let words = ctx.rest
+            guard words.count == 1 else {
+                guard let extra = words.dropFirst().first else { throw ctx.failure("mq send: missing DATA", hint: ctx.usageHint) }
+                throw ctx.failure("mq send: unexpected argument '\(Escaping.display(extra))'",
+                                  hint: "quote data that has spaces (mq send NAME TYPE \"two words\"), or give a struct's members with --as STRUCT")
+            }
+            body = words[0]
+        }
+        if let maximum = MessageQueues.maximumMessageSize(), body.count > maximum {
+            throw ctx.failure("mq send: the body is \(body.count) bytes; a message holds at most \(maximum) (kernel.msgmax)")
+        }
+        let flags: Int32 = ctx.flag("--nonblock") ? Int32(IPC_NOWAIT) : 0
+        try blocking(ctx, waitingFor: "\(queue.name) stayed full") { () throws(SystemCallError) in
+            try MessageQueues.send(id: queue.id, type: type, body: body, flags: flags)
+        }
+        return .none
+    }
+
+    static let recv = CommandSpec(
+        "mq recv", summary: "msgrcv: take a message off the queue, by the kernel's type rules",
+        arguments: [ArgumentSpec("NAME", .handle([.mq])), ArgumentSpec("TYPE", .wholeNumber(-Int(Int32.max)...Int(Int32.max)), optional: true)],
+        options: [
+            OptionSpec("--except", summary: "MSG_EXCEPT: the first message of any type but TYPE"),
+            OptionSpec("--noerror", summary: "MSG_NOERROR: a message longer than --size is cut to it (the rest is lost)"),
+            OptionSpec("--size", .size, valueName: "N", summary: "the largest body to take (default kernel.msgmax, 8192)"),
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "decode the body as one C struct"),
+            OptionSpec("--nonblock", summary: "IPC_NOWAIT: fail with ENOMSG instead of waiting for a message"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D without a message"),
+        ],
+        example: "m = mq recv q 20",
+        discussion: "TYPE 0 (the default) takes the first message; TYPE > 0 the first of that type (with --except, the first of any other type); TYPE < 0 the first of the lowest type up to |TYPE|. Prints type 20: DATA; bound (m = mq recv q), $m.type and $m.data. An empty queue makes msgrcv wait, as in C; Ctrl-C or --timeout ends the wait."
+    ) { ctx in
+        guard let queue = try queue(ctx) else { return .none }
+        let type = ctx.integer("TYPE") ?? 0
+        var flags: Int32 = 0
+        if ctx.flag("--nonblock") { flags |= Int32(IPC_NOWAIT) }
+        if ctx.flag("--except") {
+            guard type > 0 else { throw ctx.failure("mq recv: --except needs a TYPE above 0 (the type to skip)", hint: ctx.usageHint) }
+            flags |= MessageQueues.except
+        }
+        if ctx.flag("--noerror") { flags |= MessageQueues.noError }
+        let layout = try DataCommands.structLayout(ctx)
+        let size = ctx.integer("--size") ?? layout?.size ?? MessageQueues.maximumMessageSize() ?? 8192
+        guard size <= 16 << 20 else { throw ctx.failure("mq recv: --size is at most 16 MiB") }
+        let message = try blocking(ctx, waitingFor: "no message came to \(queue.name)") { () throws(SystemCallError) in
+            try MessageQueues.receive(id: queue.id, maximumSize: size, type: type, flags: flags)
+        }
+        let typeText = String(message.type)
+        if let layout {
+            guard message.body.count >= layout.size else {
+                throw ctx.failure("mq recv: the message (type \(message.type)) is \(message.body.count) bytes; struct \(layout.name) is \(layout.size)")
+            }
+            let decoded = message.body.withUnsafeBytes { CStructCodec.decode(layout, $0) }
+            return .structure(text: Array("type \(typeText): \(decoded.text)".utf8),
+                              fields: [("type", typeText), ("data", decoded.text)] + decoded.fields)
+        }
+        var end = message.body.count
+        while end > 0 && message.body[end - 1] == 0 { end -= 1 }
+        let data = String(decoding: Escaping.escaped(message.body[0..<end]), as: UTF8.self)
+        return .structure(text: Array("type \(typeText): \(data)".utf8), fields: [("type", typeText), ("data", data)])
+    }
+
+    static let stat = CommandSpec(
+        "mq stat", summary: "msgctl(IPC_STAT): key, id, mode, owner, messages, bytes, pids, times",
+        arguments: [ArgumentSpec("NAME", .handle([.mq]))],
+        example: "mq stat q"
+    ) { ctx in
+        guard let queue = try queue(ctx) else { return .none }
+        let s = try MessageQueues.status(id: queue.id)
+        let rows: [(String, String)] = [
+            ("key", s.key == 0 ? "IPC_PRIVATE" : SyscallTrace.hexKey(s.key)),
+            ("msqid", String(s.id)),
+            ("mode", SyscallTrace.octalMode(s.mode)),
+            ("owner", "uid \(s.ownerUID) gid \(s.ownerGID)"),
+            ("creator", "uid \(s.creatorUID)"),
+            ("qnum", "\(s.messages) message\(s.messages == 1 ? "" : "s") waiting"),
+            ("qbytes", "\(s.maximumBytes) bytes at most"),
+            ("lspid", s.lastSender == 0 ? "none yet (last msgsnd)" : "\(s.lastSender) (last msgsnd)"),
+            ("lrpid", s.lastReceiver == 0 ? "none yet (last msgrcv)" : "\(s.lastReceiver) (last msgrcv)"),
+            ("sent", SharedMemoryCommands.formatTime(s.sendTime)),
+            ("received", SharedMemoryCommands.formatTime(s.receiveTime)),
+            ("changed", SharedMemoryCommands.formatTime(s.changeTime)),
+        ]
+        for (name, value) in rows { ctx.output.line(HelpText.pad(name + ":", 10) + value) }
+        return .none
+    }
+
+    static let rm = CommandSpec(
+        "mq rm", summary: "msgctl(IPC_RMID): remove a queue and its messages (at once: waiting processes get EIDRM)",
+        arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.mq]))],
+        example: "mq rm q"
+    ) { ctx in
+        if let queue = ctx.handle("NAME|KEY", as: MessageQueueHandle.self) {
+            if queue.removed { throw ctx.failure("mq rm: \(queue.name) was already removed") }
+            try MessageQueues.remove(id: queue.id)
+            markRemoved(id: queue.id, in: ctx.session)
+            ctx.output.info("\(queue.name): removed")
+            return .none
+        }
+        let key = try ctx.key("NAME|KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("mq rm: a private key names no single queue", hint: "remove it by its handle name")
+        }
+        let id = try MessageQueues.get(key: key, flags: 0)
+        try MessageQueues.remove(id: id)
+        markRemoved(id: id, in: ctx.session)
+        ctx.output.info("removed queue key \(SyscallTrace.hexKey(key)) (msqid \(id))")
+        return .none
+    }
+
+    static func markRemoved(id: Int32, in session: Session) {
+        for case let queue as MessageQueueHandle in session.handles(of: .mq) where queue.id == id { queue.removed = true }
+    }
+
+    static let ls = CommandSpec(
+        "mq ls", summary: "every message queue on the system, like ipcs -q; * marks this session's",
+        example: "mq ls"
+    ) { ctx in
+        for line in try SystemVListing.queueLines(session: ctx.session) { ctx.output.line(line) }
+        return .none
+    }
+}

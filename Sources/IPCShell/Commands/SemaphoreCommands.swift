@@ -1,0 +1,288 @@
+@preconcurrency import Glibc
+import IPCSys
+import IPCSyntax
+
+/// `sem create|open|op|wait|post|set|get|stat|rm|ls`: System V semaphore sets.
+enum SemaphoreCommands {
+    static let all: [CommandSpec] = [create, open, op, wait, post, set, get, stat, rm, ls]
+
+    /// What to try next when a semaphore call fails.
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("semget", ENOENT) { "no semaphore set has that key: sem create KEY NSEMS makes one (sem ls shows what exists)" },
+        SystemCallHint("semget", EEXIST) { "a set with that key exists (--excl refuses it): sem open KEY uses it" },
+        SystemCallHint("semget", EINVAL) { "NSEMS is above the kernel's limit (kernel.sem, SEMMSL), or above the existing set's size" },
+        SystemCallHint("semget", ENOSPC) { "the kernel's table of semaphores is full (kernel.sem): remove unused sets (sem ls)" },
+        SystemCallHint("semop", EAGAIN) { "the operation would wait, and --nowait asks it not to" },
+        SystemCallHint("semop", EIDRM) { "the set was removed while this operation waited" },
+        SystemCallHint("semop", ERANGE) { "a value would go above the kernel's maximum (SEMVMX, 32767)" },
+        SystemCallHint("semop", EFBIG) { "no semaphore has that number in the set (they count from 0)" },
+        SystemCallHint("semop", EINVAL) { "the set is gone: someone removed it (sem ls shows what exists)" },
+        SystemCallHint("semtimedop", EIDRM) { "the set was removed while this operation waited" },
+        SystemCallHint("semtimedop", ERANGE) { "a value would go above the kernel's maximum (SEMVMX, 32767)" },
+        SystemCallHint("semctl", EINVAL) { "the set is gone: someone removed it (sem ls shows what exists)" },
+        SystemCallHint("semctl", ERANGE) { "the value is above the kernel's maximum (SEMVMX, 32767)" },
+        SystemCallHint("semctl", EPERM) { "only the set's owner or creator (or root) can do that" },
+    ]
+
+    static let create = CommandSpec(
+        "sem create", summary: "semget with IPC_CREAT: make a set of NSEMS semaphores (SETALL to --value), or find it",
+        arguments: [ArgumentSpec("KEY", .key), ArgumentSpec("NSEMS", .count)],
+        options: [
+            OptionSpec("--value", .count, valueName: "V", summary: "the value every semaphore starts at (default 0)"),
+            OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
+            OptionSpec("--excl", summary: "fail with EEXIST if the key is taken (IPC_EXCL)"),
+        ],
+        example: "s = sem create 3306 2 --value 1",
+        discussion: "A set this command creates gets its values with semctl(SETALL) right after semget, as C programs do (a new set's values are 0). A set that already existed keeps its values. The set outlives the shell until sem rm (or ipcrm -s)."
+    ) { ctx in
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
+        let count = ctx.integer("NSEMS") ?? 0
+        let value = ctx.integer("--value") ?? 0
+        let mode = Int32(ctx.integer("--mode") ?? 0o600)
+        guard count >= 1 else { throw ctx.failure("sem create: NSEMS must be at least 1", hint: ctx.usageHint) }
+        guard count <= 32000 else { throw ctx.failure("sem create: NSEMS \(count) is above the kernel's limit (SEMMSL, 32000 at most)") }
+        guard value <= SemaphoreSets.maximumValue else {
+            throw ctx.failure("sem create: --value \(value) is above the kernel's maximum semaphore value (SEMVMX, \(SemaphoreSets.maximumValue))")
+        }
+        var created = true
+        var id: Int32
+        do {
+            id = try SemaphoreSets.get(key: key, count: count, flags: IPC_CREAT | IPC_EXCL | mode)
+        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
+            id = try SemaphoreSets.get(key: key, count: 0, flags: 0)
+            created = false
+        }
+        if created {
+            do {
+                try SemaphoreSets.setAll(id: id, Array(repeating: value, count: count))
+            } catch {
+                // A set that cannot be given its values is not left behind half made.
+                try? SemaphoreSets.remove(id: id)
+                throw error
+            }
+        }
+        let status = try SemaphoreSets.status(id: id)
+        let handle = SemaphoreSetHandle(name: "", key: key, id: id, count: status.count, mode: status.mode, createdHere: created)
+        let result = ctx.made(handle) { _ in
+            created ? "created semaphore set key \(handle.keyText), semid \(id), \(status.count) semaphore\(status.count == 1 ? "" : "s") at \(value)"
+                    : "key \(handle.keyText) already existed: opened semid \(id), \(status.count) semaphore\(status.count == 1 ? "" : "s") (values kept)"
+        }
+        if created { ctx.session.noteCreated(.semaphores(id: id, key: key, count: status.count), name: handle.name) }
+        return result
+    }
+
+    static let open = CommandSpec(
+        "sem open", summary: "semget an existing semaphore set by key",
+        arguments: [ArgumentSpec("KEY", .key)],
+        example: "s = sem open 3306"
+    ) { ctx in
+        let key = try ctx.key("KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("sem open: a private set has no key to open it by", hint: "use sem create private NSEMS")
+        }
+        let id = try SemaphoreSets.get(key: key, count: 0, flags: 0)
+        let status = try SemaphoreSets.status(id: id)
+        let handle = SemaphoreSetHandle(name: "", key: key, id: id, count: status.count, mode: status.mode, createdHere: false)
+        return ctx.made(handle) { _ in
+            "opened semaphore set key \(handle.keyText), semid \(id), \(status.count) semaphore\(status.count == 1 ? "" : "s")"
+        }
+    }
+
+    /// The set an argument names, refused once removed.
+    static func semaphores(_ ctx: borrowing CommandContext) throws(Diagnostic) -> SemaphoreSetHandle? {
+        guard let set = ctx.handle("NAME", as: SemaphoreSetHandle.self) else { return nil }
+        if set.removed { throw ctx.failure("\(ctx.spec.name): \(set.name) was removed (sem rm)") }
+        return set
+    }
+
+    static let operationOptions = [
+        OptionSpec("--nowait", summary: "IPC_NOWAIT: fail with EAGAIN instead of waiting"),
+        OptionSpec("--undo", summary: "SEM_UNDO: the kernel undoes this operation when the process exits"),
+        OptionSpec("--timeout", .duration, valueName: "D", summary: "semtimedop: give up after D"),
+    ]
+
+    /// `N-V`, `N+V`, `N=0` → one operation.
+    static func parseOperation(_ text: String, in set: SemaphoreSetHandle, flags: Int32,
+                               _ ctx: borrowing CommandContext) throws(Diagnostic) -> SemaphoreSets.Operation {
+        let shown = Escaping.display(Array(text.utf8))
+        guard let signIndex = text.firstIndex(where: { $0 == "-" || $0 == "+" || $0 == "=" }),
+              let number = Literals.integer(String(text[..<signIndex])),
+              let amount = Literals.integer(String(text[text.index(after: signIndex)...])), amount >= 0 else {
+            throw ctx.failure("\(ctx.spec.name): '\(shown)' is not an operation",
+                              hint: "N-V takes V from semaphore N (waiting while it would go below 0), N+V adds V, N=0 waits until N is 0: sem op s 0-1 1+1")
+        }
+        guard number >= 0, number < set.count else {
+            throw ctx.failure("\(ctx.spec.name): \(set.name) has no semaphore \(number) (it has \(set.count): 0 to \(set.count - 1))")
+        }
+        let sign = text[signIndex]
+        if sign == "=" {
+            guard amount == 0 else { throw ctx.failure("\(ctx.spec.name): '\(shown)': only N=0 (wait until N is 0) exists") }
+            return SemaphoreSets.Operation(number: number, change: 0, flags: flags)
+        }
+        guard amount <= SemaphoreSets.maximumValue else {
+            throw ctx.failure("\(ctx.spec.name): '\(shown)': \(amount) is above the kernel's maximum semaphore value (SEMVMX, \(SemaphoreSets.maximumValue))")
+        }
+        guard amount > 0 else { throw ctx.failure("\(ctx.spec.name): '\(shown)' changes nothing: write N=0 to wait for zero") }
+        return SemaphoreSets.Operation(number: number, change: sign == "-" ? -amount : amount, flags: flags)
+    }
+
+    /// Runs one semop of `operations`, honouring --nowait, --undo and --timeout; Ctrl-C ends a wait.
+    static func perform(_ set: SemaphoreSetHandle, _ texts: [String], _ ctx: borrowing CommandContext) throws {
+        var flags: Int32 = 0
+        if ctx.flag("--nowait") { flags |= Int32(IPC_NOWAIT) }
+        if ctx.flag("--undo") { flags |= Int32(SEM_UNDO) }
+        var operations: [SemaphoreSets.Operation] = []
+        for text in texts { operations.append(try parseOperation(text, in: set, flags: flags, ctx)) }
+        guard !operations.isEmpty else { throw ctx.failure("\(ctx.spec.name): missing OP", hint: ctx.usageHint) }
+        ctx.output.flush()
+        let timeout = ctx.integer("--timeout")
+        let deadline = timeout.map { Clock.monotonicNanoseconds() + UInt64($0) * 1_000_000 }
+        let waited = "\(set.name) did not allow \(texts.joined(separator: " ")) within \(Durations.describe(timeout ?? 0))"
+        let done: Void?
+        do throws(SystemCallError) {
+            // semop cannot be polled: a timer interrupts it so that Ctrl-C is seen (Signals.blockingCall);
+            // with --timeout, semtimedop waits at most what is left.
+            done = try Signals.blockingCall(timeoutMilliseconds: timeout) { () throws(SystemCallError) in
+                let left = deadline.map { d -> Int in
+                    let now = Clock.monotonicNanoseconds()
+                    return now >= d ? 0 : Int((d - now) / 1_000_000)
+                }
+                try SemaphoreSets.operate(id: set.id, operations, timeoutMilliseconds: left)
+            }
+        } catch {
+            if error.wasInterrupted && Signals.interruptPending { throw ControlFlow.interrupted }
+            if error.errno == EAGAIN && timeout != nil && !ctx.flag("--nowait") { throw ctx.failure("\(ctx.spec.name): \(waited)") }
+            throw error
+        }
+        if done == nil { throw ctx.failure("\(ctx.spec.name): \(waited)") }
+    }
+
+    static let op = CommandSpec(
+        "sem op", summary: "one atomic semop of every OP: N-V (take V, waiting), N+V (give V), N=0 (wait for zero)",
+        arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("OP", .text, variadic: true, about: "an operation: N-V (take V from semaphore N), N+V (give V), N=0 (wait for zero)")],
+        options: operationOptions,
+        example: "sem op s 0-1 1+1",
+        discussion: "All the OPs happen at once or not at all: the kernel waits until every one can be done. A wait is ended by Ctrl-C or --timeout; with --undo the kernel reverses the operation when this process exits (a lock taken by a process that dies comes back)."
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        try perform(set, ctx.restStrings, ctx)
+        return .none
+    }
+
+    static let wait = CommandSpec(
+        "sem wait", summary: "P: sem op NAME N-1 (take one, waiting while it is 0)",
+        arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
+        options: operationOptions,
+        example: "sem wait s 0 --undo"
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        try perform(set, ["\(ctx.integer("N") ?? 0)-1"], ctx)
+        return .none
+    }
+
+    static let post = CommandSpec(
+        "sem post", summary: "V: sem op NAME N+1 (give one back, waking a waiter)",
+        arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
+        options: operationOptions,
+        example: "sem post s 0"
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        try perform(set, ["\(ctx.integer("N") ?? 0)+1"], ctx)
+        return .none
+    }
+
+    static let set = CommandSpec(
+        "sem set", summary: "semctl(SETVAL): set semaphore N to VALUE",
+        arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count), ArgumentSpec("VALUE", .count)],
+        example: "sem set s 0 1"
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        let number = ctx.integer("N") ?? 0
+        let value = ctx.integer("VALUE") ?? 0
+        guard number < set.count else {
+            throw ctx.failure("sem set: \(set.name) has no semaphore \(number) (it has \(set.count): 0 to \(set.count - 1))")
+        }
+        guard value <= SemaphoreSets.maximumValue else {
+            throw ctx.failure("sem set: \(value) is above the kernel's maximum semaphore value (SEMVMX, \(SemaphoreSets.maximumValue))")
+        }
+        try SemaphoreSets.setValue(id: set.id, number: number, value)
+        return .none
+    }
+
+    static let get = CommandSpec(
+        "sem get", summary: "semctl(GETVAL) of semaphore N, or every value (GETALL)",
+        arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
+        example: "v = sem get s 0",
+        discussion: "Without N, prints every value in order, separated by spaces."
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        if let number = ctx.integer("N") {
+            guard number < set.count else {
+                throw ctx.failure("sem get: \(set.name) has no semaphore \(number) (it has \(set.count): 0 to \(set.count - 1))")
+            }
+            return .value(Array(String(try SemaphoreSets.value(id: set.id, number: number)).utf8))
+        }
+        let values = try SemaphoreSets.values(id: set.id, count: set.count)
+        return .value(Array(values.map(String.init).joined(separator: " ").utf8))
+    }
+
+    static let stat = CommandSpec(
+        "sem stat", summary: "semctl(IPC_STAT) and each semaphore's value, semncnt, semzcnt and sempid",
+        arguments: [ArgumentSpec("NAME", .handle([.sem]))],
+        example: "sem stat s",
+        discussion: "ncnt counts the processes waiting for the semaphore to grow (blocked in N-V), zcnt those waiting for it to be 0 (N=0); pid is the last process that operated on it."
+    ) { ctx in
+        guard let set = try semaphores(ctx) else { return .none }
+        let s = try SemaphoreSets.status(id: set.id)
+        let rows: [(String, String)] = [
+            ("key", s.key == 0 ? "IPC_PRIVATE" : SyscallTrace.hexKey(s.key)),
+            ("semid", String(s.id)),
+            ("mode", SyscallTrace.octalMode(s.mode)),
+            ("owner", "uid \(s.ownerUID) gid \(s.ownerGID)"),
+            ("creator", "uid \(s.creatorUID)"),
+            ("nsems", String(s.count)),
+            ("operated", SharedMemoryCommands.formatTime(s.operationTime)),
+            ("changed", SharedMemoryCommands.formatTime(s.changeTime)),
+        ]
+        for (name, value) in rows { ctx.output.line(HelpText.pad(name + ":", 10) + value) }
+        for (number, semaphore) in try SemaphoreSets.semaphores(id: set.id, count: s.count).enumerated() {
+            ctx.output.line("\(number): value \(semaphore.value)  ncnt \(semaphore.waitingToDecrease)  zcnt \(semaphore.waitingForZero)  pid \(semaphore.lastPID)")
+        }
+        return .none
+    }
+
+    static let rm = CommandSpec(
+        "sem rm", summary: "semctl(IPC_RMID): remove a set (at once: waiting processes get EIDRM)",
+        arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.sem]))],
+        example: "sem rm s"
+    ) { ctx in
+        if let set = ctx.handle("NAME|KEY", as: SemaphoreSetHandle.self) {
+            if set.removed { throw ctx.failure("sem rm: \(set.name) was already removed") }
+            try SemaphoreSets.remove(id: set.id)
+            markRemoved(id: set.id, in: ctx.session)
+            ctx.output.info("\(set.name): removed")
+            return .none
+        }
+        let key = try ctx.key("NAME|KEY") ?? IPC_PRIVATE
+        guard key != IPC_PRIVATE else {
+            throw ctx.failure("sem rm: a private key names no single set", hint: "remove it by its handle name")
+        }
+        let id = try SemaphoreSets.get(key: key, count: 0, flags: 0)
+        try SemaphoreSets.remove(id: id)
+        markRemoved(id: id, in: ctx.session)
+        ctx.output.info("removed semaphore set key \(SyscallTrace.hexKey(key)) (semid \(id))")
+        return .none
+    }
+
+    static func markRemoved(id: Int32, in session: Session) {
+        for case let set as SemaphoreSetHandle in session.handles(of: .sem) where set.id == id { set.removed = true }
+    }
+
+    static let ls = CommandSpec(
+        "sem ls", summary: "every semaphore set on the system, like ipcs -s; * marks this session's",
+        example: "sem ls"
+    ) { ctx in
+        for line in try SystemVListing.semaphoreLines(session: ctx.session) { ctx.output.line(line) }
+        return .none
+    }
+}
