@@ -118,6 +118,49 @@ final class HandleProtocolTests: XCTestCase {
         XCTAssertEqual(session.finish(), [], "nothing is left to name or remove")
     }
 
+    /// Issue 13: a queue and a semaphore set created here answer the exit-notice and clean-up
+    /// protocol as a segment does (ipcrm -q / ipcrm -s), and one opened here never does.
+    func testAQueueAndASemaphoreSetCreatedHereAreLeftoversUntilCleanupRemovesThem() throws {
+        let queueKey = freeTestKey(), setKey = freeTestKey()
+        let queueID = msgget(queueKey, IPC_CREAT | IPC_EXCL | 0o600)
+        let setID = semget(setKey, 2, IPC_CREAT | IPC_EXCL | 0o600)
+        defer {
+            if queueID >= 0 { msgctl(queueID, IPC_RMID, nil) }
+            if setID >= 0 { _ = try? SemaphoreSets.remove(id: setID) }
+        }
+        XCTAssertGreaterThanOrEqual(queueID, 0)
+        XCTAssertGreaterThanOrEqual(setID, 0)
+        let queue = MessageQueueHandle(name: "q", key: queueKey, id: queueID, mode: 0o600, createdHere: true)
+        let set = SemaphoreSetHandle(name: "s", key: setKey, id: setID, count: 2, mode: 0o600, createdHere: true)
+        XCTAssertFalse(MessageQueueHandle(name: "o", key: queueKey, id: queueID, mode: 0o600, createdHere: false).isLeftoverCandidate)
+        let session = Session(output: Output(stdoutFD: -1, stderrFD: -1, useColor: false))
+        session.register(queue, requestedName: "q")
+        session.register(set, requestedName: "s")
+        XCTAssertEqual(session.finish(), [
+            "note: 1 message queue created by this session remains in the kernel:",
+            "  q: key \(hexText(queueKey)), msqid \(queueID) — remove with: ipcrm -q \(queueID)",
+            "  (ipcsh --cleanup, or cleanup on in the script, removes them at exit)",
+            "note: 1 semaphore set created by this session remains in the kernel:",
+            "  s: key \(hexText(setKey)), semid \(setID), 2 semaphores — remove with: ipcrm -s \(setID)",
+            "  (ipcsh --cleanup, or cleanup on in the script, removes them at exit)",
+        ])
+        session.cleanupOnExit = true
+        XCTAssertEqual(session.finish(), ["cleanup: removed q (key \(hexText(queueKey)), msqid \(queueID))",
+                                          "cleanup: removed s (key \(hexText(setKey)), semid \(setID))"])
+        XCTAssertFalse(queue.stillExists())
+        XCTAssertFalse(set.stillExists())
+        XCTAssertEqual(session.finish(), [], "nothing is left to name or remove")
+    }
+
+    /// What a forked child reports it made comes back as a record the notice and clean-up cover.
+    func testQueuesAndSetsAChildReportsRoundTripThroughTheReportLine() {
+        for kind: ChildCreatedObject.Kind in [.queue(id: 7, key: 3306), .semaphores(id: 9, key: -1, count: 3)] {
+            let object = ChildCreatedObject(kind: kind, creator: 4242, name: "q1")
+            let line = object.encoded
+            XCTAssertEqual(ChildCreatedObject(line: line.dropLast()), object)
+        }
+    }
+
     /// Every handle kind that a command's argument asks for is a kind some command makes, and
     /// every kind has a name for messages.
     func testEveryHandleKindACommandNeedsExists() {
