@@ -12,6 +12,10 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -337,6 +341,80 @@ int ipcsh_msgctl_stat(int msqid, ipcsh_msg_status *out) {
 
 int ipcsh_msg_except(void) { return MSG_EXCEPT; }
 int ipcsh_msg_noerror(void) { return MSG_NOERROR; }
+
+/* ---- POSIX message queues, semaphores, shared memory; mappings; eventfd ---- */
+
+static struct timespec ipcsh_deadline(long timeout_ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec += 1; ts.tv_nsec -= 1000000000L; }
+    return ts;
+}
+
+int ipcsh_mq_open(const char *name, int oflag, unsigned int mode, long maxmsg, long msgsize) {
+    if (!(oflag & O_CREAT)) return mq_open(name, oflag | O_CLOEXEC);
+    if (maxmsg <= 0 && msgsize <= 0) return mq_open(name, oflag | O_CLOEXEC, (mode_t)mode, NULL);
+    struct mq_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.mq_maxmsg = maxmsg > 0 ? maxmsg : 10;
+    attr.mq_msgsize = msgsize > 0 ? msgsize : 8192;
+    return mq_open(name, oflag | O_CLOEXEC, (mode_t)mode, &attr);
+}
+
+int ipcsh_mq_send(int mqd, const void *buf, size_t len, unsigned int prio, long timeout_ms) {
+    if (timeout_ms < 0) return mq_send(mqd, buf, len, prio);
+    struct timespec ts = ipcsh_deadline(timeout_ms);
+    return mq_timedsend(mqd, buf, len, prio, &ts);
+}
+
+long ipcsh_mq_receive(int mqd, void *buf, size_t len, unsigned int *prio, long timeout_ms) {
+    if (timeout_ms < 0) return (long)mq_receive(mqd, buf, len, prio);
+    struct timespec ts = ipcsh_deadline(timeout_ms);
+    return (long)mq_timedreceive(mqd, buf, len, prio, &ts);
+}
+
+int ipcsh_mq_getattr(int mqd, long *flags, long *maxmsg, long *msgsize, long *curmsgs) {
+    struct mq_attr attr;
+    if (mq_getattr(mqd, &attr) == -1) return -1;
+    *flags = attr.mq_flags;
+    *maxmsg = attr.mq_maxmsg;
+    *msgsize = attr.mq_msgsize;
+    *curmsgs = attr.mq_curmsgs;
+    return 0;
+}
+
+int ipcsh_mq_close(int mqd) { return mq_close(mqd); }
+int ipcsh_mq_unlink(const char *name) { return mq_unlink(name); }
+
+void *ipcsh_sem_open(const char *name, int oflag, unsigned int mode, unsigned int value) {
+    sem_t *sem = (oflag & O_CREAT) ? sem_open(name, oflag, (mode_t)mode, value) : sem_open(name, oflag);
+    return sem == SEM_FAILED ? NULL : (void *)sem;
+}
+
+int ipcsh_sem_wait(void *sem, int how, long timeout_ms) {
+    if (how == 1) return sem_trywait((sem_t *)sem);
+    if (how == 2) {
+        struct timespec ts = ipcsh_deadline(timeout_ms);
+        return sem_timedwait((sem_t *)sem, &ts);
+    }
+    return sem_wait((sem_t *)sem);
+}
+
+int ipcsh_sem_post(void *sem) { return sem_post((sem_t *)sem); }
+int ipcsh_sem_getvalue(void *sem, int *value) { return sem_getvalue((sem_t *)sem, value); }
+int ipcsh_sem_close(void *sem) { return sem_close((sem_t *)sem); }
+int ipcsh_sem_unlink(const char *name) { return sem_unlink(name); }
+int ipcsh_shm_open(const char *name, int oflag, unsigned int mode) { return shm_open(name, oflag | O_CLOEXEC, (mode_t)mode); }
+int ipcsh_shm_unlink(const char *name) { return shm_unlink(name); }
+int ipcsh_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int ipcsh_eventfd(unsigned int value, int semaphore) { return eventfd(value, EFD_CLOEXEC | (semaphore ? EFD_SEMAPHORE : 0)); }
+
+void *ipcsh_mmap(size_t len, int fd, int shared) {
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
 
 /* ---- sockets ---- */
 

@@ -85,3 +85,25 @@ public struct FileIdentity: Equatable, Sendable {
     public var type: mode_t
     public var isSocket: Bool { type == S_IFSOCK }
 }
+
+extension FileSystem {
+    /// Whether a file system of `type` is mounted on `path` (`/proc/self/mounts`).
+    public static func isMounted(_ path: String, type: String) -> Bool {
+        guard let mounts = try? readWholeFile("/proc/self/mounts") else { return false }
+        return mounts.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count >= 3 && fields[1] == path && fields[2] == type
+        }
+    }
+
+    /// `mkdir(path, 0755)` if needed, then `mount("none", path, "mqueue", 0, NULL)`: where Linux
+    /// shows POSIX message queues as files (root only).
+    public static func mountMessageQueues(at path: String) throws(SystemCallError) {
+        if !isDirectory(path) {
+            _ = try traced("mkdir", [.string(path), .mode(0o755)]) { mkdir(path, 0o755) }
+        }
+        _ = try traced("mount", [.string("none"), .string(path), .string("mqueue"), .int(0), .symbol("NULL")]) {
+            mount("none", path, "mqueue", 0, nil)
+        }
+    }
+}

@@ -116,6 +116,35 @@ int ipcsh_msgctl_stat(int msqid, ipcsh_msg_status *out);
 int ipcsh_msg_except(void);
 int ipcsh_msg_noerror(void);
 
+/* ---- POSIX message queues, semaphores, shared memory; mappings; eventfd ---- */
+
+/* mq_open; maxmsg/msgsize <= 0: the system's defaults (NULL attributes). An mqd_t is a
+   descriptor on Linux (pollable). */
+int ipcsh_mq_open(const char *name, int oflag, unsigned int mode, long maxmsg, long msgsize);
+/* mq_send, or mq_timedsend with timeout_ms >= 0 (from now). */
+int ipcsh_mq_send(int mqd, const void *buf, size_t len, unsigned int prio, long timeout_ms);
+/* mq_receive, or mq_timedreceive with timeout_ms >= 0. */
+long ipcsh_mq_receive(int mqd, void *buf, size_t len, unsigned int *prio, long timeout_ms);
+int ipcsh_mq_getattr(int mqd, long *flags, long *maxmsg, long *msgsize, long *curmsgs);
+int ipcsh_mq_close(int mqd);
+int ipcsh_mq_unlink(const char *name);
+/* sem_open is variadic: NULL on failure (SEM_FAILED). */
+void *ipcsh_sem_open(const char *name, int oflag, unsigned int mode, unsigned int value);
+/* how: 0 sem_wait, 1 sem_trywait, 2 sem_timedwait(timeout_ms from now). */
+int ipcsh_sem_wait(void *sem, int how, long timeout_ms);
+int ipcsh_sem_post(void *sem);
+int ipcsh_sem_getvalue(void *sem, int *value);
+int ipcsh_sem_close(void *sem);
+int ipcsh_sem_unlink(const char *name);
+int ipcsh_shm_open(const char *name, int oflag, unsigned int mode);
+int ipcsh_shm_unlink(const char *name);
+/* memfd_create(name, MFD_CLOEXEC) (needs _GNU_SOURCE). */
+int ipcsh_memfd_create(const char *name);
+/* eventfd(value, EFD_CLOEXEC [| EFD_SEMAPHORE]). */
+int ipcsh_eventfd(unsigned int value, int semaphore);
+/* mmap(NULL, len, PROT_READ|PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0): NULL on failure. */
+void *ipcsh_mmap(size_t len, int fd, int shared);
+
 /* ---- sockets ---- */
 
 /* sizeof(sun_path) */

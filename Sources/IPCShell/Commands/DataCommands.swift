@@ -59,6 +59,11 @@ enum DataCommands {
         try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
         let data = given.array
         var bytes = data
+        if let format = target.owner.valueFormat, !isStruct {
+            // A counter, not bytes (eventfd): the value as the kernel takes it.
+            try rejectOptions(["--size"], for: "\(target.label) (a \(target.owner.kind.displayName))", ctx)
+            bytes = try format.encode(data)
+        }
         if let size = ctx.integer("--size") {
             // One write() of padding is built in memory: keep it to what a descriptor can take.
             guard size <= maximumWriteSize else {
@@ -109,7 +114,8 @@ enum DataCommands {
         }
         guard let target = ctx.descriptor("NAME") else { return .none }
         try rejectOptions(["--at"], for: "a descriptor", ctx)
-        let limit = ctx.integer("LEN") ?? 4096
+        let format = target.owner.valueFormat
+        let limit = format?.readSize ?? ctx.integer("LEN") ?? 4096
         guard limit > 0, limit <= 16 << 20 else {
             throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
         }
@@ -132,6 +138,7 @@ enum DataCommands {
             if data.isEmpty { return .value([]) }
         }
         if data.isEmpty { return .value(Array("EOF".utf8)) }
+        if let format { return .value(format.decode(data)) }
         var end = data.count
         while end > 0 && data[end - 1] == 0 { end -= 1 }
         return .value(Escaping.escaped(data[0..<end]))

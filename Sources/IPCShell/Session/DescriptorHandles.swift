@@ -12,6 +12,24 @@ public protocol DescriptorOwner: Handle {
     func close(end: String?) throws(SystemCallError)
     /// Every open descriptor with its label (`pipe1.r`), for `fds`.
     var openDescriptors: [(fd: Int32, label: String)] { get }
+    /// What `read` and `write` exchange on it when it is not bytes (an eventfd's 8-byte counter),
+    /// or nil. A requirement with a default, not a cast: `write` asks on every call.
+    var valueFormat: (any DescriptorValueFormat)? { get }
+}
+
+extension DescriptorOwner {
+    public var valueFormat: (any DescriptorValueFormat)? { nil }
+}
+
+/// A descriptor whose reads and writes are values rather than bytes (`eventfd`: `write NAME 3`
+/// adds 3 to the counter, `read NAME` takes it).
+public protocol DescriptorValueFormat {
+    /// The bytes one `write()` of the value written as `text` sends, or why it cannot.
+    func encode(_ text: [UInt8]) throws(Diagnostic) -> [UInt8]
+    /// How many bytes one `read()` asks for.
+    var readSize: Int { get }
+    /// The value `bytes` (what one read returned) shows as.
+    func decode(_ bytes: [UInt8]) -> [UInt8]
 }
 
 /// A handle that is exactly one descriptor (a FIFO, a received descriptor): no ends, and

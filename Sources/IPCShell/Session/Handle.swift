@@ -2,6 +2,7 @@ import IPCSyntax
 /// The kinds of object a session tracks. The raw value is the auto-name stem: `shm1`.
 public enum HandleKind: String, Sendable, CaseIterable {
     case shm, pipe, fifo, sock, mq, sem, child, fd
+    case pmq, psem, pshm, mmap, memfd, eventfd
 
     public var displayName: String {
         switch self {
@@ -13,6 +14,12 @@ public enum HandleKind: String, Sendable, CaseIterable {
         case .sem: return "semaphore set"
         case .child: return "child process"
         case .fd: return "descriptor"
+        case .pmq: return "POSIX message queue"
+        case .psem: return "POSIX semaphore"
+        case .pshm: return "POSIX shared memory mapping"
+        case .mmap: return "file mapping"
+        case .memfd: return "memfd mapping"
+        case .eventfd: return "eventfd"
         }
     }
 }

@@ -1,0 +1,234 @@
+@preconcurrency import Glibc
+import IPCSys
+import IPCSyntax
+
+/// `pmq create|open|send|recv|stat|rm|ls`: POSIX message queues.
+enum PosixQueueCommands {
+    static let all: [CommandSpec] = [create, open, send, recv, stat, rm, ls]
+
+    static let hints: [SystemCallHint] = [
+        SystemCallHint("mq_open", ENOENT) { "no queue has that name: pmq create /NAME makes one (pmq ls lists them)" },
+        SystemCallHint("mq_open", EEXIST) { "a queue with that name exists (--excl refuses it): pmq open /NAME uses it" },
+        SystemCallHint("mq_open", EINVAL) { "--maxmsg or --msgsize is above what the system allows (/proc/sys/fs/mqueue/msg_max and msgsize_max; root may go higher)" },
+        SystemCallHint("mq_open", EMFILE) { "too many queues open (RLIMIT_MSGQUEUE, /proc/sys/fs/mqueue/queues_max)" },
+        SystemCallHint("mq_send", EAGAIN) { "the queue is full and this send does not wait (--nonblock): receive first, or send without --nonblock" },
+        SystemCallHint("mq_send", EMSGSIZE) { "the message is larger than the queue's message size (pmq stat shows msgsize)" },
+        SystemCallHint("mq_timedsend", EMSGSIZE) { "the message is larger than the queue's message size (pmq stat shows msgsize)" },
+        SystemCallHint("mq_receive", EAGAIN) { "the queue is empty and this receive does not wait (--nonblock): send first, or receive without --nonblock" },
+        SystemCallHint("mq_unlink", ENOENT) { "no queue has that name (pmq ls lists them)" },
+    ]
+
+    static let create = CommandSpec(
+        "pmq create", summary: "mq_open with O_CREAT: make a POSIX message queue, or open the one with this name",
+        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /orders")],
+        options: [
+            OptionSpec("--maxmsg", .count, valueName: "N", summary: "the most messages it holds (default: the system's, 10)"),
+            OptionSpec("--msgsize", .size, valueName: "N", summary: "the largest message (default: the system's, 8192)"),
+            OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
+            OptionSpec("--excl", summary: "fail with EEXIST if the name is taken (O_EXCL)"),
+        ],
+        example: "q = pmq create /orders --maxmsg 5",
+        discussion: "The queue outlives the shell until pmq rm (mq_unlink). An unprivileged process may ask for at most /proc/sys/fs/mqueue/msg_max messages of msgsize_max bytes."
+    ) { ctx in
+        let path = ctx.string("NAME") ?? ""
+        try PosixNames.check(path, for: "pmq create")
+        let maxmsg = ctx.integer("--maxmsg"), msgsize = ctx.integer("--msgsize")
+        let limits = POSIXMessageQueues.limits()
+        if getuid() != 0 {
+            if let maxmsg, let limit = limits.maximumMessages, maxmsg > limit {
+                throw ctx.failure("pmq create: --maxmsg \(maxmsg) is above the system's limit of \(limit) (/proc/sys/fs/mqueue/msg_max)")
+            }
+            if let msgsize, let limit = limits.messageSize, msgsize > limit {
+                throw ctx.failure("pmq create: --msgsize \(msgsize) is above the system's limit of \(limit) (/proc/sys/fs/mqueue/msgsize_max)")
+            }
+        }
+        if maxmsg == 0 || msgsize == 0 { throw ctx.failure("pmq create: --maxmsg and --msgsize must be at least 1") }
+        let mode = ctx.integer("--mode") ?? 0o600
+        var created = true
+        var mqd: Int32
+        do {
+            mqd = try POSIXMessageQueues.open(path, flags: O_RDWR | O_CREAT | O_EXCL, mode: mode, maximumMessages: maxmsg, messageSize: msgsize)
+        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
+            mqd = try POSIXMessageQueues.open(path, flags: O_RDWR, mode: 0, maximumMessages: nil, messageSize: nil)
+            created = false
+        }
+        let attributes = try POSIXMessageQueues.attributes(mqd)
+        let handle = PosixQueueHandle(name: "", path: path, mqd: mqd, createdHere: created)
+        return ctx.made(handle) { _ in
+            (created ? "created \(path)" : "\(path) already existed: opened it")
+                + " (mqd \(mqd), \(attributes.maximumMessages) messages of \(attributes.messageSize) bytes at most, \(attributes.currentMessages) waiting)"
+        }
+    }
+
+    static let open = CommandSpec(
+        "pmq open", summary: "mq_open an existing POSIX message queue",
+        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /orders")],
+        example: "q = pmq open /orders"
+    ) { ctx in
+        let path = ctx.string("NAME") ?? ""
+        try PosixNames.check(path, for: "pmq open")
+        let mqd = try POSIXMessageQueues.open(path, flags: O_RDWR, mode: 0, maximumMessages: nil, messageSize: nil)
+        let attributes = try POSIXMessageQueues.attributes(mqd)
+        let handle = PosixQueueHandle(name: "", path: path, mqd: mqd, createdHere: false)
+        return ctx.made(handle) { _ in "opened \(path) (mqd \(mqd), \(attributes.currentMessages) waiting)" }
+    }
+
+    static func queue(_ ctx: borrowing CommandContext) throws(Diagnostic) -> (PosixQueueHandle, Int32)? {
+        guard let queue = ctx.handle("NAME", as: PosixQueueHandle.self) else { return nil }
+        guard let mqd = queue.mqd else { throw ctx.failure("\(ctx.spec.name): \(queue.name) is closed") }
+        return (queue, mqd)
+    }
+
+    static let send = CommandSpec(
+        "pmq send", summary: "mq_send: add a message with a priority (higher ones are received first)",
+        arguments: [ArgumentSpec("NAME", .handle([.pmq])), ArgumentSpec("DATA", .dataOrMembers, optional: true, variadic: true)],
+        options: [
+            OptionSpec("--prio", .count, valueName: "P", summary: "the priority, 0 (default) to 32767"),
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "the body is one C struct: DATA is MEMBER=VALUE words"),
+            OptionSpec("--nonblock", summary: "fail with EAGAIN instead of waiting when the queue is full"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "mq_timedsend: give up after D"),
+        ],
+        example: "pmq send q \"urgent\" --prio 9"
+    ) { ctx in
+        guard let (queue, mqd) = try queue(ctx) else { return .none }
+        let priority = ctx.integer("--prio") ?? 0
+        guard priority <= 32767 else { throw ctx.failure("pmq send: --prio \(priority) is above 32767 (MQ_PRIO_MAX - 1)") }
+        let body: [UInt8]
+        if ctx.anyOptionGiven && ctx.optionGiven("--as") {
+            body = try DataCommands.encodeStruct(ctx)
+        } else {
+            let words = ctx.rest
+            guard words.count == 1 else {
+                throw ctx.failure(words.isEmpty ? "pmq send: missing DATA" : "pmq send: unexpected argument '\(Escaping.display(words[1]))'",
+                                  hint: "quote data that has spaces; " + ctx.usageHint)
+            }
+            body = words[0]
+        }
+        let nonblock = ctx.flag("--nonblock")
+        if nonblock { try Descriptors.setNonBlocking(mqd, true) }
+        defer { if nonblock { try? Descriptors.setNonBlocking(mqd, false) } }
+        let timeout = ctx.integer("--timeout")
+        try MessageQueueCommands.blocking(ctx, waitingFor: "\(queue.name) stayed full") { () throws(SystemCallError) in
+            do throws(SystemCallError) {
+                try POSIXMessageQueues.send(mqd, body, priority: UInt32(priority), timeoutMilliseconds: timeout)
+            } catch {
+                if error.errno == ETIMEDOUT { return false }
+                throw error
+            }
+            return true
+        }.orTimeout(ctx, "\(queue.name) stayed full", timeout)
+        return .none
+    }
+
+    static let recv = CommandSpec(
+        "pmq recv", summary: "mq_receive: take the oldest message of the highest priority",
+        arguments: [ArgumentSpec("NAME", .handle([.pmq]))],
+        options: [
+            OptionSpec("--as", .structName, valueName: "STRUCT", summary: "decode the body as one C struct"),
+            OptionSpec("--nonblock", summary: "fail with EAGAIN instead of waiting for a message"),
+            OptionSpec("--timeout", .duration, valueName: "D", summary: "mq_timedreceive: give up after D"),
+        ],
+        example: "m = pmq recv q",
+        discussion: "Prints prio P: DATA; bound (m = pmq recv q), $m.prio and $m.data. An empty queue makes mq_receive wait; Ctrl-C or --timeout ends the wait."
+    ) { ctx in
+        guard let (queue, mqd) = try queue(ctx) else { return .none }
+        let layout = try DataCommands.structLayout(ctx)
+        let size = try POSIXMessageQueues.attributes(mqd).messageSize
+        let nonblock = ctx.flag("--nonblock")
+        if nonblock { try Descriptors.setNonBlocking(mqd, true) }
+        defer { if nonblock { try? Descriptors.setNonBlocking(mqd, false) } }
+        let timeout = ctx.integer("--timeout")
+        var message: (priority: UInt32, body: [UInt8])?
+        try MessageQueueCommands.blocking(ctx, waitingFor: "no message came to \(queue.name)") { () throws(SystemCallError) in
+            do throws(SystemCallError) {
+                message = try POSIXMessageQueues.receive(mqd, maximumSize: size, timeoutMilliseconds: timeout)
+            } catch {
+                if error.errno == ETIMEDOUT { return false }
+                throw error
+            }
+            return true
+        }.orTimeout(ctx, "no message came to \(queue.name)", timeout)
+        guard let message else { return .none }
+        let prio = String(message.priority)
+        if let layout {
+            guard message.body.count >= layout.size else {
+                throw ctx.failure("pmq recv: the message is \(message.body.count) bytes; struct \(layout.name) is \(layout.size)")
+            }
+            let decoded = message.body.withUnsafeBytes { CStructCodec.decode(layout, $0) }
+            return .structure(text: Array("prio \(prio): \(decoded.text)".utf8), fields: [("prio", prio), ("data", decoded.text)] + decoded.fields)
+        }
+        let data = String(decoding: Escaping.escaped(message.body[...]), as: UTF8.self)
+        return .structure(text: Array("prio \(prio): \(data)".utf8), fields: [("prio", prio), ("data", data)])
+    }
+
+    static let stat = CommandSpec(
+        "pmq stat", summary: "mq_getattr: the queue's limits and how many messages wait",
+        arguments: [ArgumentSpec("NAME", .handle([.pmq]))],
+        example: "pmq stat q"
+    ) { ctx in
+        guard let (queue, mqd) = try queue(ctx) else { return .none }
+        let a = try POSIXMessageQueues.attributes(mqd)
+        for (name, value) in [("name", queue.path), ("maxmsg", String(a.maximumMessages)), ("msgsize", "\(a.messageSize) bytes"),
+                              ("curmsgs", "\(a.currentMessages) waiting")] {
+            ctx.output.line(HelpText.pad(name + ":", 10) + value)
+        }
+        return .none
+    }
+
+    static let rm = CommandSpec(
+        "pmq rm", summary: "mq_unlink: remove a queue's name (it goes when the last descriptor closes)",
+        arguments: [ArgumentSpec("NAME", .text, about: "a handle name, or a POSIX IPC name: /orders")],
+        example: "pmq rm /orders"
+    ) { ctx in
+        let given = ctx.string("NAME") ?? ""
+        let handle = ctx.session.handle(named: given) as? PosixQueueHandle
+        let path = handle?.path ?? given
+        try PosixNames.check(path, for: "pmq rm")
+        try POSIXMessageQueues.unlink(path)
+        for case let queue as PosixQueueHandle in ctx.session.handles(of: .pmq) where queue.path == path { queue.unlinked = true }
+        ctx.output.info("removed \(path)")
+        return .none
+    }
+
+    static let ls = CommandSpec(
+        "pmq ls", summary: "the POSIX message queues on the system (/dev/mqueue); * marks this session's",
+        example: "pmq ls",
+        discussion: "Linux shows the queues as files in an mqueue file system, usually mounted on /dev/mqueue. When it is not, a root shell mounts it; otherwise pmq ls says how."
+    ) { ctx in
+        if !FileSystem.isMounted("/dev/mqueue", type: "mqueue") {
+            guard getuid() == 0 else {
+                throw ctx.failure("pmq ls: /dev/mqueue is not mounted, so the queues cannot be listed",
+                                  hint: "mount it: sudo mkdir -p /dev/mqueue && sudo mount -t mqueue none /dev/mqueue")
+            }
+            try FileSystem.mountMessageQueues(at: "/dev/mqueue")
+            ctx.output.info("mounted the mqueue file system on /dev/mqueue (to list the queues)")
+        }
+        let mine = Dictionary(ctx.session.handles(of: .pmq).compactMap { ($0 as? PosixQueueHandle).map { ($0.path, $0.name) } },
+                              uniquingKeysWith: { a, b in a + "," + b })
+        ctx.output.line("  name                              bytes     handle")
+        for entry in try FileSystem.directoryEntries("/dev/mqueue").sorted() {
+            let path = "/" + entry
+            let info = (try? FileSystem.readWholeFile("/dev/mqueue/" + entry)) ?? ""
+            var row = (mine[path] != nil ? "* " : "  ") + HelpText.pad(path, 32) + "  " + HelpText.pad(messages(in: info), 8) + "  " + (mine[path] ?? "")
+            while row.hasSuffix(" ") { row.removeLast() }
+            ctx.output.line(row)
+        }
+        return .none
+    }
+
+    /// `/dev/mqueue/NAME` reads `QSIZE:5 NOTIFY:0 ...`: QSIZE is the bytes waiting; the count of
+    /// messages is not shown there, so the column shows the bytes.
+    static func messages(in info: String) -> String {
+        for field in info.split(whereSeparator: { $0 == " " || $0 == "\n" }) where field.hasPrefix("QSIZE:") {
+            return String(field.dropFirst(6)) + "B"
+        }
+        return "?"
+    }
+}
+
+extension Bool {
+    /// A blocking call that returned false timed out (`mq_timedsend`'s ETIMEDOUT): say so.
+    func orTimeout(_ ctx: borrowing CommandContext, _ what: String, _ timeout: Int?) throws(Diagnostic) {
+        if !self { throw ctx.failure("\(ctx.spec.name): \(what) within \(Durations.describe(timeout ?? 0))") }
+    }
+}
