@@ -113,6 +113,8 @@ enum CStructCodec {
     }
 
     private static func article(_ scalar: CScalar) -> String {
+        // uint8_t is said "you-int": a uint8_t, but an unsigned int, an int8_t.
+        if scalar.rawValue.hasPrefix("uint") { return "a" }
         let first = scalar.rawValue.first ?? "x"
         return "aeiou".contains(first) ? "an" : "a"
     }
