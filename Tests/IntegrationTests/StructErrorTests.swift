@@ -271,6 +271,18 @@ final class StructErrorTests: IPCTestCase {
         XCTAssertTrue(errorLines.first?.hasSuffix(" bytes of struct e, then end of file") ?? false, r.stderr)
     }
 
+    func testReadAsFromADescriptorRefusesAStructOverItsLimitNamingTheStruct() throws {
+        // No LEN was given: the message is about the struct, not about a LEN.
+        let r = try Harness.run([try script("""
+            struct big { char b[20000000]; }
+            p = pipe
+            write p.w abc
+            read p.r --as big
+            """)])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errors(r.stderr), ["read: struct big is 20000000 bytes; from a descriptor, read --as takes at most 16 MiB"])
+    }
+
     func testReadAsRefusesAStructLargerThanTheSegmentHasLeftAnUnknownStructAndALength() throws {
         let key = try patternedSegment()
         let r = try Harness.run(["--keep-going", try script("""

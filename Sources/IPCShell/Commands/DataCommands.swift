@@ -305,7 +305,12 @@ extension DataCommands {
         } else if let target = ctx.descriptor("NAME") {
             try rejectOptions(["--at"], for: "a descriptor", ctx)
             let wanted = layout?.size ?? ctx.integer("LEN") ?? 4096
-            guard wanted > 0, wanted <= 16 << 20 else { throw ctx.failure("read: LEN must be 1 byte to 16 MiB") }
+            guard wanted > 0, wanted <= 16 << 20 else {
+                if let layout {
+                    throw ctx.failure("read: struct \(layout.name) is \(layout.size) bytes; from a descriptor, read --as takes at most 16 MiB")
+                }
+                throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
+            }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
