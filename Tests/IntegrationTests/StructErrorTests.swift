@@ -260,6 +260,25 @@ final class StructErrorTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("v is kept\n"), "a failed read binds nothing:\n\(r.stdout)")
     }
 
+    func testAStructCutShortByATimeoutOrEAGAINSaysHowManyBytesCame() throws {
+        // The writer stays open: no end of file, the rest of the struct just does not come.
+        let r = try Harness.run(["--keep-going", try script("""
+            n = sizeof e
+            echo "sizeof e = $n"
+            p = pipe
+            write p.w abc
+            read p.r --as e --nonblock
+            write p.w defg
+            read p.r --as e --timeout 100ms
+            """)])
+        XCTAssertEqual(r.status, 1)
+        let size = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("sizeof e = ") }.map { String($0.dropFirst(11)) })
+        XCTAssertEqual(errors(r.stderr), [
+            "read: p.r gave 3 of the \(size) bytes of struct e, then read: EAGAIN (Resource temporarily unavailable)",
+            "read: p.r gave 4 of the \(size) bytes of struct e, then p.r did not become readable within 100ms",
+        ])
+    }
+
     func testReadingAShortStructFromAnotherProcessesPipeSaysHowManyCame() throws {
         // A real pipe from another process: printf writes 10 bytes and exits.
         let command = "printf 0123456789 | \(Harness.ipcshPath) \(try script("f = fifo open /dev/stdin read; read f --as e"))"
