@@ -153,8 +153,8 @@ final class StructLayoutTests: IPCTestCase {
 
         let fromC = values(c.stdout, from: "the C program")
         var fromShell = values(shell.stdout, from: "ipcsh")
-        // `struct NAME: 24 bytes, aligned to 8` gives ipcsh's alignment.
-        for line in shell.stdout.split(separator: "\n") where line.hasPrefix("struct ") && line.contains(" bytes, aligned to ") {
+        // `struct NAME: 24 bytes, aligned to 8` (`1 byte` for one_char) gives ipcsh's alignment.
+        for line in shell.stdout.split(separator: "\n") where line.hasPrefix("struct ") && line.contains(", aligned to ") {
             let name = line.dropFirst("struct ".count).prefix { $0 != ":" }
             fromShell["alignof \(name)"] = Int(line.split(separator: " ").last ?? "")
         }
@@ -184,5 +184,24 @@ final class StructLayoutTests: IPCTestCase {
         XCTAssertEqual(fromShell["sizeof tail_int"], 12)
         XCTAssertEqual(fromShell["sizeof shmseg"], 1028)
         XCTAssertEqual(fromShell["offsetof deep n.y"], 48)
+        // What `struct NAME` shows: each member, the padding, and the trailing padding, in C's words.
+        XCTAssertTrue(shell.stdout.contains("""
+            struct csdl: 16 bytes, aligned to 8
+              0: char c (1 byte)
+              (1 byte of padding)
+              2: short s (2 bytes)
+              4: char d[3] (3 bytes)
+              (1 byte of padding)
+              8: long l (8 bytes)
+
+            """), shell.stdout)
+        XCTAssertTrue(shell.stdout.contains("""
+            struct tail_double: 16 bytes, aligned to 8
+              0: double d (8 bytes)
+              8: char c (1 byte)
+              (7 bytes of padding at the end)
+
+            """), shell.stdout)
+        XCTAssertTrue(shell.stdout.contains("struct one_char: 1 byte, aligned to 1\n"), shell.stdout)
     }
 }
