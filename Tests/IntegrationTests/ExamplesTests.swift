@@ -12,6 +12,7 @@ final class ExamplesTests: IPCTestCase {
         "unnamed-pipe.ipcs", "fifo-receiver.ipcs", "fifo-sender.ipcs", "actor-pipe.ipcs",
         // Run by SocketTests and RPCTests:
         "unix-echo.ipcs", "fd-passing.ipcs", "rpc-server.ipcs", "rpc-client.ipcs",
+        "struct-writer.ipcs", "struct-reader.ipcs",
     ]
 
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
@@ -139,6 +140,107 @@ final class ExamplesTests: IPCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("shmget: ENOENT"), result.stderr)
         XCTAssertFalse(Harness.segmentExists(key: 3306))
+    }
+
+    // MARK: struct-writer and struct-reader (.ipcs and .c)
+
+    /// Compiles `examples/NAME.c` as its comment says, with every warning an error.
+    private func compileExample(_ name: String) throws -> String {
+        let binary = try makeDirectory().appendingPathComponent(name).path
+        let result = try Harness.runProgram("/usr/bin/env", ["cc", "-Wall", "-Wextra", "-Werror", "-o", binary,
+                                                            Self.examples.appendingPathComponent("\(name).c").path])
+        XCTAssertEqual(result.status, 0, "examples/\(name).c does not compile cleanly:\n\(result.stderr)")
+        return binary
+    }
+
+    /// Runs a struct writer (ipcsh or C) for `writerRounds`, starts a reader once the writer has
+    /// written its first struct (as a person would in a second terminal), and checks both sides:
+    /// the reader prints, for each round, a cnt and a buf the writer wrote, and the writer removes
+    /// the segment.
+    private func runStructPair(writer: (path: String, arguments: [String]), reader: (path: String, arguments: [String]),
+                               key: Int32, writerRounds: Int = 3, readerRounds: Int = 2,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        let outURL = try makeDirectory().appendingPathComponent("writer.out")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let outHandle = try FileHandle(forWritingTo: outURL)
+        defer { try? outHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: writer.path)
+        process.arguments = writer.arguments + [Harness.hex(key), String(writerRounds)]
+        process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }
+        process.standardOutput = outHandle
+        process.standardError = outHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate(); process.waitUntilExit() }
+        }
+        func written() -> String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while !written().contains("Wrote: cnt = 0, buf = message 0\n") && process.isRunning && Date() < deadline {
+            usleep(20_000)
+        }
+        XCTAssertTrue(written().contains("Wrote: cnt = 0, buf = message 0\n"), "writer never wrote:\n\(written())", file: file, line: line)
+
+        let read = try Harness.runProgram(reader.path, reader.arguments + [Harness.hex(key), String(readerRounds)])
+
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(process.isRunning, "writer did not finish", file: file, line: line)
+        process.waitUntilExit()
+        let out = written()
+        XCTAssertEqual(process.terminationStatus, 0, out, file: file, line: line)
+        XCTAssertEqual(read.status, 0, read.stderr + read.stdout, file: file, line: line)
+
+        XCTAssertTrue(out.hasPrefix("writer: key \(Harness.hex(key)), \(writerRounds) rounds\n"), out, file: file, line: line)
+        let wrote = out.split(separator: "\n").filter { $0.hasPrefix("Wrote: ") }.map(String.init)
+        XCTAssertEqual(wrote, (0..<writerRounds).map { "Wrote: cnt = \($0), buf = message \($0)" }, out, file: file, line: line)
+
+        XCTAssertTrue(read.stdout.hasPrefix("reader: key \(Harness.hex(key)), \(readerRounds) rounds\n"), read.stdout, file: file, line: line)
+        // "Read: cnt = N, buf = message M": both members as the writer stored them.
+        var counts: [Int] = []
+        for row in read.stdout.split(separator: "\n") where row.hasPrefix("Read: ") {
+            let parts = row.dropFirst("Read: cnt = ".count).split(separator: ",", maxSplits: 1)
+            let count = parts.first.flatMap { Int($0) }
+            let message = parts.dropFirst().first.flatMap { $0.hasPrefix(" buf = message ") ? Int($0.dropFirst(" buf = message ".count)) : nil }
+            XCTAssertNotNil(count, "not a Read line the writer's struct gives: \(row)", file: file, line: line)
+            XCTAssertNotNil(message, "not a Read line the writer's struct gives: \(row)", file: file, line: line)
+            if let count, let message {
+                XCTAssertTrue((0..<writerRounds).contains(count), "cnt \(count) was never written", file: file, line: line)
+                XCTAssertTrue((0..<writerRounds).contains(message), "buf message \(message) was never written", file: file, line: line)
+                counts.append(count)
+            }
+        }
+        XCTAssertEqual(counts.count, readerRounds, "one Read line per round:\n\(read.stdout)", file: file, line: line)
+        XCTAssertEqual(counts, counts.sorted(), "the counter only goes up", file: file, line: line)
+        XCTAssertFalse(Harness.segmentExists(key: key), "the writer should have removed the segment", file: file, line: line)
+    }
+
+    private var ipcsh: String { Harness.ipcshPath }
+
+    func testStructReaderDecodesWhatTheStructWriterWrites() throws {
+        try runStructPair(writer: (ipcsh, [Self.path("struct-writer.ipcs")]), reader: (ipcsh, [Self.path("struct-reader.ipcs")]),
+                          key: makeKey())
+    }
+
+    func testIpcshStructReaderReadsTheCWriter() throws {
+        try runStructPair(writer: (try compileExample("struct-writer"), []), reader: (ipcsh, [Self.path("struct-reader.ipcs")]),
+                          key: makeKey())
+    }
+
+    func testCStructReaderReadsTheIpcshWriter() throws {
+        try runStructPair(writer: (ipcsh, [Self.path("struct-writer.ipcs")]), reader: (try compileExample("struct-reader"), []),
+                          key: makeKey())
+    }
+
+    func testStructReadersWithoutAWriterFailAndCreateNothing() throws {
+        let key = makeKey()
+        let shell = try Harness.run([Self.path("struct-reader.ipcs"), Harness.hex(key), "1"])
+        XCTAssertEqual(shell.status, 1)
+        XCTAssertTrue(shell.stderr.contains("shmget: ENOENT"), shell.stderr)
+        let c = try Harness.runProgram(try compileExample("struct-reader"), [Harness.hex(key), "1"])
+        XCTAssertEqual(c.status, 1)
+        XCTAssertTrue(c.stderr.contains("No such file or directory"), c.stderr)
+        XCTAssertFalse(Harness.segmentExists(key: key), "a reader must not create the segment")
     }
 
     // MARK: Helpers

@@ -8,16 +8,16 @@ import IPCSyntax
 /// so the examples and the docs can never drift from what the program prints.
 ///
 /// The examples that wait for a peer in another terminal (shm-writer/shm-reader,
-/// fifo-sender/fifo-receiver, rpc-server/rpc-client) have no recording: ExamplesTests,
-/// PipesAndProcessesTests and RPCTests run them with their peer, on keys and paths unique
-/// to the test run.
+/// struct-writer/struct-reader, fifo-sender/fifo-receiver, rpc-server/rpc-client) have no
+/// recording: ExamplesTests, PipesAndProcessesTests and RPCTests run them with their peer,
+/// on keys and paths unique to the test run.
 final class RecordingsTests: IPCTestCase {
     static var folder: URL { Harness.packageRoot.appendingPathComponent("examples/recordings") }
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
 
     /// Examples that need a peer, so they are run with it instead of being recorded.
     static let needPeer: Set<String> = ["shm-writer.ipcs", "shm-reader.ipcs", "fifo-sender.ipcs", "fifo-receiver.ipcs",
-                                        "rpc-server.ipcs", "rpc-client.ipcs",
+                                        "rpc-server.ipcs", "rpc-client.ipcs", "struct-writer.ipcs", "struct-reader.ipcs",
                                         // Listens on /tmp/ipcsh-echo.sock unless given a path, and check passes
                                         // no arguments: two checks at once collided (EADDRINUSE). SocketTests
                                         // runs it on a path of its own.

@@ -46,14 +46,15 @@ public final class CStruct: Sendable {
 
     /// `shmseg: 1028 bytes, aligned to 4` and one line per member with its offset and size.
     public var layoutLines: [String] {
-        var lines = ["struct \(name): \(size) bytes, aligned to \(alignment)"]
+        func bytes(_ count: Int) -> String { count == 1 ? "1 byte" : "\(count) bytes" }
+        var lines = ["struct \(name): \(bytes(size)), aligned to \(alignment)"]
         var end = 0
         for member in members {
-            if member.offset > end { lines.append("  (\(member.offset - end) bytes of padding)") }
-            lines.append("  \(member.offset): \(member.declaration) (\(member.size) bytes)")
+            if member.offset > end { lines.append("  (\(bytes(member.offset - end)) of padding)") }
+            lines.append("  \(member.offset): \(member.declaration) (\(bytes(member.size)))")
             end = member.offset + member.size
         }
-        if size > end { lines.append("  (\(size - end) bytes of padding at the end)") }
+        if size > end { lines.append("  (\(bytes(size - end)) of padding at the end)") }
         return lines
     }
 }

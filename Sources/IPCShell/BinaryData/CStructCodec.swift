@@ -33,6 +33,11 @@ enum CStructCodec {
     private static func encode(_ member: CMember, path: String, _ value: String, into bytes: inout [UInt8], at offset: Int) throws(Failure) {
         guard case .scalar(let scalar) = member.type else {
             let inner = member.type.spelling
+            if let count = member.count {
+                // No path reaches an element (hs[0].s is not one): say so rather than suggest hs.s.
+                throw Failure(message: "\(path) is an array of \(count) \(inner): write --as cannot set its elements (they are written as zero)",
+                              hint: "to set them, declare one member per element (\(inner) \(member.name)0, \(member.name)1;)")
+            }
             throw Failure(message: "\(path) is a \(inner): give its members one by one",
                           hint: "for example \(path).\(layoutOf(member)?.members.first?.name ?? "member")=VALUE")
         }
@@ -85,14 +90,20 @@ enum CStructCodec {
             guard let value = Double(text), value.isFinite || text.lowercased().contains("inf") || text.lowercased().contains("nan") else {
                 throw Failure(message: "\(path) is a \(scalar.rawValue): '\(text)' is not a number")
             }
-            if scalar == .float, value.isFinite, abs(value) > Double(Float.greatestFiniteMagnitude) {
+            // Rounded to the nearest float as C rounds a constant: 3.4028235e38, the way FLT_MAX prints,
+            // is FLT_MAX; only a value that rounds to infinity does not fit.
+            if scalar == .float, value.isFinite, Float(value).isInfinite {
                 throw Failure(message: "\(path) = \(text) does not fit a float (at most \(Float.greatestFiniteMagnitude))")
             }
             return .floating(value)
         }
         guard let value = integer(text) else {
-            throw Failure(message: "\(path) is \(article(scalar)) \(scalar.rawValue): '\(text)' is not a whole number",
-                          hint: "decimal (-12), hex (0x1f) or a character ('A')")
+            var hint = "decimal (-12), hex (0x1f) or a character in quotes the shell keeps (\"'A'\")"
+            if text.count == 1 {
+                // c='A' reaches here as A: the shell took the quotes away.
+                hint = "for the code of the character \(text), keep its quotes from the shell: \(path)=\"'\(text)'\""
+            }
+            throw Failure(message: "\(path) is \(article(scalar)) \(scalar.rawValue): '\(text)' is not a whole number", hint: hint)
         }
         let (low, high) = scalar.range
         guard value >= low, value <= high else {
@@ -102,6 +113,8 @@ enum CStructCodec {
     }
 
     private static func article(_ scalar: CScalar) -> String {
+        // uint8_t is said "you-int": a uint8_t, but an unsigned int, an int8_t.
+        if scalar.rawValue.hasPrefix("uint") { return "a" }
         let first = scalar.rawValue.first ?? "x"
         return "aeiou".contains(first) ? "an" : "a"
     }

@@ -312,14 +312,32 @@ extension DataCommands {
         } else if let target = ctx.descriptor("NAME") {
             try rejectOptions(["--at"], for: "a descriptor", ctx)
             let wanted = layout?.size ?? ctx.integer("LEN") ?? 4096
-            guard wanted > 0, wanted <= 16 << 20 else { throw ctx.failure("read: LEN must be 1 byte to 16 MiB") }
+            guard wanted > 0, wanted <= 16 << 20 else {
+                if let layout {
+                    throw ctx.failure("read: struct \(layout.name) is \(layout.size) bytes; from a descriptor, read --as takes at most 16 MiB")
+                }
+                throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
+            }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
             repeat {
-                let piece = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
-                    if datagram { return try Sockets.receive(target.fd, max: wanted - data.count).data }
-                    return try Descriptors.read(target.fd, max: wanted - data.count)
+                let piece: [UInt8]
+                do {
+                    piece = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
+                        if datagram { return try Sockets.receive(target.fd, max: wanted - data.count).data }
+                        return try Descriptors.read(target.fd, max: wanted - data.count)
+                    }
+                } catch {
+                    // A timeout, EAGAIN or an error in the middle of a struct: the bytes that came are
+                    // consumed, so say how many, never drop them silently.
+                    guard let layout, !data.isEmpty, !(error is ControlFlow) else { throw error }
+                    let partial = "read: \(target.label) gave \(data.count) of the \(layout.size) bytes of struct \(layout.name), then "
+                    if var diagnostic = error as? Diagnostic {
+                        diagnostic.message = partial + (diagnostic.message.hasPrefix("read: ") ? String(diagnostic.message.dropFirst(6)) : diagnostic.message)
+                        throw diagnostic
+                    }
+                    throw ctx.failure(partial + String(describing: error))
                 }
                 if piece.isEmpty { break }
                 data += piece
