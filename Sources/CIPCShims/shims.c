@@ -176,6 +176,121 @@ int ipcsh_take_alarm(void) {
     return was;
 }
 
+/* ---- signals the user handles ---- */
+
+int ipcsh_sigrtmin(void) { return SIGRTMIN; }
+int ipcsh_sigrtmax(void) { return SIGRTMAX; }
+
+int ipcsh_sigqueue(int pid, int sig, int value) {
+    union sigval v;
+    v.sival_int = value;
+    return sigqueue((pid_t)pid, sig, v);
+}
+
+/* A ring of what arrived, written by the handler and read between commands. The handler is the
+   only writer of `caught_head`, the shell the only writer of `caught_tail`; the shell blocks
+   the caught signals while it reads, so the two never race on one slot. */
+#define IPCSH_CAUGHT_MAX 256
+static struct { int sig, pid, value; } caught[IPCSH_CAUGHT_MAX];
+static volatile sig_atomic_t caught_head = 0, caught_tail = 0;
+static sigset_t caught_set;
+static int caught_set_ready = 0;
+
+static void on_caught(int signo, siginfo_t *info, void *context) {
+    (void)context;
+    int saved = errno;
+    int next = (caught_head + 1) % IPCSH_CAUGHT_MAX;
+    if (next != caught_tail) {
+        caught[caught_head].sig = signo;
+        caught[caught_head].pid = info ? (int)info->si_pid : 0;
+        caught[caught_head].value = (info && info->si_code == SI_QUEUE) ? info->si_value.sival_int : 0;
+        caught_head = next;
+    }
+    if (signal_pipe[1] >= 0) {
+        unsigned char b = (unsigned char)signo;
+        ssize_t r = write(signal_pipe[1], &b, 1);
+        (void)r;
+    }
+    errno = saved;
+}
+
+int ipcsh_signal_catch(int sig) {
+    if (!caught_set_ready) { sigemptyset(&caught_set); caught_set_ready = 1; }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_caught;
+    sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a blocking call sees EINTR, as with Ctrl-C */
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) return -1;
+    sigaddset(&caught_set, sig);
+    return 0;
+}
+
+int ipcsh_signal_take(int *sig, int *pid, int *value) {
+    if (!caught_set_ready) return 0;
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, &caught_set, &old);
+    int found = 0;
+    if (caught_tail != caught_head) {
+        *sig = caught[caught_tail].sig;
+        *pid = caught[caught_tail].pid;
+        *value = caught[caught_tail].value;
+        caught_tail = (caught_tail + 1) % IPCSH_CAUGHT_MAX;
+        found = 1;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return found;
+}
+
+int ipcsh_signal_caught_pending(void) { return caught_tail != caught_head; }
+
+int ipcsh_signal_disposition(int sig, int disposition) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = disposition ? SIG_IGN : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    if (caught_set_ready) sigdelset(&caught_set, sig);
+    return sigaction(sig, &sa, NULL);
+}
+
+int ipcsh_signal_mask(int how, int sig) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    return sigprocmask(how, &set, NULL);
+}
+
+int ipcsh_signal_pending(unsigned char out[65]) {
+    sigset_t set;
+    if (sigpending(&set) != 0) return -1;
+    for (int i = 0; i < 65; i++) out[i] = (i >= 1 && sigismember(&set, i) == 1) ? 1 : 0;
+    return 0;
+}
+
+int ipcsh_sigtimedwait(const int *sigs, int n, long timeout_ms, int *pid, int *value) {
+    sigset_t set, old;
+    sigemptyset(&set);
+    for (int i = 0; i < n; i++) sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int r;
+    if (timeout_ms < 0) {
+        r = sigwaitinfo(&set, &info);
+    } else {
+        struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+        r = sigtimedwait(&set, &info, &ts);
+    }
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (r > 0) {
+        *pid = (int)info.si_pid;
+        *value = info.si_code == SI_QUEUE ? info.si_value.sival_int : 0;
+    }
+    errno = saved;
+    return r;
+}
+
 /* ---- processes ---- */
 
 int ipcsh_spawn(const char *path, char *const argv[], int search_path,
@@ -189,13 +304,12 @@ int ipcsh_spawn(const char *path, char *const argv[], int search_path,
     if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
     /* Nothing but stdio crosses into the new program, whatever this process inherited. */
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    /* Every signal at its default (what `signal ignore` or `signal on` set is the shell's), and
+       an empty mask (what `signal block` blocked too). */
     sigset_t defaults, empty;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGCHLD);
-    sigaddset(&defaults, SIGALRM);
-    sigaddset(&defaults, SIGTERM);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
     sigemptyset(&empty);
     short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
     if (new_group) {

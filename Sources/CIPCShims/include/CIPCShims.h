@@ -45,6 +45,30 @@ int ipcsh_alarm_repeating_ms(long ms, long interval_ms);
 /* True if SIGALRM fired since the last call (and clears it). */
 int ipcsh_take_alarm(void);
 
+/* ---- signals the user handles (signal on|wait|send|ignore|default|block|unblock|pending) ---- */
+
+/* SIGRTMIN and SIGRTMAX (glibc reserves the first few real-time signals: they are functions). */
+int ipcsh_sigrtmin(void);
+int ipcsh_sigrtmax(void);
+/* kill, or sigqueue with a value. */
+int ipcsh_sigqueue(int pid, int sig, int value);
+/* `signal on SIG`: an SA_SIGINFO handler that only records (signal, sender, value) in a ring and
+   wakes the self-pipe; the shell runs the block between commands. */
+int ipcsh_signal_catch(int sig);
+/* Takes the oldest recorded signal: 1 and its fields, or 0 when there is none. */
+int ipcsh_signal_take(int *sig, int *pid, int *value);
+/* Whether any caught signal waits to be handled (cheap: read before every command). */
+int ipcsh_signal_caught_pending(void);
+/* disposition: 0 SIG_DFL, 1 SIG_IGN. */
+int ipcsh_signal_disposition(int sig, int disposition);
+/* how: SIG_BLOCK or SIG_UNBLOCK, for one signal. */
+int ipcsh_signal_mask(int how, int sig);
+/* sigpending: out[n] = 1 when signal n (1..64) is pending; returns 0 or -1. */
+int ipcsh_signal_pending(unsigned char out[65]);
+/* sigtimedwait on the n signals (blocked for the wait, as it needs): the signal, or -1 (EAGAIN
+   on timeout, EINTR on Ctrl-C). timeout_ms < 0: no timeout. */
+int ipcsh_sigtimedwait(const int *sigs, int n, long timeout_ms, int *pid, int *value);
+
 /* ---- processes ---- */
 
 /* posix_spawn(p) with stdin/stdout/stderr set to the given descriptors (-1: inherit),

@@ -316,12 +316,10 @@ enum ArgumentBinder {
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
             return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
         case .signal:
-            var name = text.uppercased()
-            if name.hasPrefix("SIG") { name.removeFirst(3) }
-            if let number = Signals.byName[name] { return .integer(Int(number)) }
+            if let number = UserSignals.number(text) { return .integer(Int(number)) }
             if let n = Literals.integer(text), n > 0, n < 65 { return .integer(n) }
             throw Diagnostic("\(spec.name): '\(shown)' is not a signal", at: location,
-                             hint: "signals: " + Signals.byName.keys.sorted().joined(separator: " ") + ", or a number 1 to 64")
+                             hint: "signals: " + Signals.byName.keys.sorted().joined(separator: " ") + ", RTMIN+N, or a number 1 to 64")
         }
     }
 

@@ -63,6 +63,9 @@ public final class Interpreter {
         recording?.begin(command)
         defer { if recorder === recording { recording?.end() } }
         try reportingFailure(at: command.location) { () throws in try execute(command) }
+        // A signal the command itself brought (signal send self USR1) is handled now, not only
+        // before a next command that may never come.
+        if UserSignals.caughtPending { try runSignalHandlers() }
         // Recording: let children's output arrive before the next command, as check and replay do.
         if recording != nil || settlesAfterEachCommand { settleChildren() } else { supervisor.drainAvailable() }
         if session.output.flushEachCommand { session.output.flush() }
@@ -72,6 +75,7 @@ public final class Interpreter {
     /// command: `runTopLevel(streaming:file:)` checks), reporting its failure.
     func runTopLevel(_ simple: SimpleCommand, source: [UInt8]) throws(ControlFlow) {
         try reportingFailure(at: simple.location) { () throws in try execute(simple, source: source) }
+        if UserSignals.caughtPending { try runSignalHandlers() }
         supervisor.drainAvailable()
         if session.output.flushEachCommand { session.output.flush() }
     }
@@ -154,6 +158,7 @@ public final class Interpreter {
     private func performing(binding: String?, at location: SourceLocation,
                             _ body: () throws -> CommandResult) throws {
         if Signals.interruptPending { throw ControlFlow.interrupted }
+        if UserSignals.caughtPending { try runSignalHandlers() }
         do {
             let result = try body()
             session.lastStatus = 0
@@ -292,6 +297,27 @@ public final class Interpreter {
                                 scope: self, into: &context.bound)
         return try spec.run(context)
     }
+
+    /// Runs the `signal on` block of each signal caught since the last command, oldest first,
+    /// with `$signal`, `$sender` and `$value` set (and restored after). A failing block is
+    /// reported and the script goes on; `exit` and Ctrl-C go on up.
+    func runSignalHandlers() throws(ControlFlow) {
+        guard !runningSignalHandlers else { return }
+        runningSignalHandlers = true
+        defer { runningSignalHandlers = false }
+        while let caught = UserSignals.takeCaught() {
+            guard let block = session.signalHandlers[caught.signal] else { continue }
+            let names = ["signal", "sender", "value"]
+            let saved = names.map { session.variables[$0] }
+            session.variables["signal"] = Array(UserSignals.name(caught.signal).utf8)
+            session.variables["sender"] = Array(String(caught.sender).utf8)
+            session.variables["value"] = Array(String(caught.value).utf8)
+            defer { for (name, value) in zip(names, saved) { session.variables[name] = value } }
+            try reportingFailure(at: block.location) { () throws in try runBlock(block) }
+        }
+    }
+
+    private var runningSignalHandlers = false
 
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.
     public func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation) throws -> [UInt8] {

@@ -42,6 +42,8 @@ public final class Session {
     public var isChild = false
     /// `proc NAME { ... }` definitions.
     public var procs: [String: Block] = [:]
+    /// `signal on SIG { BLOCK }`: the block each caught signal runs, between commands.
+    public var signalHandlers: [Int32: Block] = [:]
     /// C structs declared with `struct NAME { ... }`, by name.
     public var structs: [String: CStruct] = [:]
     /// The members of variables bound to a decoded struct (`v = read shm1 --as shmseg`): the value
