@@ -57,6 +57,8 @@ enum SignalCommands {
                               hint: "children: " + ctx.session.handles(of: .child).filter(\.isOpen).map(\.name).joined(separator: ", "))
         }
         let value = ctx.integer("--value").map { Int32($0) }
+        // What was printed so far is out before a signal that may end this very process.
+        ctx.output.flush()
         try UserSignals.send(pid, signal(ctx), value: value)
         return .none
     }
