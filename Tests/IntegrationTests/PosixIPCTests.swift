@@ -101,6 +101,42 @@ final class PosixIPCTests: IPCTestCase {
         XCTAssertTrue(ok.stdout.contains("prio 2: here"), ok.stdout)
     }
 
+    func testSendingToAFullQueueAndAnOversizedMessageFailClearly() throws {
+        let n = makeName()
+        var r = try Harness.runCommands("q = pmq create \(n) --maxmsg 1; pmq send q a; pmq send q b --nonblock", extra: ["--cleanup"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("mq_send: EAGAIN"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("the queue is full"), r.stderr)
+        r = try Harness.runCommands("q = pmq create \(n) --maxmsg 1; pmq send q a; pmq send q b --timeout 200ms", extra: ["--cleanup"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("q stayed full within 200ms"), r.stderr)
+        r = try Harness.runCommands("q = pmq create \(n) --msgsize 4; pmq send q abcd; pmq send q abcde", extra: ["--cleanup"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("mq_send: EMSGSIZE"), r.stderr)
+        XCTAssertFalse(queueExists(n))
+    }
+
+    func testAStructTravelsAsAMessageBody() throws {
+        let n = makeName()
+        let r = try Harness.runCommands("""
+            struct order { int id; short qty; char item[6]; }
+            q = pmq create \(n)
+            pmq send q --as order id=77 qty=-3 item=nuts --prio 4
+            v = pmq recv q --as order
+            expect $v.id == 77; expect $v.qty == -3; expect "$v.item" == nuts
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        // Python, reading the same layout, sees one 12-byte message.
+        let send = try Harness.runCommands("struct order { int id; short qty; char item[6]; }; q = pmq open \(n); pmq send q --as order id=5 qty=2 item=bolt")
+        XCTAssertEqual(send.status, 0, send.stderr)
+        let py = try python("""
+            data, prio = posix_ipc.MessageQueue(sys.argv[1]).receive(5)
+            i, q, item = struct.unpack("ih6s", data); print(len(data), i, q, item.rstrip(b"\\0").decode())
+            """, [n])
+        XCTAssertEqual(py.status, 0, py.stderr)
+        XCTAssertEqual(py.stdout, "12 5 2 bolt\n")
+    }
+
     func testPythonReceivesWhatIpcshSentByPriority() throws {
         let n = makeName()
         let r = try Harness.runCommands("q = pmq create \(n); pmq send q b1 --prio 2; pmq send q a --prio 7; pmq send q b2 --prio 2; pmq send q c")
@@ -292,6 +328,27 @@ final class PosixIPCTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("no POSIX shared memory object has that name"), r.stderr)
         XCTAssertFalse(r.stdout.contains("not-reached"))
         XCTAssertFalse(sharedMemoryExists(n), "pshm open must not create")
+    }
+
+    func testAnUnsizedObjectCannotBeMappedAndAnUnlinkedOneStaysUsable() throws {
+        let n = makeName()
+        let py = try python("posix_ipc.SharedMemory(sys.argv[1], posix_ipc.O_CREX)", [n])
+        XCTAssertEqual(py.status, 0, py.stderr)
+        let r = try Harness.runCommands("f = pshm open \(n)")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("has size 0: nothing to map"), r.stderr)
+        // Unlinking removes the name, not the objects a session holds open.
+        let m = makeName()
+        let held = try Harness.runCommands("""
+            f = pshm create \(m) 32; s = psem create \(m) 0; q = pmq create \(m)
+            pshm rm \(m); psem rm \(m); pmq rm \(m)
+            write f still-here; t = read f; expect "$t" == still-here
+            psem post s; v = psem value s; expect $v == 1
+            pmq send q kept; x = pmq recv q; expect "$x.data" == kept
+            """)
+        XCTAssertEqual(held.status, 0, held.stderr + held.stdout)
+        XCTAssertFalse(queueExists(m) || semaphoreExists(m) || sharedMemoryExists(m))
+        XCTAssertFalse(held.stderr.contains("remains"), "removed objects are not in the exit notice: \(held.stderr)")
     }
 
     // MARK: exit notice and --cleanup
