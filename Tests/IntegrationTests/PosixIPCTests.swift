@@ -351,6 +351,29 @@ final class PosixIPCTests: IPCTestCase {
         XCTAssertFalse(held.stderr.contains("remains"), "removed objects are not in the exit notice: \(held.stderr)")
     }
 
+    // MARK: Ctrl-C
+
+    /// A receive on an empty queue and a wait on a semaphore at 0 block forever; SIGINT ends
+    /// each (exit 130 in a non-interactive run), and --cleanup still unlinks what was created.
+    func testCtrlCInterruptsABlockedReceiveAndWait() throws {
+        for (make, block) in [("q = pmq create", "pmq recv q"), ("s = psem create", "psem wait s")] {
+            let n = makeName()
+            let shell = try BackgroundProgram(Harness.ipcshPath, ["--cleanup", "-c", "\(make) \(n); echo started; \(block); echo not-reached"])
+            defer { shell.stop() }
+            var line = shell.readLine()
+            while let l = line, l != "started" { line = shell.readLine() }
+            XCTAssertEqual(line, "started", block)
+            XCTAssertTrue(queueExists(n) || semaphoreExists(n))
+            usleep(200_000) // let it enter the call
+            kill(shell.pid, SIGINT)
+            XCTAssertEqual(shell.wait(timeout: 10), 130, block)
+            var rest: [String] = []
+            while let l = shell.readLine(timeout: 1) { rest.append(l) }
+            XCTAssertFalse(rest.contains("not-reached"), "\(block): \(rest)")
+            XCTAssertFalse(queueExists(n) || semaphoreExists(n), "\(block): --cleanup after Ctrl-C")
+        }
+    }
+
     // MARK: exit notice and --cleanup
 
     func testExitNoticeNamesCreatedObjectsAndCleanupRemovesThem() throws {
