@@ -494,6 +494,7 @@ final class PosixIPCTests: IPCTestCase {
         XCTAssertEqual(r.status, 1, "the second read finds 0 and does not wait")
         XCTAssertTrue(r.stdout.contains("count 7"), r.stdout)
         XCTAssertTrue(r.stderr.contains("read: EAGAIN"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("an eventfd at 0"), "the hint fits an eventfd too: \(r.stderr)")
         let initial = try Harness.runCommands("e = eventfd 5; write e 1; read e")
         XCTAssertEqual(initial.status, 0, initial.stderr)
         XCTAssertEqual(lines(initial.stdout).last, "6")
