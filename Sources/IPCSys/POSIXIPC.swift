@@ -81,7 +81,9 @@ public enum POSIXMessageQueues {
 public enum POSIXSemaphores {
     /// `sem_open(name, flags, mode, value)`: the `sem_t *`.
     public static func open(_ name: String, flags: Int32, mode: Int, value: Int) throws(SystemCallError) -> UnsafeMutableRawPointer {
-        var arguments: [TraceValue] = [.string(name), .symbol(Descriptors.openFlags(flags))]
+        // sem_open takes only O_CREAT and O_EXCL (no access mode): trace what C would pass.
+        let flagText = [(O_CREAT, "O_CREAT"), (O_EXCL, "O_EXCL")].filter { flags & $0.0 != 0 }.map(\.1).joined(separator: "|")
+        var arguments: [TraceValue] = [.string(name), .symbol(flagText.isEmpty ? "0" : flagText)]
         if flags & O_CREAT != 0 { arguments += [.mode(mode), .int(value)] }
         let address = try traced("sem_open", arguments, result: { .address(UInt(bitPattern: $0)) }) {
             ipcsh_sem_open(name, flags, UInt32(mode), UInt32(clamping: value)).map { Int(bitPattern: $0) } ?? -1

@@ -9,7 +9,7 @@ enum DataCommands {
     /// What to try next when a descriptor's read or write fails.
     static let hints: [SystemCallHint] = [
         SystemCallHint("read", EAGAIN) {
-            "nothing to read yet, and this read does not wait (--nonblock, or a FIFO opened with it): write to the other end first, or read with --timeout D, without --nonblock, to wait for data"
+            "nothing to read yet, and this read does not wait (--nonblock, or a FIFO opened with it): write to the other end first (to an eventfd at 0: write NAME N), or read with --timeout D, without --nonblock, to wait for data"
         },
         SystemCallHint("write", EAGAIN) {
             "the pipe or socket is full, and this write does not wait (--nonblock, or a FIFO opened with it): read from the other end first, or write with --timeout D, without --nonblock, to wait for room"
