@@ -63,6 +63,7 @@ public struct CommandRegistry: Sendable {
         registry.describeGroup("signal", "signals: kill, sigqueue, sigaction, sigtimedwait, sigprocmask")
         registry.add(SignalCommands.all)
         registry.add(hints: SignalCommands.hints)
+        registry.add(SeeingCommands.all)
         registry.add(DataCommands.all)
         registry.add(hints: DataCommands.hints)
         registry.add(StructCommands.all)
