@@ -324,6 +324,17 @@ final class SemaphoreTests: SystemVTestCase {
         XCTAssertTrue(trace.contains("semctl(\(id), 0, IPC_RMID) = 0"), r.stderr)
     }
 
+    /// A wait of over a second (ipcsh's timer interrupts the call every 500 ms to look for
+    /// Ctrl-C) is one semop in the trace, with the result that ended it.
+    func testTraceShowsALongWaitAsOneCall() throws {
+        let r = try ipcsh("trace on; s = sem create private 1; fork { sleep 1200ms; sem post s }; sem wait s; wait", ["--cleanup"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let id = try id("semid", in: r.stdout)
+        XCTAssertEqual(Self.lines(r.stderr).filter { $0.hasPrefix("semop(") }, ["semop(\(id), [{0, -1, 0}], 1) = 0"], r.stderr)
+        XCTAssertTrue(r.stderr.range(of: "\\[child1 \\d+\\] semop\\(\(id), \\[\\{0, 1, 0\\}\\], 1\\) = 0", options: .regularExpression) != nil,
+                      r.stderr)
+    }
+
     // MARK: the session's sets
 
     func testExitNoticeNamesSetsIncludingAForkedChildsAndIpcrmRemovesThem() throws {
