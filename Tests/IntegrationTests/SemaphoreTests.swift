@@ -272,10 +272,14 @@ final class SemaphoreTests: SystemVTestCase {
             XCTAssertEqual(r.stdout, "", command)
             XCTAssertFalse(r.stderr.contains("remain"), r.stderr)
         }
-        // The largest value is accepted.
+        // The largest value is accepted; a post above it is the kernel's ERANGE, and the value stays.
         let max = try ipcsh("s = sem create private 1 --value 32767; sem get s 0", ["--cleanup"])
         XCTAssertEqual(max.status, 0, max.stderr)
         XCTAssertTrue(max.stdout.hasSuffix("\n32767\n"), max.stdout)
+        let over = try ipcsh("s = sem create private 1 --value 32767; sem post s", ["--cleanup", "--keep-going"])
+        XCTAssertEqual(over.status, 1)
+        XCTAssertTrue(over.stderr.contains("error: semop: ERANGE (Numerical result out of range)\n  a value would go above the kernel's maximum (SEMVMX, 32767)"),
+                      over.stderr)
     }
 
     func testASetThisSessionRemovedIsRefused() throws {
