@@ -28,10 +28,24 @@ public enum Signals {
     /// SIGALRM comes at the deadline and then every `retryMilliseconds`; after each EINTR the
     /// call is made again unless Ctrl-C came (the EINTR error is thrown) or the deadline passed
     /// (nil is returned).
+    ///
+    /// The trace shows the wait as one call, as strace does: the `= -1 EINTR` of an attempt that
+    /// the timer interrupted only to be made again is left out; the one that Ctrl-C or the
+    /// deadline ended is shown.
     public static func blockingCall<T>(timeoutMilliseconds: Int?, retryMilliseconds: Int = 500,
                                        _ call: () throws(SystemCallError) -> T) throws(SystemCallError) -> T? {
         let deadline = timeoutMilliseconds.map { Clock.monotonicNanoseconds() + UInt64(max(1, $0)) * 1_000_000 }
+        let sink = SyscallTrace.sink
+        var held: [TraceEntry] = []
+        if sink != nil { SyscallTrace.sink = { held.append($0) } }
+        func release(droppingRetried: Bool) {
+            guard let sink else { return }
+            if droppingRetried, held.last?.errno == EINTR { held.removeLast() }
+            for entry in held { sink(entry) }
+            held = []
+        }
         defer {
+            SyscallTrace.sink = sink
             armAlarm(milliseconds: 0)
             _ = takeAlarm()
         }
@@ -45,10 +59,15 @@ public enum Signals {
             if interruptPending { throw SystemCallError("interrupted", errno: EINTR) }
             _ = ipcsh_alarm_repeating_ms(first, retryMilliseconds)
             do {
-                return try call()
+                let value = try call()
+                release(droppingRetried: false)
+                return value
             } catch {
-                guard error.errno == EINTR else { throw error }
-                if interruptPending { throw error }
+                // The timer's EINTR: made again, or nil at the top once the deadline passed.
+                let again = error.errno == EINTR && !interruptPending
+                let timedOut = deadline.map { Clock.monotonicNanoseconds() >= $0 } ?? false
+                release(droppingRetried: again && !timedOut)
+                if !again { throw error }
             }
         }
     }

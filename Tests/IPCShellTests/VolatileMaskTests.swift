@@ -34,6 +34,12 @@ final class VolatileMaskTests: XCTestCase {
         XCTAssertEqual(VolatileMask.apply("[child1 8002] apple is red"), VolatileMask.apply("[child1 12] apple is red"))
         XCTAssertEqual(VolatileMask.apply("attached: 2026-11-25 15:07:00"), VolatileMask.apply("attached: 2027-01-01 00:00:59"))
         XCTAssertEqual(VolatileMask.apply("cpid:     7681 (created it)"), VolatileMask.apply("cpid:     9 (created it)"))
+        // mq stat's last sender and receiver, sem stat's last process.
+        XCTAssertEqual(VolatileMask.apply("lspid:    24640 (last msgsnd)"), VolatileMask.apply("lspid:    7 (last msgsnd)"))
+        XCTAssertEqual(VolatileMask.apply("lrpid:    24640 (last msgrcv)"), VolatileMask.apply("lrpid:    7 (last msgrcv)"))
+        XCTAssertNotEqual(VolatileMask.apply("lrpid:    24640 (last msgrcv)"), VolatileMask.apply("lrpid:    none yet (last msgrcv)"))
+        XCTAssertEqual(VolatileMask.apply("1: value 0  ncnt 1  zcnt 0  pid 25029"), VolatileMask.apply("1: value 0  ncnt 1  zcnt 0  pid 3"))
+        XCTAssertNotEqual(VolatileMask.apply("1: value 0  ncnt 1  zcnt 0  pid 25029"), VolatileMask.apply("1: value 0  ncnt 0  zcnt 0  pid 25029"))
     }
 
     /// A recorded script's error says where it was in the script; check runs it from the
@@ -64,6 +70,10 @@ final class VolatileMaskTests: XCTestCase {
             ("fork() = 8300", "fork() = 12"),
             ("[child1 8300] pipe([6, 7]) = 0", "[child1 12] pipe([8, 9]) = 0"),
             ("kill(8300, SIGTERM) = 0", "kill(12, SIGTERM) = 0"),
+            ("msgget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0600) = 3", "msgget(IPC_PRIVATE, IPC_CREAT|IPC_EXCL|0600) = 32771"),
+            (#"msgrcv(3, {20, "hello"}, 8192, 20, 0) = 5"#, #"msgrcv(32771, {20, "hello"}, 8192, 20, 0) = 5"#),
+            ("semop(2, [{0, -1, SEM_UNDO}], 1) = 0", "semop(9, [{0, -1, SEM_UNDO}], 1) = 0"),
+            ("semctl(2, 1, GETPID) = 24640", "semctl(9, 1, GETPID) = 12"),
         ]
         for (a, b) in same { XCTAssertEqual(VolatileMask.apply(a), VolatileMask.apply(b), a) }
         let different: [(String, String)] = [
@@ -75,6 +85,9 @@ final class VolatileMaskTests: XCTestCase {
             ("shmget(0x00000cea, 1024, IPC_CREAT|0600) = 1", "shmget(0x00000ceb, 1024, IPC_CREAT|0600) = 1"),
             (#"open("./fifo", O_RDONLY) = -1 ENOENT (No such file or directory)"#, #"open("./fifo", O_RDONLY) = 3"#),
             ("close(5) = 0", "close(5) = -1 EBADF (Bad file descriptor)"),
+            // A semaphore's value is the lesson: GETVAL's result is compared.
+            ("semctl(2, 1, GETVAL) = 1", "semctl(2, 1, GETVAL) = 0"),
+            ("semop(2, [{0, -1, SEM_UNDO}], 1) = 0", "semop(2, [{0, -1, 0}], 1) = 0"),
         ]
         for (a, b) in different { XCTAssertNotEqual(VolatileMask.apply(a), VolatileMask.apply(b), a) }
     }

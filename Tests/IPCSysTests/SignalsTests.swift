@@ -88,6 +88,32 @@ final class SignalsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Clock.monotonicNanoseconds() - start, 100_000_000)
     }
 
+    /// A wait the timer interrupts every 20 ms is one call in the trace, not one per retry:
+    /// the attempt the deadline ended is the only EINTR shown.
+    func testBlockingCallTracesTheWaitOnceNotEachRetry() throws {
+        let ends = try pipe()
+        let (result, entries) = try recordingTrace {
+            try Signals.blockingCall(timeoutMilliseconds: 200, retryMilliseconds: 20) { () throws(SystemCallError) in
+                try Descriptors.read(ends.read, max: 16)
+            }
+        }
+        XCTAssertNil(result)
+        XCTAssertEqual(entries.map(\.description), ["read(\(ends.read), buf, 16) = -1 EINTR (Interrupted system call)"])
+        // A call that succeeds after retries shows only its success.
+        let writer = try pipe()
+        var attempts = 0
+        let (value, traced) = try recordingTrace {
+            try Signals.blockingCall(timeoutMilliseconds: 5000, retryMilliseconds: 20) { () throws(SystemCallError) -> [UInt8] in
+                attempts += 1
+                if attempts == 3 { _ = try Descriptors.write(writer.write, Array("hi".utf8)) }
+                return try Descriptors.read(attempts >= 3 ? writer.read : ends.read, max: 16)
+            }
+        }
+        XCTAssertEqual(value, Array("hi".utf8))
+        XCTAssertEqual(attempts, 3)
+        XCTAssertEqual(traced.map(\.description), ["write(\(writer.write), \"hi\", 2) = 2", "read(\(writer.read), \"hi\", 16) = 2"])
+    }
+
     func testBlockingCallStopsAtCtrlC() throws {
         let ends = try pipe()
         raise(SIGINT)

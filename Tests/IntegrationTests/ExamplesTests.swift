@@ -13,6 +13,8 @@ final class ExamplesTests: IPCTestCase {
         // Run by SocketTests and RPCTests:
         "unix-echo.ipcs", "fd-passing.ipcs", "rpc-server.ipcs", "rpc-client.ipcs",
         "struct-writer.ipcs", "struct-reader.ipcs",
+        // System V queues and semaphores (issue 13):
+        "producer-consumer.ipcs", "msg-types.ipcs", "sem-undo.ipcs", "deadlock.ipcs",
     ]
 
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
@@ -140,6 +142,176 @@ final class ExamplesTests: IPCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("shmget: ENOENT"), result.stderr)
         XCTAssertFalse(Harness.segmentExists(key: 3306))
+    }
+
+    // MARK: producer-consumer.ipcs and producer-consumer.c
+
+    /// The lines of `text` after `prefix` (a child's `[NAME PID] ` dropped first), as integers.
+    private func values(after prefix: String, in text: String) -> [Int] {
+        text.split(separator: "\n").compactMap { line in
+            var line = Substring(line)
+            if line.hasPrefix("["), let close = line.firstRange(of: "] ") { line = line[close.upperBound...] }
+            return line.hasPrefix(prefix) ? Int(line.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    /// examples/producer-consumer.c, compiled as the README of the example says, warnings as errors.
+    private func compileProducerConsumer() throws -> String {
+        let binary = try makeDirectory().appendingPathComponent("producer-consumer").path
+        let r = try Harness.runProgram("/usr/bin/env", ["cc", "-Wall", "-Wextra", "-Werror", "-o", binary,
+                                                        Self.examples.appendingPathComponent("producer-consumer.c").path])
+        XCTAssertEqual(r.status, 0, "producer-consumer.c must compile with -Wall -Wextra -Werror:\n\(r.stderr)")
+        return binary
+    }
+
+    private func assertNothingLeft(key: Int32, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(Harness.segmentExists(key: key), "segment left", file: file, line: line)
+        XCTAssertFalse(Harness.semaphoreSetExists(key: key), "semaphore set left", file: file, line: line)
+        XCTAssertFalse(Harness.queueExists(key: key), "queue left", file: file, line: line)
+    }
+
+    func testProducerConsumerAloneReadsEveryValueOnceInOrder() throws {
+        let key = makeKey()
+        let r = try Harness.run([Self.path("producer-consumer.ipcs"), Harness.hex(key), "8", "8"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertEqual(values(after: "Data read from shared mem: ", in: r.stdout), Array(0..<8), r.stdout)
+        XCTAssertTrue(r.stdout.contains("s: created semaphore set key \(Harness.hex(key)), semid "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n1 0\n"), "empty = 1, full = 0 before anyone runs:\n\(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("every value was read once: the slot is empty again\nbuf: detached\nbuf: removed\ns: removed\n"),
+                      r.stdout)
+        assertNothingLeft(key: key)
+        // By default it runs on a private key, with 5 values.
+        let plain = try Harness.run([Self.path("producer-consumer.ipcs")])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(values(after: "Data read from shared mem: ", in: plain.stdout), Array(0..<5), plain.stdout)
+        XCTAssertTrue(plain.stdout.contains("s: created semaphore set key private"), plain.stdout)
+    }
+
+    func testProducerConsumerRefusesAKeyWhoseSetExists() throws {
+        let key = makeKey()
+        let taken = try Harness.run(["-c", "s = sem create \(Harness.hex(key)) 2"])
+        XCTAssertEqual(taken.status, 0, taken.stderr)
+        let r = try Harness.run([Self.path("producer-consumer.ipcs"), Harness.hex(key)])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("semget: EEXIST"), r.stderr)
+        // cleanup on: the segment it had made is gone, the set it found is not its to remove.
+        XCTAssertFalse(Harness.segmentExists(key: key), r.stderr)
+        XCTAssertTrue(Harness.semaphoreSetExists(key: key))
+    }
+
+    func testProducerConsumerCProducerAndConsumerTakeTurns() throws {
+        let key = makeKey()
+        let c = try compileProducerConsumer()
+        let producer = try BackgroundProgram(c, ["producer", Harness.hex(key), "6"])
+        defer { producer.stop() }
+        // The producer writes the first value at once (empty starts at 1), then waits.
+        XCTAssertEqual(producer.readLine(), "Wrote to shared mem: 0")
+        let consumer = try Harness.runProgram(c, ["consumer", Harness.hex(key), "6"])
+        XCTAssertEqual(consumer.status, 0, consumer.stderr)
+        XCTAssertEqual(values(after: "Data read from shared mem: ", in: consumer.stdout), Array(0..<6), consumer.stdout)
+        var wrote = [0]
+        while let line = producer.readLine() { wrote += values(after: "Wrote to shared mem: ", in: line) }
+        XCTAssertEqual(wrote, Array(0..<6))
+        XCTAssertEqual(producer.wait(), 0)
+        assertNothingLeft(key: key)
+    }
+
+    func testIpcshProducerWithTheCConsumer() throws {
+        let key = makeKey()
+        let c = try compileProducerConsumer()
+        let shell = try BackgroundProgram(Harness.ipcshPath, [Self.path("producer-consumer.ipcs"), Harness.hex(key), "6", "0"],
+                                          standardError: true)
+        defer { shell.stop() }
+        var out: [String] = []
+        while let line = shell.readLine(), !line.hasPrefix("consumer: forked pid") { out.append(line) }
+        XCTAssertTrue(out.contains("1 0"), "\(out)")
+        let consumer = try Harness.runProgram(c, ["consumer", Harness.hex(key), "6"])
+        XCTAssertEqual(consumer.status, 0, consumer.stderr)
+        XCTAssertEqual(values(after: "Data read from shared mem: ", in: consumer.stdout), Array(0..<6), consumer.stdout)
+        out = []
+        while let line = shell.readLine() { out.append(line) }
+        XCTAssertEqual(shell.wait(), 0, out.joined(separator: "\n"))
+        XCTAssertTrue(out.contains("every value was read once: the slot is empty again"), "\(out)")
+        XCTAssertFalse(out.contains { $0.contains("Data read") }, "the script's own child consumed none: \(out)")
+        assertNothingLeft(key: key)
+    }
+
+    func testTheCProducerWithIpcshsConsumer() throws {
+        let key = makeKey()
+        let c = try compileProducerConsumer()
+        let shell = try BackgroundProgram(Harness.ipcshPath, [Self.path("producer-consumer.ipcs"), Harness.hex(key), "0", "6"],
+                                          standardError: true)
+        defer { shell.stop() }
+        while let line = shell.readLine(), !line.hasPrefix("consumer: forked pid") {}
+        let producer = try Harness.runProgram(c, ["producer", Harness.hex(key), "6"])
+        XCTAssertEqual(producer.status, 0, producer.stderr)
+        XCTAssertEqual(values(after: "Wrote to shared mem: ", in: producer.stdout), Array(0..<6), producer.stdout)
+        var out: [String] = []
+        while let line = shell.readLine() { out.append(line) }
+        XCTAssertEqual(shell.wait(), 0, out.joined(separator: "\n"))
+        XCTAssertEqual(values(after: "Data read from shared mem: ", in: out.joined(separator: "\n")), Array(0..<6), "\(out)")
+        XCTAssertTrue(out.contains("s: removed"), "the script made the set, so it removes it: \(out)")
+        assertNothingLeft(key: key)
+    }
+
+    // MARK: msg-types.ipcs
+
+    func testMsgTypesReceiversTakeOnlyTheirType() throws {
+        let r = try Harness.run([Self.path("msg-types.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        let out = r.stdout
+        // The log line woke nobody: it waited on the queue.
+        XCTAssertTrue(out.contains("qnum:     1 message waiting\n"), out)
+        XCTAssertTrue(out.contains("lrpid:    none yet (last msgrcv)\n"), out)
+        // Each receiver got only its type, the alert first as it was sent first.
+        let alert = try XCTUnwrap(out.range(of: #"\[alerts \d+\] type 3: alert: low on pears\n"#, options: .regularExpression), out)
+        let order = try XCTUnwrap(out.range(of: #"\[orders \d+\] type 2: order: 3 apples\n"#, options: .regularExpression), out)
+        XCTAssertLessThan(alert.lowerBound, order.lowerBound, out)
+        XCTAssertTrue(out.contains("type 1: log: shop opened\ntype 1: log: 2 orders\ntook type 2: order: 5 pears\ntype 3: alert: pears gone\nq: removed\n"),
+                      out)
+        let id = try XCTUnwrap(Int32(out.firstMatch(of: #/msqid (\d+)/#)?.1 ?? ""), out)
+        XCTAssertFalse(Harness.queueExists(id: id))
+    }
+
+    // MARK: sem-undo.ipcs
+
+    func testSemUndoGivesTheLockBackOnlyWithUndo() throws {
+        let r = try Harness.run([Self.path("sem-undo.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = r.stdout
+        XCTAssertTrue(out.range(of: #"\[careful \d+\] holding the lock \(value 0\), exiting without sem post\ncareful \(pid \d+\) exited with status 0\n1\nthe parent took the lock at once\n"#,
+                                options: .regularExpression) != nil, out)
+        XCTAssertTrue(out.range(of: #"careless \(pid \d+\) exited with status 0\n0\n"#, options: .regularExpression) != nil, out)
+        XCTAssertTrue(out.range(of: #"waiter \(pid \d+\) exited with status 1\n1\nlock: removed\n"#, options: .regularExpression) != nil, out)
+        XCTAssertTrue(r.stderr.range(of: #"^\[waiter \d+\] .*sem-undo.ipcs:\d+:\d+: error: sem wait: lock did not allow 0-1 within 1s\n$"#,
+                                     options: .regularExpression) != nil, r.stderr)
+        let id = try XCTUnwrap(Int32(out.firstMatch(of: #/semid (\d+)/#)?.1 ?? ""), out)
+        XCTAssertFalse(Harness.semaphoreSetExists(id: id))
+    }
+
+    // MARK: deadlock.ipcs
+
+    func testDeadlockShowsBothWaitingAndEndsCleanly() throws {
+        let r = try Harness.run([Self.path("deadlock.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = r.stdout
+        let stats = out.components(separatedBy: "key:      IPC_PRIVATE\n")
+        XCTAssertEqual(stats.count, 3, out)
+        // While deadlocked: both taken, one waiter on each.
+        XCTAssertTrue(stats[1].range(of: #"0: value 0  ncnt 1  zcnt 0  pid \d+\n1: value 0  ncnt 1  zcnt 0  pid \d+\n"#,
+                                     options: .regularExpression) != nil, out)
+        // p1 gave up; p2 got A and holds both, nobody waits.
+        XCTAssertTrue(r.stderr.range(of: #"\[p1 \d+\] .*error: sem wait: locks did not allow 1-1 within 2s"#, options: .regularExpression) != nil,
+                      r.stderr)
+        XCTAssertFalse(r.stderr.contains("[p2 "), "p2 never timed out: \(r.stderr)")
+        XCTAssertTrue(out.range(of: #"\[p2 \d+\] p2: I have A and B\n"#, options: .regularExpression) != nil, out)
+        XCTAssertTrue(stats[2].range(of: #"0: value 0  ncnt 0  zcnt 0  pid \d+\n1: value 0  ncnt 0  zcnt 0  pid \d+\n"#,
+                                     options: .regularExpression) != nil, out)
+        XCTAssertTrue(out.hasSuffix("\n1 1\nlocks: removed\n"), out)
+        let id = try XCTUnwrap(Int32(out.firstMatch(of: #/semid (\d+)/#)?.1 ?? ""), out)
+        XCTAssertFalse(Harness.semaphoreSetExists(id: id))
     }
 
     // MARK: struct-writer and struct-reader (.ipcs and .c)

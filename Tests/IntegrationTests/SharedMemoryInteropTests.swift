@@ -285,6 +285,11 @@ final class BackgroundProgram {
         }
     }
 
+    /// Writes `line` and a newline to its stdin (an ipcsh reading commands from stdin runs it).
+    func send(_ line: String) {
+        stdinPipe.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
     /// Waits for the program to end (at most `timeout`, then kills it) and returns its exit status.
     @discardableResult
     func wait(timeout: TimeInterval = 20) -> Int32 {

@@ -78,7 +78,8 @@ enum MessageQueueCommands {
 
     /// Runs a blocking queue call so that Ctrl-C and `--timeout` end it (msgsnd and msgrcv cannot
     /// be polled: a timer interrupts them, as it does `fifo open`).
-    static func blocking<T>(_ ctx: borrowing CommandContext, waitingFor what: String,
+    /// `timedOut` says what happened, given the timeout as text (`300ms`).
+    static func blocking<T>(_ ctx: borrowing CommandContext, timedOut: (String) -> String,
                             _ call: () throws(SystemCallError) -> T) throws -> T {
         ctx.output.flush()
         let timeout = ctx.integer("--timeout")
@@ -90,7 +91,7 @@ enum MessageQueueCommands {
             throw error
         }
         guard let value else {
-            throw ctx.failure("\(ctx.spec.name): \(what) within \(Durations.describe(timeout ?? 0))")
+            throw ctx.failure("\(ctx.spec.name): " + timedOut(Durations.describe(timeout ?? 0)))
         }
         return value
     }
@@ -125,7 +126,7 @@ enum MessageQueueCommands {
             throw ctx.failure("mq send: the body is \(body.count) bytes; a message holds at most \(maximum) (kernel.msgmax)")
         }
         let flags: Int32 = ctx.flag("--nonblock") ? Int32(IPC_NOWAIT) : 0
-        try blocking(ctx, waitingFor: "\(queue.name) stayed full") { () throws(SystemCallError) in
+        try blocking(ctx, timedOut: { "\(queue.name) stayed full for \($0)" }) { () throws(SystemCallError) in
             try MessageQueues.send(id: queue.id, type: type, body: body, flags: flags)
         }
         return .none
@@ -157,7 +158,7 @@ enum MessageQueueCommands {
         let layout = try DataCommands.structLayout(ctx)
         let size = ctx.integer("--size") ?? layout?.size ?? MessageQueues.maximumMessageSize() ?? 8192
         guard size <= 16 << 20 else { throw ctx.failure("mq recv: --size is at most 16 MiB") }
-        let message = try blocking(ctx, waitingFor: "no message came to \(queue.name)") { () throws(SystemCallError) in
+        let message = try blocking(ctx, timedOut: { "no message came to \(queue.name) within \($0)" }) { () throws(SystemCallError) in
             try MessageQueues.receive(id: queue.id, maximumSize: size, type: type, flags: flags)
         }
         let typeText = String(message.type)

@@ -108,7 +108,7 @@ enum PosixQueueCommands {
         if nonblock { try Descriptors.setNonBlocking(mqd, true) }
         defer { if nonblock { try? Descriptors.setNonBlocking(mqd, false) } }
         let timeout = ctx.integer("--timeout")
-        try MessageQueueCommands.blocking(ctx, waitingFor: "\(queue.name) stayed full") { () throws(SystemCallError) in
+        try MessageQueueCommands.blocking(ctx, timedOut: { "\(queue.name) stayed full for \($0)" }) { () throws(SystemCallError) in
             do throws(SystemCallError) {
                 try POSIXMessageQueues.send(mqd, body, priority: UInt32(priority), timeoutMilliseconds: timeout)
             } catch {
@@ -116,7 +116,7 @@ enum PosixQueueCommands {
                 throw error
             }
             return true
-        }.orTimeout(ctx, "\(queue.name) stayed full", timeout)
+        }.orTimeout(ctx, timeout) { "\(queue.name) stayed full for \($0)" }
         return .none
     }
 
@@ -139,7 +139,7 @@ enum PosixQueueCommands {
         defer { if nonblock { try? Descriptors.setNonBlocking(mqd, false) } }
         let timeout = ctx.integer("--timeout")
         var message: (priority: UInt32, body: [UInt8])?
-        try MessageQueueCommands.blocking(ctx, waitingFor: "no message came to \(queue.name)") { () throws(SystemCallError) in
+        try MessageQueueCommands.blocking(ctx, timedOut: { "no message came to \(queue.name) within \($0)" }) { () throws(SystemCallError) in
             do throws(SystemCallError) {
                 message = try POSIXMessageQueues.receive(mqd, maximumSize: size, timeoutMilliseconds: timeout)
             } catch {
@@ -147,7 +147,7 @@ enum PosixQueueCommands {
                 throw error
             }
             return true
-        }.orTimeout(ctx, "no message came to \(queue.name)", timeout)
+        }.orTimeout(ctx, timeout) { "no message came to \(queue.name) within \($0)" }
         guard let message else { return .none }
         let prio = String(message.priority)
         if let layout {
@@ -228,7 +228,7 @@ enum PosixQueueCommands {
 
 extension Bool {
     /// A blocking call that returned false timed out (`mq_timedsend`'s ETIMEDOUT): say so.
-    func orTimeout(_ ctx: borrowing CommandContext, _ what: String, _ timeout: Int?) throws(Diagnostic) {
-        if !self { throw ctx.failure("\(ctx.spec.name): \(what) within \(Durations.describe(timeout ?? 0))") }
+    func orTimeout(_ ctx: borrowing CommandContext, _ timeout: Int?, _ timedOut: (String) -> String) throws(Diagnostic) {
+        if !self { throw ctx.failure("\(ctx.spec.name): " + timedOut(Durations.describe(timeout ?? 0))) }
     }
 }

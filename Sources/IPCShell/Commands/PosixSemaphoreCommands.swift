@@ -76,7 +76,7 @@ enum PosixSemaphoreCommands {
             return .none
         }
         let timeout = ctx.integer("--timeout")
-        try MessageQueueCommands.blocking(ctx, waitingFor: "\(name) stayed at 0") { () throws(SystemCallError) in
+        try MessageQueueCommands.blocking(ctx, timedOut: { "\(name) stayed at 0 for \($0)" }) { () throws(SystemCallError) in
             do throws(SystemCallError) {
                 try POSIXSemaphores.wait(semaphore, timeout.map { .timed(milliseconds: $0) } ?? .wait)
             } catch {
@@ -84,7 +84,7 @@ enum PosixSemaphoreCommands {
                 throw error
             }
             return true
-        }.orTimeout(ctx, "\(name) stayed at 0", timeout)
+        }.orTimeout(ctx, timeout) { "\(name) stayed at 0 for \($0)" }
         return .none
     }
 

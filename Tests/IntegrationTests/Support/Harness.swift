@@ -1,4 +1,5 @@
 import Foundation
+import IPCSys
 import XCTest
 
 /// Runs the built `ipcsh` binary and compiled C peers for integration tests.
@@ -133,6 +134,62 @@ enum Harness {
     /// Whether a segment with `key` exists.
     static func segmentExists(key: Int32) -> Bool { shmget(key, 0, 0) >= 0 }
 
+    /// Removes any message queue and any semaphore set with `key` (teardown safety net).
+    static func removeQueueAndSemaphores(key: Int32) {
+        guard key != IPC_PRIVATE else { return }
+        let queue = msgget(key, 0)
+        if queue >= 0 { msgctl(queue, IPC_RMID, nil) }
+        let set = semget(key, 0, 0)
+        if set >= 0 { try? SemaphoreSets.remove(id: set) }
+    }
+
+    /// Whether a message queue with `key` exists.
+    static func queueExists(key: Int32) -> Bool { msgget(key, 0) >= 0 }
+
+    /// Whether a semaphore set with `key` exists.
+    static func semaphoreSetExists(key: Int32) -> Bool { semget(key, 0, 0) >= 0 }
+
+    /// Whether the queue with this msqid (any key, private included) still exists.
+    static func queueExists(id: Int32) -> Bool {
+        var ds = msqid_ds()
+        return msgctl(id, IPC_STAT, &ds) == 0
+    }
+
+    /// Whether the semaphore set with this semid still exists (semctl IPC_STAT needs a union
+    /// semun: `SEM_STAT_ANY`-free check through /proc instead).
+    static func semaphoreSetExists(id: Int32) -> Bool {
+        sysvIDs("/proc/sysvipc/sem").contains(id)
+    }
+
+    /// The ids (second column) of a /proc/sysvipc table: what `ipcs` lists.
+    static func sysvIDs(_ table: String) -> Set<Int32> {
+        guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { return [] }
+        return Set(text.split(separator: "\n").dropFirst().compactMap { row in
+            let fields = row.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count > 1 ? Int32(fields[1]) : nil
+        })
+    }
+
+    /// Waits (at most `timeout`) until process `pid` sleeps in the kernel in a function whose
+    /// name contains `call` (`/proc/PID/wchan`: `do_msgrcv`, `do_msgsnd`, `__do_semtimedop`):
+    /// a peer is then really blocked in that call, not about to make it.
+    @discardableResult
+    static func waitUntilBlocked(_ pid: Int32, in call: String, timeout: TimeInterval = 15) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let wchan = try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8), wchan.contains(call) {
+                return true
+            }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Runs a Python 3 program (with `sysv_ipc` importable) with `arguments`.
+    static func runPython(_ program: String, _ arguments: [String] = [], timeout: TimeInterval = 30) throws -> Result {
+        try runProgram("/usr/bin/env", ["python3", "-c", program] + arguments, timeout: timeout)
+    }
+
     /// A fresh temporary directory, removed by the caller's teardown.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ipcsh-test-\(UUID().uuidString)")
@@ -159,6 +216,7 @@ class IPCTestCase: XCTestCase {
     func makeKey() -> Int32 {
         let key = Harness.uniqueKey()
         Harness.removeSegment(key: key)
+        Harness.removeQueueAndSemaphores(key: key)
         keys.append(key)
         return key
     }
@@ -170,7 +228,10 @@ class IPCTestCase: XCTestCase {
     }
 
     override func tearDown() {
-        for key in keys { Harness.removeSegment(key: key) }
+        for key in keys {
+            Harness.removeSegment(key: key)
+            Harness.removeQueueAndSemaphores(key: key)
+        }
         for dir in directories { try? FileManager.default.removeItem(at: dir) }
         keys = []
         directories = []
