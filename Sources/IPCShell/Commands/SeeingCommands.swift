@@ -61,8 +61,9 @@ enum SeeingCommands {
         let sink = SyscallTrace.sink
         SyscallTrace.sink = nil
         defer { SyscallTrace.sink = sink }
+        func show(_ state: String) { ctx.output.line("\(timestamp()) \(handle.name):" + (state.isEmpty || state.hasPrefix("\n") ? "" : " ") + state) }
         var last = try state()
-        ctx.output.line("\(timestamp()) \(handle.name): \(last)")
+        show(last)
         var changes = 0
         while limit.map({ changes < $0 }) ?? true {
             ctx.output.flush()
@@ -71,7 +72,7 @@ enum SeeingCommands {
             if now != last {
                 changes += 1
                 last = now
-                ctx.output.line("\(timestamp()) \(handle.name): \(now)")
+                show(now)
             }
         }
         return .none

@@ -1,0 +1,60 @@
+import XCTest
+
+/// Issue 17.1-2: `watch` prints each change of what it watches; `ps` names the call and handle
+/// each child is blocked in, and a semaphore deadlock.
+final class SeeingTests: IPCTestCase {
+    func testWatchPrintsTheStartAndEachChangeOfARegion() throws {
+        let r = try Harness.runCommands("""
+            buf = shm create private 64
+            shm attach buf
+            fork { sleep 300ms; write buf one; sleep 300ms; write buf two }
+            watch buf --count 2 --interval 20ms
+            wait all
+            shm rm buf
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").filter { $0.contains(" buf:") }.map { String($0.split(separator: " ", maxSplits: 1)[1]) }
+        XCTAssertEqual(lines, ["buf:", "buf: one", "buf: two"], r.stdout)
+    }
+
+    func testWatchFollowsASemaphoreSetsValues() throws {
+        let r = try Harness.runCommands("""
+            s = sem create private 2
+            fork { sleep 300ms; sem post s 1 }
+            watch s --count 1 --interval 20ms
+            wait all
+            sem rm s
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("s: values 0 0\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("s: values 0 1\n"), r.stdout)
+    }
+
+    func testPsNamesTheCallAndHandleAndADeadlock() throws {
+        let r = try Harness.runCommands("""
+            cleanup on
+            pipe
+            s = sem create private 1 --value 1
+            t = sem create private 1 --value 1
+            fork
+            fork
+            fork { read pipe1.r }
+            @child1 sem wait s 0
+            @child2 sem wait t 0
+            sleep 300ms
+            @child1 sem wait t 0 --timeout 3s
+            @child2 sem wait s 0 --timeout 3s
+            sleep 500ms
+            ps
+            write pipe1.w x
+            @child1 exit
+            @child2 exit
+            wait all
+            """, timeout: 30)
+        XCTAssertTrue(r.stdout.contains("running (this shell)"), r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"child1 \d+ blocked in semop\(t: 0-1\)"#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"child2 \d+ blocked in semop\(s: 0-1\)"#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"child3 \d+ blocked in read\(pipe1.r\)"#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertTrue(r.stdout.contains("deadlock: child1 waits for t[0] (held by child2), child2 waits for s[0] (held by child1)"), r.stdout)
+    }
+}
