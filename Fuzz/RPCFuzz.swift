@@ -17,7 +17,7 @@ import IPCSys
 
 private final class Fixture {
     let interpreter: Interpreter
-    var server: RPCServer
+    var server: RPCServer<Interpreter>
 
     init() {
         let output = Output(stdoutFD: -1, stderrFD: -1, useColor: false)

@@ -80,6 +80,8 @@ public func fuzzSyntax(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     _ = parseError?.render(withLocation: true)
+    // Planned without running (what emit-c and diagram read): any script, any depth, no crash.
+    if let script { _ = CommandPlan(script, registry: fixture.interpreter.registry).allSteps.count }
 
     // Streamed, as a script file runs (Interpreter.runTopLevel(streaming:)): simple commands by
     // the short scan, the rest in full, each command handed back to the parser after its turn.
@@ -183,12 +185,11 @@ private func bind(_ command: Command) {
         return
     }
     if let binding = command.binding { _ = try? session.checkBindable(binding) }
-    var context = CommandContext(spec: spec, session: session, interpreter: interpreter,
-                                 location: command.location, binding: command.binding)
+    var bound = BoundCommand(spec: spec, location: command.location, binding: command.binding)
     do {
         try ArgumentBinder.bind(spec: spec, arguments: command.arguments, skipWords: skip,
                                 expanded: command.wordsAreLiteral ? nil : expanded,
-                                session: session, commandLocation: command.location, into: &context)
+                                scope: interpreter, into: &bound)
     } catch {
         bindFailures += 1
         _ = error.render(withLocation: true)
@@ -206,11 +207,10 @@ private func bindSimple(_ simple: SimpleCommand) {
         skip = 2
     }
     guard let spec else { return }
-    var context = CommandContext(spec: spec, session: fixture.session, interpreter: fixture.interpreter,
-                                 location: simple.location, binding: nil)
+    var bound = BoundCommand(spec: spec, location: simple.location, binding: nil)
     do {
         _ = try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip,
-                                           session: fixture.session, into: &context)
+                                           scope: fixture.interpreter, into: &bound)
     } catch {
         _ = error.render(withLocation: true)
     }

@@ -123,7 +123,7 @@ public struct Lexer {
             atCommandStart = false
             word = try lexWord(start: start, startIndex: startIndex)
             let wordEnd = index
-            if wasCommandStart && c == UInt8(ascii: "@") && wordEnd > startIndex + 1 {
+            if wasCommandStart && c == UInt8(ascii: "@") && wordEnd > startIndex + 1 && !capturingActorCommand {
                 try captureActorCommand()
             }
             return LeanToken(kind: .word, location: start, offset: startIndex, end: wordEnd)
@@ -137,6 +137,8 @@ public struct Lexer {
     /// so quotes, comments and `${...}` hide their braces, and an unclosed `{` or quote at the
     /// end of the text is incomplete (the REPL's `...>`).
     private mutating func captureActorCommand() throws(Diagnostic) {
+        capturingActorCommand = true
+        defer { capturingActorCommand = false }
         let actorWord = word
         while let c = peek(), c == 0x20 || c == 0x09 { advance() }
         let restStart = location
@@ -200,6 +202,10 @@ public struct Lexer {
     }
 
     private var pendingRaw: Word?
+    /// Inside `captureActorCommand`: a nested `@NAME` is part of the text being captured, not a
+    /// capture of its own (which recursed once per `@NAME` on the line: 2,000 of them overflowed
+    /// the stack, and each rescanned the rest of the line).
+    private var capturingActorCommand = false
     private var pendingRawEnd = 0
 
     /// The next token, delivering the raw word that follows `!` first.

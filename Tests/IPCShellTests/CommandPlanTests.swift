@@ -202,3 +202,20 @@ extension CommandPlanTests {
         XCTAssertEqual(three.string, "three")
     }
 }
+
+extension CommandPlanTests {
+    /// Actors' lines within lines, and blocks within blocks, are planned to a bounded depth: no
+    /// input overflows the stack (the fuzzer plans every script it parses).
+    func testDeepNestingIsRefusedNotOverflowed() throws {
+        // The lexer takes a line of 2,000 `@a` without recursing once per `@a` (it overflowed the stack).
+        let line = String(repeating: "@a ", count: 2000) + "echo hi"
+        let script = try Parser.parse(line, file: "deep.ipcs")
+        XCTAssertEqual(script.commands.count, 1)
+        XCTAssertEqual(script.commands[0].actorCommandText, String(repeating: "@a ", count: 1999) + "echo hi")
+        let steps = CommandPlan(script).allSteps
+        XCTAssertTrue(steps.contains {
+            if case .invalid(let d) = $0 { return d.message.contains("nested more than") }
+            return false
+        })
+    }
+}

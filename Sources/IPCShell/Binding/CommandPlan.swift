@@ -83,9 +83,19 @@ public indirect enum PlanStep {
 private struct Planner {
     let registry: CommandRegistry
     var procs: Set<String> = []
+    /// Bodies within bodies (and actors' lines within lines, each parsed anew): bounded, so no
+    /// input overflows the stack (a debug build's frames are large: 2,000 nested `@a` did).
+    var depth = 0
+    static let maximumDepth = 100
 
     mutating func plan(_ commands: [Command]) -> [PlanStep] {
-        commands.map { plan($0) }
+        guard depth < Planner.maximumDepth else {
+            return [.invalid(Diagnostic("commands nested more than \(Planner.maximumDepth) deep",
+                                        at: commands.first?.location))]
+        }
+        depth += 1
+        defer { depth -= 1 }
+        return commands.map { plan($0) }
     }
 
     mutating func plan(_ command: Command) -> PlanStep {
@@ -156,7 +166,7 @@ private struct Planner {
             throw Diagnostic("@\(actor): missing command", at: command.location,
                              hint: "write @\(actor) COMMAND, e.g. @\(actor) status")
         }
-        var inActor = Planner(registry: registry)
+        var inActor = Planner(registry: registry, depth: depth)
         let script = try Parser.parse(text, file: command.location.file)
         return .send(actor: actor, body: inActor.plan(script.commands), location: command.location)
     }

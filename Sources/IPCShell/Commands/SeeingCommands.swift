@@ -104,7 +104,14 @@ enum SeeingCommands {
                 rows.append("\(child.name) \(child.pid) \(status.description)")
                 continue
             }
-            guard let snapshot = ProcessInspection.snapshot(child.pid) else {
+            // A process that waits under the shell's retry timer (semop, msgrcv: Signals.blockingCall)
+            // runs for an instant every 500 ms: look a few times before calling it running.
+            var sample = ProcessInspection.snapshot(child.pid)
+            for _ in 0..<10 where sample?.state == "R" {
+                _ = Clock.sleep(milliseconds: 20)
+                sample = ProcessInspection.snapshot(child.pid)
+            }
+            guard let snapshot = sample else {
                 rows.append("\(child.name) \(child.pid) gone")
                 continue
             }
