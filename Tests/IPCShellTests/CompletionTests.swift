@@ -140,6 +140,19 @@ final class CompletionTests: ShellTestCase {
         XCTAssertEqual(complete("write buf --as nosuch "), [])
     }
 
+    /// Issue 14.6: POSIX names complete from where Linux shows them (/dev/shm, /dev/mqueue), and
+    /// `rm` also offers the session's handles.
+    func testPosixNamesComplete() throws {
+        let stem = "/ipcsh-comp-\(getpid())"
+        let r = try shell.run("s = psem create \(stem)-s 0; f = pshm create \(stem)-f 16")
+        defer { _ = try? shell.run("psem rm \(stem)-s; pshm rm \(stem)-f") }
+        XCTAssertEqual(r.failures, 0, r.stderr)
+        XCTAssertEqual(complete("psem open \(stem)"), ["\(stem)-s"])
+        XCTAssertEqual(complete("pshm open \(stem)"), ["\(stem)-f"])
+        XCTAssertEqual(complete("psem rm "), complete("psem rm /") + ["s"])
+        XCTAssertTrue(complete("psem rm ").contains("\(stem)-s"))
+    }
+
     /// Issue 11.15: an option already given is not offered again.
     func testOptionsAlreadyGivenAreNotOfferedAgain() throws {
         try makeHandles()

@@ -241,7 +241,7 @@ enum ArgumentBinder {
             Diagnostic("\(spec.name): \(what) '\(shown)' is not \(expected)", at: location, hint: "usage: \(spec.usage)")
         }
         switch kind {
-        case .text, .name, .commandName, .structName, .structMember, .dataOrMembers, .address, .method:
+        case .text, .name, .commandName, .structName, .structMember, .dataOrMembers, .posixName, .address, .method:
             return .bytes(bytes)
         case .path:
             if bytes.contains(0) { throw bad("a path (it holds a NUL byte)") }

@@ -50,6 +50,9 @@ public enum ArgumentKind: Sendable, Equatable {
     case structMember
     /// Data, or with `--as STRUCT` a struct's members: `MEMBER=VALUE`.
     case dataOrMembers
+    /// A POSIX IPC name (`/orders`) of this kind of object (`.pmq`, `.psem`, `.pshm`); with
+    /// `orHandle`, also the name of a handle of that kind (for `rm`).
+    case posixName(HandleKind, orHandle: Bool)
 
     var isBlock: Bool {
         if case .block = self { return true }
@@ -85,6 +88,9 @@ public enum ArgumentKind: Sendable, Equatable {
         case .wholeNumber(let range): return "a whole number from \(range.lowerBound) to \(range.upperBound)"
         case .structName: return "the name of a struct declared with struct NAME { ... }"
         case .structMember: return "a member of that struct (cnt, or hdr.len for a nested one)"
+        case .posixName(let kind, let orHandle):
+            let example = kind == .pmq ? "/orders" : kind == .psem ? "/lock" : "/frame"
+            return (orHandle ? "a \(kind.displayName) handle, or " : "") + "the \(kind.displayName)'s POSIX name: / and a word (\(example))"
         case .dataOrMembers: return "data; with --as STRUCT, members as MEMBER=VALUE (cnt=5 buf=hello data=[1,2,3])"
         }
     }

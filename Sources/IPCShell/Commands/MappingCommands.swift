@@ -32,7 +32,7 @@ enum MappingCommands {
 
     static let pshmCreate = CommandSpec(
         "pshm create", summary: "shm_open with O_CREAT, ftruncate and mmap(MAP_SHARED): a POSIX shared memory region",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /frame"), ArgumentSpec("SIZE", .size)],
+        arguments: [ArgumentSpec("NAME", .posixName(.pshm, orHandle: false)), ArgumentSpec("SIZE", .size)],
         options: [
             OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
             OptionSpec("--excl", summary: "fail with EEXIST if the name is taken (O_EXCL)"),
@@ -73,7 +73,7 @@ enum MappingCommands {
 
     static let pshmOpen = CommandSpec(
         "pshm open", summary: "shm_open an existing POSIX shared memory object and mmap it",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /frame")],
+        arguments: [ArgumentSpec("NAME", .posixName(.pshm, orHandle: false))],
         example: "frame = pshm open /frame"
     ) { ctx in
         let path = ctx.string("NAME") ?? ""
@@ -91,7 +91,7 @@ enum MappingCommands {
 
     static let pshmRemove = CommandSpec(
         "pshm rm", summary: "shm_unlink: remove the name (mappings keep working until unmapped)",
-        arguments: [ArgumentSpec("NAME", .text, about: "a handle name, or a POSIX IPC name: /frame")],
+        arguments: [ArgumentSpec("NAME", .posixName(.pshm, orHandle: true))],
         example: "pshm rm /frame"
     ) { ctx in
         let given = ctx.string("NAME") ?? ""

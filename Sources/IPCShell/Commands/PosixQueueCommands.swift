@@ -20,7 +20,7 @@ enum PosixQueueCommands {
 
     static let create = CommandSpec(
         "pmq create", summary: "mq_open with O_CREAT: make a POSIX message queue, or open the one with this name",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /orders")],
+        arguments: [ArgumentSpec("NAME", .posixName(.pmq, orHandle: false))],
         options: [
             OptionSpec("--maxmsg", .count, valueName: "N", summary: "the most messages it holds (default: the system's, 10)"),
             OptionSpec("--msgsize", .size, valueName: "N", summary: "the largest message (default: the system's, 8192)"),
@@ -62,7 +62,7 @@ enum PosixQueueCommands {
 
     static let open = CommandSpec(
         "pmq open", summary: "mq_open an existing POSIX message queue",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /orders")],
+        arguments: [ArgumentSpec("NAME", .posixName(.pmq, orHandle: false))],
         example: "q = pmq open /orders"
     ) { ctx in
         let path = ctx.string("NAME") ?? ""
@@ -177,7 +177,7 @@ enum PosixQueueCommands {
 
     static let rm = CommandSpec(
         "pmq rm", summary: "mq_unlink: remove a queue's name (it goes when the last descriptor closes)",
-        arguments: [ArgumentSpec("NAME", .text, about: "a handle name, or a POSIX IPC name: /orders")],
+        arguments: [ArgumentSpec("NAME", .posixName(.pmq, orHandle: true))],
         example: "pmq rm /orders"
     ) { ctx in
         let given = ctx.string("NAME") ?? ""

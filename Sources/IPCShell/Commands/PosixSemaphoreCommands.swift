@@ -16,7 +16,7 @@ enum PosixSemaphoreCommands {
 
     static let create = CommandSpec(
         "psem create", summary: "sem_open with O_CREAT: make a named semaphore at VALUE, or open the one with this name",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /lock"), ArgumentSpec("VALUE", .count, optional: true)],
+        arguments: [ArgumentSpec("NAME", .posixName(.psem, orHandle: false)), ArgumentSpec("VALUE", .count, optional: true)],
         options: [
             OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)"),
             OptionSpec("--excl", summary: "fail with EEXIST if the name is taken (O_EXCL)"),
@@ -44,7 +44,7 @@ enum PosixSemaphoreCommands {
 
     static let open = CommandSpec(
         "psem open", summary: "sem_open an existing named semaphore",
-        arguments: [ArgumentSpec("NAME", .text, about: "a POSIX IPC name: /lock")],
+        arguments: [ArgumentSpec("NAME", .posixName(.psem, orHandle: false))],
         example: "lock = psem open /lock"
     ) { ctx in
         let path = ctx.string("NAME") ?? ""
@@ -109,7 +109,7 @@ enum PosixSemaphoreCommands {
 
     static let rm = CommandSpec(
         "psem rm", summary: "sem_unlink: remove a semaphore's name (it goes when no process has it open)",
-        arguments: [ArgumentSpec("NAME", .text, about: "a handle name, or a POSIX IPC name: /lock")],
+        arguments: [ArgumentSpec("NAME", .posixName(.psem, orHandle: true))],
         example: "psem rm /lock"
     ) { ctx in
         let given = ctx.string("NAME") ?? ""

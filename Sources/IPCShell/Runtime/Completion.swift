@@ -146,6 +146,10 @@ public enum Completion {
             return filter(session.procs.keys.sorted(), prefix)
         case .structName:
             return filter(session.structs.keys.sorted(), prefix)
+        case .posixName(let kind, let orHandle):
+            var names = posixNames(kind)
+            if orHandle { names += session.handles(of: kind).filter(\.isOpen).map(\.name) }
+            return filter(names, prefix)
         case .path:
             return paths(prefix)
         case .commandName:
@@ -165,6 +169,19 @@ public enum Completion {
         let path = String(prefix.dropFirst(start.count))
         if start == "ftok:" && path.contains(":") { return [] }
         return paths(path).map { start + $0 + (start == "ftok:" && !$0.hasSuffix("/") ? ":" : "") }
+    }
+
+    /// The POSIX IPC names on the system: queues in /dev/mqueue, semaphores (`sem.NAME`) and
+    /// shared memory objects in /dev/shm.
+    static func posixNames(_ kind: HandleKind) -> [String] {
+        switch kind {
+        case .pmq:
+            return ((try? FileSystem.directoryEntries("/dev/mqueue")) ?? []).sorted().map { "/" + $0 }
+        case .psem:
+            return ((try? FileSystem.directoryEntries("/dev/shm")) ?? []).filter { $0.hasPrefix("sem.") }.sorted().map { "/" + $0.dropFirst(4) }
+        default:
+            return ((try? FileSystem.directoryEntries("/dev/shm")) ?? []).filter { !$0.hasPrefix("sem.") }.sorted().map { "/" + $0 }
+        }
     }
 
     /// The names of the open actors (children that `@NAME` drives).
