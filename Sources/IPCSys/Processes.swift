@@ -107,13 +107,19 @@ public enum Processes {
     /// Returns how the child ended and whether an interrupt was passed on.
     public static func waitInForeground(_ pid: pid_t, afterWakeup: () -> Void) throws(SystemCallError) -> (status: ExitStatus, interrupted: Bool) {
         var forwarded = false
+        var lastForward: UInt64 = 0
         while true {
-            if Signals.interruptPending && !forwarded {
+            // Forwarded again every 250 ms until the child ends: a signal that lands while
+            // posix_spawn is still setting the child up reaches the shell's handler there (which
+            // only records it) rather than the program, which then ran on (CLITests'
+            // SIGINT-to-the-shell-alone test hung so, now and then).
+            if Signals.interruptPending && (!forwarded || Clock.monotonicNanoseconds() - lastForward >= 250_000_000) {
                 signalTree(pid, Signals.terminationSignal ?? SIGINT)
                 forwarded = true
+                lastForward = Clock.monotonicNanoseconds()
             }
             if let status = try poll(pid) { return (status, forwarded) }
-            Signals.awaitWakeup(milliseconds: 1000)
+            Signals.awaitWakeup(milliseconds: forwarded ? 250 : 1000)
             afterWakeup()
         }
     }
