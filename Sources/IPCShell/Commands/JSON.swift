@@ -28,6 +28,25 @@ public enum JSON: Equatable, Sendable {
     /// A number from an integer.
     public static func integer(_ value: Int) -> JSON { .number(String(value)) }
 
+    /// A field shown as text (`status`'s), typed for `--json`: a whole number as a number,
+    /// `yes`/`no` as a boolean, `-` (nothing) as null, anything else as a string.
+    public static func typed(_ text: String) -> JSON {
+        if text == "-" || text.isEmpty { return .null }
+        if text == "yes" { return .bool(true) }
+        if text == "no" { return .bool(false) }
+        if let n = Int(text), String(n) == text { return .integer(n) }
+        return .string(text)
+    }
+
+    /// The JSON of a handle: its name, kind and every field, typed.
+    static func handle(_ handle: any Handle) -> JSON {
+        .object([("name", .string(handle.name)), ("kind", .string(handle.kind.rawValue))]
+                + handle.fields.map { ($0.name, typed($0.value)) })
+    }
+
+    /// `--json` output as a command's value (printed, or bound).
+    var result: CommandResult { .value(Array(serialized.utf8)) }
+
     public subscript(key: String) -> JSON? {
         guard case .object(let members) = self else { return nil }
         return members.last { $0.0 == key }?.1

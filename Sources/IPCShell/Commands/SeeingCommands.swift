@@ -92,16 +92,17 @@ enum SeeingCommands {
 
     static let ps = CommandSpec(
         "ps", summary: "the shell, its actors and children: state, and the call and handle each is blocked in",
+        options: [OptionSpec("--json", summary: "one JSON document: each process's name, pid and state, and the deadlock (or null)")],
         example: "ps",
         discussion: "Read from /proc: a process sleeping in a system call shows it with the handle it waits on (child1 4243 blocked in read(p.r), a 4250 blocked in semop(s: 0-1)). Processes that wait on each other's semaphores in a cycle are named as a deadlock, as far as the kernel tells: a semaphore's holder is the last process that took it (sempid)."
     ) { ctx in
         let session = ctx.session
         let labels = descriptorLabels(session)
         var blockedOn: [(name: String, pid: pid_t, set: SemaphoreSetHandle, number: Int)] = []
-        var rows: [String] = ["ipcsh \(getpid()) running (this shell)"]
+        var rows: [(name: String, pid: pid_t, state: String)] = [("ipcsh", getpid(), "running (this shell)")]
         for child in ctx.host.supervisor.children {
             if let status = child.exitStatus {
-                rows.append("\(child.name) \(child.pid) \(status.description)")
+                rows.append((child.name, child.pid, status.description))
                 continue
             }
             // A process that waits under the shell's retry timer (semop, msgrcv: Signals.blockingCall)
@@ -112,17 +113,22 @@ enum SeeingCommands {
                 sample = ProcessInspection.snapshot(child.pid)
             }
             guard let snapshot = sample else {
-                rows.append("\(child.name) \(child.pid) gone")
+                rows.append((child.name, child.pid, "gone"))
                 continue
             }
             let what = describe(snapshot, pid: child.pid, session: session, labels: labels, isActor: child.isActor)
-            rows.append("\(child.name) \(child.pid) \(what.text)")
+            rows.append((child.name, child.pid, what.text))
             if let (set, number) = what.semaphore { blockedOn.append((child.name, child.pid, set, number)) }
         }
-        for row in rows { ctx.output.line(row) }
-        if let cycle = deadlock(blockedOn, names: Dictionary(ctx.host.supervisor.children.map { ($0.pid, $0.name) }, uniquingKeysWith: { a, _ in a })) {
-            ctx.output.line("deadlock: " + cycle)
+        let cycle = deadlock(blockedOn, names: Dictionary(ctx.host.supervisor.children.map { ($0.pid, $0.name) }, uniquingKeysWith: { a, _ in a }))
+        if ctx.flag("--json") {
+            return JSON.object([
+                ("processes", .array(rows.map { .object([("name", .string($0.name)), ("pid", .integer(Int($0.pid))), ("state", .string($0.state))]) })),
+                ("deadlock", cycle.map(JSON.string) ?? .null),
+            ]).result
         }
+        for row in rows { ctx.output.line("\(row.name) \(row.pid) \(row.state)") }
+        if let cycle { ctx.output.line("deadlock: " + cycle) }
         return .none
     }
 

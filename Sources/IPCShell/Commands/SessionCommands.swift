@@ -54,8 +54,17 @@ enum SessionCommands {
     static let status = CommandSpec(
         "status", summary: "list the session's handles, or show every field of one",
         arguments: [ArgumentSpec("NAME", .handle([]), optional: true)],
+        options: [OptionSpec("--json", summary: "one JSON document, values typed (numbers as numbers, absent as null)")],
         example: "status shm1"
     ) { ctx in
+        if ctx.flag("--json") {
+            if let handle = ctx.anyHandle("NAME") { return JSON.handle(handle).result }
+            let variables = ctx.session.variables.keys.sorted().filter { $0 != "i" }
+                .map { ($0, JSON.string(String(decoding: ctx.session.variables[$0] ?? [], as: UTF8.self))) }
+            return JSON.object([("handles", .array(ctx.session.allHandles.map(JSON.handle))),
+                                ("variables", .object(variables)),
+                                ("cleanup", .bool(ctx.session.cleanupOnExit))]).result
+        }
         if let handle = ctx.anyHandle("NAME") {
             ctx.output.line("\(handle.name): \(handle.kind.displayName)")
             let width = handle.fields.map(\.name.count).max() ?? 0

@@ -9,9 +9,11 @@ enum SystemVListing {
 
     static let ipcs = CommandSpec(
         "ipcs", summary: "every System V queue, segment and semaphore set on the system, as ipcs shows them",
+        options: [OptionSpec("--json", summary: "one JSON document: queues, segments and sets, numbers typed")],
         example: "ipcs",
         discussion: "The columns are util-linux ipcs's; a last column names this session's handle for an object (status for a segment: dest when removed but still attached). The same as running ipcs in a shell, with the session's names added."
     ) { ctx in
+        if ctx.flag("--json") { return try json(ctx.session).result }
         var lines: [String] = [""]
         lines.append("------ Message Queues --------")
         lines += try queueRows(session: ctx.session, marker: false)
@@ -78,6 +80,31 @@ enum SystemVListing {
                                 + column(String(e.count)) + (mine[e.id] ?? "")))
         }
         return rows
+    }
+
+    /// `ipcs --json`.
+    static func json(_ session: Session) throws(SystemCallError) -> JSON {
+        let queues = names(MessageQueueHandle.self, .mq, session: session) { $0.id }
+        let segments = names(ShmHandle.self, .shm, session: session) { $0.id }
+        let sets = names(SemaphoreSetHandle.self, .sem, session: session) { $0.id }
+        func key(_ k: Int32) -> JSON { .integer(Int(UInt32(bitPattern: k))) }
+        func handle(_ name: String?) -> JSON { name.map(JSON.string) ?? .null }
+        return .object([
+            ("queues", .array(try MessageQueues.list().sorted { $0.id < $1.id }.map { e in
+                .object([("key", key(e.key)), ("msqid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
+                         ("perms", .string(String(e.mode, radix: 8))), ("used_bytes", .integer(e.bytes)), ("messages", .integer(e.messages)),
+                         ("handle", handle(queues[e.id]))])
+            })),
+            ("segments", .array(try SharedMemory.list().sorted { $0.id < $1.id }.map { e in
+                .object([("key", key(e.key)), ("shmid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
+                         ("perms", .string(String(e.mode, radix: 8))), ("bytes", .integer(e.size)), ("nattch", .integer(e.attachCount)),
+                         ("dest", .bool(e.markedForRemoval)), ("locked", .bool(e.locked)), ("handle", handle(segments[e.id]))])
+            })),
+            ("semaphores", .array(try SemaphoreSets.list().sorted { $0.id < $1.id }.map { e in
+                .object([("key", key(e.key)), ("semid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
+                         ("perms", .string(String(e.mode, radix: 8))), ("nsems", .integer(e.count)), ("handle", handle(sets[e.id]))])
+            })),
+        ])
     }
 
     /// `mq ls`: the queues, `*` marking this session's.
