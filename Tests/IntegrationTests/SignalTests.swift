@@ -81,3 +81,17 @@ final class SignalTests: IPCTestCase {
         XCTAssertNotEqual(r.status, 0, "USR1 at its default action ends the process")
     }
 }
+
+extension SignalTests {
+    /// A `signal on` block runs while the shell sleeps (as a C handler would), and the sleep goes on.
+    func testAHandlerRunsDuringASleep() throws {
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", "signal on USR1 { echo \"got $signal\" }\necho ready\nsleep 2\necho done"])
+        defer { shell.stop() }
+        XCTAssertEqual(shell.readLine(), "ready")
+        usleep(200_000)
+        kill(shell.pid, SIGUSR1)
+        XCTAssertEqual(shell.readLine(timeout: 1.5), "got USR1", "the block runs before the sleep ends")
+        XCTAssertEqual(shell.readLine(timeout: 5), "done")
+        XCTAssertEqual(shell.wait(timeout: 5), 0)
+    }
+}

@@ -42,10 +42,21 @@ enum BuiltinCommands {
     static let sleep = CommandSpec(
         "sleep", summary: "wait for a while (Ctrl-C interrupts)",
         arguments: [ArgumentSpec("DURATION", .duration)],
-        example: "sleep 500ms"
+        example: "sleep 500ms",
+        discussion: "A signal with a signal on block wakes it: the block runs, then the sleep goes on to its end."
     ) { ctx in
         ctx.output.flush()
-        try ctx.host.supervisor.sleep(milliseconds: ctx.integer("DURATION") ?? 0)
+        let milliseconds = ctx.integer("DURATION") ?? 0
+        let deadline = Clock.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        while true {
+            let now = Clock.monotonicNanoseconds()
+            guard now < deadline else { break }
+            let left = Int((deadline - now + 999_999) / 1_000_000)
+            guard try ctx.host.supervisor.wait(for: nil, timeoutMilliseconds: left, until: { UserSignals.caughtPending }) else { break }
+            // A `signal on` block's signal came: run it now, as C's handler would, and sleep on.
+            try ctx.host.runSignalHandlers()
+            ctx.output.flush()
+        }
         return .none
     }
 

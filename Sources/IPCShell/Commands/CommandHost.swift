@@ -18,6 +18,9 @@ protocol CommandHost: AnyObject {
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.
     func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation) throws -> [UInt8]
 
+    /// Runs the `signal on` blocks of the signals caught so far (`sleep` does, when one wakes it).
+    func runSignalHandlers() throws(ControlFlow)
+
     /// `record start|stop`: the recording in progress, and how to start one (nil: not available).
     var recorder: (any SessionRecording)? { get set }
     var makeRecorder: ((_ path: String) throws(Diagnostic) -> any SessionRecording)? { get }
