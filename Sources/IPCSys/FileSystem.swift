@@ -107,3 +107,12 @@ extension FileSystem {
         }
     }
 }
+
+extension FileSystem {
+    /// The rows of a `/proc/sysvipc` table (`shm`, `msg`, `sem`): its header line dropped, each
+    /// row split into its blank-separated fields.
+    static func systemVTable(_ name: String) throws(SystemCallError) -> [[Substring]] {
+        let text = try readWholeFile("/proc/sysvipc/" + name)
+        return text.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+    }
+}

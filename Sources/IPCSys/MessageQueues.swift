@@ -104,11 +104,9 @@ public enum MessageQueues {
 
     /// Every queue on the system, as `ipcs -q` shows them (read from `/proc/sysvipc/msg`).
     public static func list() throws(SystemCallError) -> [ListEntry] {
-        let text = try FileSystem.readWholeFile("/proc/sysvipc/msg")
         var entries: [ListEntry] = []
         // key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        for f in try FileSystem.systemVTable("msg") {
             guard f.count >= 8, let key = Int64(f[0]), let id = Int32(f[1]), let perms = Int(f[2], radix: 8),
                   let bytes = Int(f[3]), let count = Int(f[4]), let lspid = Int32(f[5]), let lrpid = Int32(f[6]),
                   let uid = UInt32(f[7]) else { continue }

@@ -144,11 +144,9 @@ public enum SemaphoreSets {
 
     /// Every set on the system, as `ipcs -s` shows them (read from `/proc/sysvipc/sem`).
     public static func list() throws(SystemCallError) -> [ListEntry] {
-        let text = try FileSystem.readWholeFile("/proc/sysvipc/sem")
         var entries: [ListEntry] = []
         // key semid perms nsems uid gid cuid cgid otime ctime
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        for f in try FileSystem.systemVTable("sem") {
             guard f.count >= 5, let key = Int64(f[0]), let id = Int32(f[1]), let perms = Int(f[2], radix: 8),
                   let count = Int(f[3]), let uid = UInt32(f[4]) else { continue }
             entries.append(ListEntry(key: Int32(truncatingIfNeeded: key), id: id, mode: perms & 0o777, count: count, ownerUID: uid))

@@ -96,10 +96,8 @@ public enum SharedMemory {
 
     /// Every segment on the system, as `ipcs -m` shows them (read from `/proc/sysvipc/shm`).
     public static func list() throws(SystemCallError) -> [ListEntry] {
-        let text = try FileSystem.readWholeFile("/proc/sysvipc/shm")
         var entries: [ListEntry] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        for f in try FileSystem.systemVTable("shm") {
             guard f.count >= 10,
                   let key = Int64(f[0]), let id = Int32(f[1]), let perms = Int(f[2], radix: 8),
                   let size = Int(f[3]), let cpid = Int32(f[4]), let lpid = Int32(f[5]),

@@ -262,6 +262,36 @@ extension DataCommands {
         }
     }
 
+    /// The body of a message (`mq send`, `pmq send`): DATA as one word, or with `--as STRUCT`
+    /// the struct's bytes. `quoted` shows the command with quoted data, for the hint.
+    static func messageBody(_ ctx: borrowing CommandContext, quoted: String) throws(Diagnostic) -> [UInt8] {
+        if ctx.anyOptionGiven && ctx.optionGiven("--as") { return try encodeStruct(ctx) }
+        let words = ctx.rest
+        guard words.count == 1 else {
+            guard let extra = words.dropFirst().first else { throw ctx.failure("\(ctx.spec.name): missing DATA", hint: ctx.usageHint) }
+            throw ctx.failure("\(ctx.spec.name): unexpected argument '\(Escaping.display(extra))'",
+                              hint: "quote data that has spaces (\(quoted)), or give a struct's members with --as STRUCT")
+        }
+        return words[0]
+    }
+
+    /// A received message (`mq recv`, `pmq recv`): printed as `LABEL: DATA` (or the struct), and
+    /// bound with its `field` (`type`, `prio`), `data` and, for a struct, each member.
+    static func receivedMessage(_ body: [UInt8], label: String, field: (String, String), layout: CStruct?,
+                                trimmingNULs: Bool, _ ctx: borrowing CommandContext, what: String) throws(Diagnostic) -> CommandResult {
+        if let layout {
+            guard body.count >= layout.size else {
+                throw ctx.failure("\(ctx.spec.name): \(what) is \(body.count) bytes; struct \(layout.name) is \(layout.size)")
+            }
+            let decoded = body.withUnsafeBytes { CStructCodec.decode(layout, $0) }
+            return .structure(text: Array("\(label): \(decoded.text)".utf8), fields: [field, ("data", decoded.text)] + decoded.fields)
+        }
+        var end = body.count
+        while trimmingNULs && end > 0 && body[end - 1] == 0 { end -= 1 }
+        let data = String(decoding: Escaping.escaped(body[0..<end]), as: UTF8.self)
+        return .structure(text: Array("\(label): \(data)".utf8), fields: [field, ("data", data)])
+    }
+
     /// `data=[1,` `2,` `3]` (a list typed with spaces) back into one word.
     static func joinedLists(_ words: [String]) -> [String] {
         var joined: [String] = []

@@ -45,14 +45,9 @@ enum MappingCommands {
         let size = ctx.integer("SIZE") ?? 0
         guard size > 0 else { throw ctx.failure("pshm create: SIZE must be at least 1 byte", hint: ctx.usageHint) }
         let mode = ctx.integer("--mode") ?? 0o600
-        var created = true
-        var fd: Int32
-        do {
-            fd = try Mappings.sharedMemoryOpen(path, flags: O_RDWR | O_CREAT | O_EXCL, mode: mode)
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            fd = try Mappings.sharedMemoryOpen(path, flags: O_RDWR, mode: 0)
-            created = false
-        }
+        let (fd, created) = try CreateOrOpen.run(exclusive: ctx.flag("--excl"),
+            create: { () throws(SystemCallError) in try Mappings.sharedMemoryOpen(path, flags: O_RDWR | O_CREAT | O_EXCL, mode: mode) },
+            open: { () throws(SystemCallError) in try Mappings.sharedMemoryOpen(path, flags: O_RDWR, mode: 0) })
         var mappedSize = size
         do {
             if created { try Mappings.truncate(fd, size: size) } else { mappedSize = try Mappings.size(fd) }

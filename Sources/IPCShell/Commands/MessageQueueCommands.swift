@@ -34,14 +34,9 @@ enum MessageQueueCommands {
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         let mode = Int32(ctx.integer("--mode") ?? 0o600)
-        var created = true
-        var id: Int32
-        do {
-            id = try MessageQueues.get(key: key, flags: IPC_CREAT | IPC_EXCL | mode)
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            id = try MessageQueues.get(key: key, flags: 0)
-            created = false
-        }
+        let (id, created) = try CreateOrOpen.run(exclusive: ctx.flag("--excl"),
+            create: { () throws(SystemCallError) in try MessageQueues.get(key: key, flags: IPC_CREAT | IPC_EXCL | mode) },
+            open: { () throws(SystemCallError) in try MessageQueues.get(key: key, flags: 0) })
         let status = try MessageQueues.status(id: id)
         let handle = MessageQueueHandle(name: "", key: key, id: id, mode: status.mode, createdHere: created)
         let result = ctx.made(handle) { _ in
@@ -110,18 +105,7 @@ enum MessageQueueCommands {
     ) { ctx in
         guard let queue = try queue(ctx) else { return .none }
         let type = ctx.integer("TYPE") ?? 1
-        let body: [UInt8]
-        if ctx.anyOptionGiven && ctx.optionGiven("--as") {
-            body = try DataCommands.encodeStruct(ctx)
-        } else {
-            let words = ctx.rest
-            guard words.count == 1 else {
-                guard let extra = words.dropFirst().first else { throw ctx.failure("mq send: missing DATA", hint: ctx.usageHint) }
-                throw ctx.failure("mq send: unexpected argument '\(Escaping.display(extra))'",
-                                  hint: "quote data that has spaces (mq send NAME TYPE \"two words\"), or give a struct's members with --as STRUCT")
-            }
-            body = words[0]
-        }
+        let body = try DataCommands.messageBody(ctx, quoted: "mq send NAME TYPE \"two words\"")
         if let maximum = MessageQueues.maximumMessageSize(), body.count > maximum {
             throw ctx.failure("mq send: the body is \(body.count) bytes; a message holds at most \(maximum) (kernel.msgmax)")
         }
@@ -162,18 +146,8 @@ enum MessageQueueCommands {
             try MessageQueues.receive(id: queue.id, maximumSize: size, type: type, flags: flags)
         }
         let typeText = String(message.type)
-        if let layout {
-            guard message.body.count >= layout.size else {
-                throw ctx.failure("mq recv: the message (type \(message.type)) is \(message.body.count) bytes; struct \(layout.name) is \(layout.size)")
-            }
-            let decoded = message.body.withUnsafeBytes { CStructCodec.decode(layout, $0) }
-            return .structure(text: Array("type \(typeText): \(decoded.text)".utf8),
-                              fields: [("type", typeText), ("data", decoded.text)] + decoded.fields)
-        }
-        var end = message.body.count
-        while end > 0 && message.body[end - 1] == 0 { end -= 1 }
-        let data = String(decoding: Escaping.escaped(message.body[0..<end]), as: UTF8.self)
-        return .structure(text: Array("type \(typeText): \(data)".utf8), fields: [("type", typeText), ("data", data)])
+        return try DataCommands.receivedMessage(message.body, label: "type \(typeText)", field: ("type", typeText), layout: layout,
+                                                trimmingNULs: true, ctx, what: "the message (type \(message.type))")
     }
 
     static let stat = CommandSpec(

@@ -44,14 +44,11 @@ enum PosixQueueCommands {
         }
         if maxmsg == 0 || msgsize == 0 { throw ctx.failure("pmq create: --maxmsg and --msgsize must be at least 1") }
         let mode = ctx.integer("--mode") ?? 0o600
-        var created = true
-        var mqd: Int32
-        do {
-            mqd = try POSIXMessageQueues.open(path, flags: O_RDWR | O_CREAT | O_EXCL, mode: mode, maximumMessages: maxmsg, messageSize: msgsize)
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            mqd = try POSIXMessageQueues.open(path, flags: O_RDWR, mode: 0, maximumMessages: nil, messageSize: nil)
-            created = false
-        }
+        let (mqd, created) = try CreateOrOpen.run(exclusive: ctx.flag("--excl"),
+            create: { () throws(SystemCallError) in
+                try POSIXMessageQueues.open(path, flags: O_RDWR | O_CREAT | O_EXCL, mode: mode, maximumMessages: maxmsg, messageSize: msgsize)
+            },
+            open: { () throws(SystemCallError) in try POSIXMessageQueues.open(path, flags: O_RDWR, mode: 0, maximumMessages: nil, messageSize: nil) })
         let attributes = try POSIXMessageQueues.attributes(mqd)
         let handle = PosixQueueHandle(name: "", path: path, mqd: mqd, createdHere: created)
         return ctx.made(handle) { _ in
@@ -93,17 +90,7 @@ enum PosixQueueCommands {
         guard let (queue, mqd) = try queue(ctx) else { return .none }
         let priority = ctx.integer("--prio") ?? 0
         guard priority <= 32767 else { throw ctx.failure("pmq send: --prio \(priority) is above 32767 (MQ_PRIO_MAX - 1)") }
-        let body: [UInt8]
-        if ctx.anyOptionGiven && ctx.optionGiven("--as") {
-            body = try DataCommands.encodeStruct(ctx)
-        } else {
-            let words = ctx.rest
-            guard words.count == 1 else {
-                throw ctx.failure(words.isEmpty ? "pmq send: missing DATA" : "pmq send: unexpected argument '\(Escaping.display(words[1]))'",
-                                  hint: "quote data that has spaces; " + ctx.usageHint)
-            }
-            body = words[0]
-        }
+        let body = try DataCommands.messageBody(ctx, quoted: "pmq send NAME \"two words\"")
         let nonblock = ctx.flag("--nonblock")
         if nonblock { try Descriptors.setNonBlocking(mqd, true) }
         defer { if nonblock { try? Descriptors.setNonBlocking(mqd, false) } }
@@ -150,15 +137,8 @@ enum PosixQueueCommands {
         }.orTimeout(ctx, timeout) { "no message came to \(queue.name) within \($0)" }
         guard let message else { return .none }
         let prio = String(message.priority)
-        if let layout {
-            guard message.body.count >= layout.size else {
-                throw ctx.failure("pmq recv: the message is \(message.body.count) bytes; struct \(layout.name) is \(layout.size)")
-            }
-            let decoded = message.body.withUnsafeBytes { CStructCodec.decode(layout, $0) }
-            return .structure(text: Array("prio \(prio): \(decoded.text)".utf8), fields: [("prio", prio), ("data", decoded.text)] + decoded.fields)
-        }
-        let data = String(decoding: Escaping.escaped(message.body[...]), as: UTF8.self)
-        return .structure(text: Array("prio \(prio): \(data)".utf8), fields: [("prio", prio), ("data", data)])
+        return try DataCommands.receivedMessage(message.body, label: "prio \(prio)", field: ("prio", prio), layout: layout,
+                                                trimmingNULs: false, ctx, what: "the message")
     }
 
     static let stat = CommandSpec(

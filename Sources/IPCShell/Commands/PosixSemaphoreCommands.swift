@@ -29,14 +29,9 @@ enum PosixSemaphoreCommands {
         let value = ctx.integer("VALUE") ?? 0
         guard value <= Int(Int32.max) else { throw ctx.failure("psem create: VALUE \(value) is above SEM_VALUE_MAX (\(Int32.max))") }
         let mode = ctx.integer("--mode") ?? 0o600
-        var created = true
-        var semaphore: UnsafeMutableRawPointer
-        do {
-            semaphore = try POSIXSemaphores.open(path, flags: O_CREAT | O_EXCL, mode: mode, value: value)
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            semaphore = try POSIXSemaphores.open(path, flags: 0, mode: 0, value: 0)
-            created = false
-        }
+        let (semaphore, created) = try CreateOrOpen.run(exclusive: ctx.flag("--excl"),
+            create: { () throws(SystemCallError) in try POSIXSemaphores.open(path, flags: O_CREAT | O_EXCL, mode: mode, value: value) },
+            open: { () throws(SystemCallError) in try POSIXSemaphores.open(path, flags: 0, mode: 0, value: 0) })
         let handle = PosixSemaphoreHandle(name: "", path: path, semaphore: semaphore, createdHere: created)
         let now = try POSIXSemaphores.value(semaphore)
         return ctx.made(handle) { _ in created ? "created \(path) at \(value)" : "\(path) already existed: opened it (value \(now))" }

@@ -44,14 +44,9 @@ enum SemaphoreCommands {
         guard value <= SemaphoreSets.maximumValue else {
             throw ctx.failure("sem create: --value \(value) is above the kernel's maximum semaphore value (SEMVMX, \(SemaphoreSets.maximumValue))")
         }
-        var created = true
-        var id: Int32
-        do {
-            id = try SemaphoreSets.get(key: key, count: count, flags: IPC_CREAT | IPC_EXCL | mode)
-        } catch let error as SystemCallError where error.errno == EEXIST && !ctx.flag("--excl") {
-            id = try SemaphoreSets.get(key: key, count: 0, flags: 0)
-            created = false
-        }
+        let (id, created) = try CreateOrOpen.run(exclusive: ctx.flag("--excl"),
+            create: { () throws(SystemCallError) in try SemaphoreSets.get(key: key, count: count, flags: IPC_CREAT | IPC_EXCL | mode) },
+            open: { () throws(SystemCallError) in try SemaphoreSets.get(key: key, count: 0, flags: 0) })
         if created {
             do {
                 try SemaphoreSets.setAll(id: id, Array(repeating: value, count: count))

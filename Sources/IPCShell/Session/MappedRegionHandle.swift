@@ -72,13 +72,8 @@ extension MappedRegionHandle: PersistentObject {
     public var leftoverLine: String { "\(name): \(source), \(size) bytes — remove with: rm \(PosixNames.sharedMemoryPath(source))" }
     public var removalInShell: String? { "pshm rm \(name)" }
     public func removeForCleanup() throws -> String? {
-        do throws(SystemCallError) {
-            try Mappings.sharedMemoryUnlink(source)
-        } catch {
-            if error.errno == ENOENT { unlinked = true; return nil }
-            throw error
-        }
+        let wasThere = try removed(ifGoneBy: posixNameGone) { () throws(SystemCallError) in try Mappings.sharedMemoryUnlink(source) }
         unlinked = true
-        return "\(name) (\(source))"
+        return wasThere ? "\(name) (\(source))" : nil
     }
 }

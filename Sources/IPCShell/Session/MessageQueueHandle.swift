@@ -47,14 +47,8 @@ extension MessageQueueHandle: PersistentObject {
 
     public func removeForCleanup() throws -> String? {
         guard stillExists() else { return nil }
-        do throws(SystemCallError) {
-            try MessageQueues.remove(id: id)
-        } catch {
-            guard error.errno == EINVAL || error.errno == EIDRM else { throw error }
-            removed = true
-            return nil
-        }
+        let wasThere = try removed(ifGoneBy: systemVGone) { () throws(SystemCallError) in try MessageQueues.remove(id: id) }
         removed = true
-        return "\(name) (key \(keyText), msqid \(id))"
+        return wasThere ? "\(name) (key \(keyText), msqid \(id))" : nil
     }
 }

@@ -1,3 +1,5 @@
+@preconcurrency import Glibc
+import IPCSys
 import IPCSyntax
 /// A kernel object that outlives the shell (LANGUAGE.md §6): a System V segment, queue or
 /// semaphore set, a FIFO. What this session (or a forked child of it) created and left is named
@@ -23,7 +25,23 @@ public protocol PersistentObject: AnyObject {
 
 extension PersistentObject {
     public var removalInShell: String? { nil }
+
+    /// Runs the call that removes the object; false when one of `gone` says someone removed it
+    /// first (EINVAL/EIDRM for a System V id, ENOENT for a name), so the clean-up names nothing.
+    func removed(ifGoneBy gone: Set<Int32>, _ remove: () throws(SystemCallError) -> Void) throws(SystemCallError) -> Bool {
+        do throws(SystemCallError) {
+            try remove()
+            return true
+        } catch {
+            if gone.contains(error.errno) { return false }
+            throw error
+        }
+    }
 }
+
+/// The errnos that say a System V id was removed by someone else; a POSIX name's.
+let systemVGone: Set<Int32> = [EINVAL, EIDRM]
+let posixNameGone: Set<Int32> = [ENOENT]
 
 /// The exit notice and clean-up lines of one kind of persistent object, given all that remain.
 public struct LeftoverGroup: Sendable {

@@ -48,13 +48,8 @@ extension PosixQueueHandle: PersistentObject {
     public var leftoverLine: String { "\(name): \(path) — remove with: rm \(PosixNames.queuePath(path)) (or mq_unlink)" }
     public var removalInShell: String? { "pmq rm \(name)" }
     public func removeForCleanup() throws -> String? {
-        do throws(SystemCallError) {
-            try POSIXMessageQueues.unlink(path)
-        } catch {
-            if error.errno == ENOENT { unlinked = true; return nil }
-            throw error
-        }
+        let wasThere = try removed(ifGoneBy: posixNameGone) { () throws(SystemCallError) in try POSIXMessageQueues.unlink(path) }
         unlinked = true
-        return "\(name) (\(path))"
+        return wasThere ? "\(name) (\(path))" : nil
     }
 }

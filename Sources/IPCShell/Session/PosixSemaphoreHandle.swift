@@ -37,13 +37,8 @@ extension PosixSemaphoreHandle: PersistentObject {
     public var leftoverLine: String { "\(name): \(path) — remove with: rm \(PosixNames.semaphorePath(path))" }
     public var removalInShell: String? { "psem rm \(name)" }
     public func removeForCleanup() throws -> String? {
-        do throws(SystemCallError) {
-            try POSIXSemaphores.unlink(path)
-        } catch {
-            if error.errno == ENOENT { unlinked = true; return nil }
-            throw error
-        }
+        let wasThere = try removed(ifGoneBy: posixNameGone) { () throws(SystemCallError) in try POSIXSemaphores.unlink(path) }
         unlinked = true
-        return "\(name) (\(path))"
+        return wasThere ? "\(name) (\(path))" : nil
     }
 }

@@ -38,12 +38,7 @@ public final class SegmentRecord: PersistentObject {
 
     public func removeForCleanup() throws -> String? {
         guard stillExists() else { return nil }
-        do throws(SystemCallError) {
-            try SharedMemory.remove(id: id)
-        } catch {
-            if error.errno == EINVAL || error.errno == EIDRM { return nil }
-            throw error
-        }
+        guard try removed(ifGoneBy: systemVGone, { () throws(SystemCallError) in try SharedMemory.remove(id: id) }) else { return nil }
         return "\(name) (made by child pid \(creator), key \(keyText), shmid \(id))"
     }
 

@@ -50,14 +50,8 @@ extension SemaphoreSetHandle: PersistentObject {
 
     public func removeForCleanup() throws -> String? {
         guard stillExists() else { return nil }
-        do throws(SystemCallError) {
-            try SemaphoreSets.remove(id: id)
-        } catch {
-            guard error.errno == EINVAL || error.errno == EIDRM else { throw error }
-            removed = true
-            return nil
-        }
+        let wasThere = try removed(ifGoneBy: systemVGone) { () throws(SystemCallError) in try SemaphoreSets.remove(id: id) }
         removed = true
-        return "\(name) (key \(keyText), semid \(id))"
+        return wasThere ? "\(name) (key \(keyText), semid \(id))" : nil
     }
 }

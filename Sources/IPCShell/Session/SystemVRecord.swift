@@ -57,15 +57,13 @@ public final class SystemVRecord: PersistentObject {
 
     public func removeForCleanup() throws -> String? {
         guard stillExists() else { return nil }
-        do throws(SystemCallError) {
+        let kind = self.kind, id = self.id
+        guard try removed(ifGoneBy: systemVGone, { () throws(SystemCallError) in
             switch kind {
             case .queue: try MessageQueues.remove(id: id)
             case .semaphores: try SemaphoreSets.remove(id: id)
             }
-        } catch {
-            if error.errno == EINVAL || error.errno == EIDRM { return nil }
-            throw error
-        }
+        }) else { return nil }
         switch kind {
         case .queue: return "\(name) (made by child pid \(creator), key \(keyText), msqid \(id))"
         case .semaphores: return "\(name) (made by child pid \(creator), key \(keyText), semid \(id))"
