@@ -177,7 +177,7 @@ public enum VolatileMask {
             rule(#"0x[0-9a-fA-F]{9,}"#) { _ in "0xADDR" },
             rule(#"\[([A-Za-z_][A-Za-z0-9_]*) \d+\]"#) { m in "[\(group(m, 1)) PID]" },
             rule(#"ipcsh\[\d+\]"#) { _ in "ipcsh[PID]" },
-            rule(#"\b(pid|cpid|lpid|lspid|lrpid|shmid|msqid|semid|fd|uid|gid|id)(:?\s*)\d+"#) { m in "\(group(m, 1))\(group(m, 2))N" },
+            rule(#"\b(pid|cpid|lpid|lspid|lrpid|shmid|msqid|semid|mqd|fd|uid|gid|id)(:?\s*)\d+"#) { m in "\(group(m, 1))\(group(m, 2))N" },
             rule(#"(-[mqs]) \d+"#) { m in "\(group(m, 1)) N" },
             // `status NAME` fields that hold a descriptor number or a port: `  r      6`.
             rule(#"^((?:\[[^\]]*\] )?  (?:r|w|a|b|fd|port)\s+)\d+$"#) { m in "\(group(m, 1))N" },

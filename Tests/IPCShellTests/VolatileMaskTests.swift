@@ -11,6 +11,8 @@ final class VolatileMaskTests: XCTestCase {
         XCTAssertEqual(VolatileMask.apply("[reader 8007]   w      7"), VolatileMask.apply("[reader 9001]   w      6"))
         XCTAssertEqual(VolatileMask.apply("  fd      12"), VolatileMask.apply("  fd      9"))
         XCTAssertEqual(VolatileMask.apply("  b      11"), VolatileMask.apply("  b      9"))
+        // A POSIX queue's descriptor (pmq create prints it).
+        XCTAssertEqual(VolatileMask.apply("jobs: created /q (mqd 6, 8 messages)"), VolatileMask.apply("jobs: created /q (mqd 5, 8 messages)"))
     }
 
     func testPortsAreMasked() {

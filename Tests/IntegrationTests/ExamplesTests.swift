@@ -15,6 +15,8 @@ final class ExamplesTests: IPCTestCase {
         "struct-writer.ipcs", "struct-reader.ipcs",
         // System V queues and semaphores (issue 13):
         "producer-consumer.ipcs", "msg-types.ipcs", "sem-undo.ipcs", "deadlock.ipcs",
+        // POSIX IPC, mappings and signals (issue 14):
+        "pmq-priorities.ipcs", "cow.ipcs", "signals.ipcs",
     ]
 
     static var examples: URL { Harness.packageRoot.appendingPathComponent("examples") }
@@ -253,6 +255,37 @@ final class ExamplesTests: IPCTestCase {
         XCTAssertEqual(values(after: "Data read from shared mem: ", in: out.joined(separator: "\n")), Array(0..<6), "\(out)")
         XCTAssertTrue(out.contains("s: removed"), "the script made the set, so it removes it: \(out)")
         assertNothingLeft(key: key)
+    }
+
+    // MARK: pmq-priorities.ipcs, cow.ipcs, signals.ipcs (issue 14)
+
+    func testPmqPrioritiesHandsOutTheMostUrgentFirstAndLeavesNoQueue() throws {
+        let r = try Harness.run([Self.path("pmq-priorities.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let jobs = r.stdout.split(separator: "\n").filter { $0.hasPrefix("job ") }
+        XCTAssertEqual(jobs, ["job 0: priority 9: page the on-call", "job 1: priority 5: rotate the keys",
+                              "job 2: priority 1: tidy the logs", "job 3: priority 1: empty the bins"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/dev/mqueue/ipcsh-example-jobs"))
+    }
+
+    func testCowShowsTheSharedWriteAndKeepsThePrivateOneTheChilds() throws {
+        let r = try Harness.run([Self.path("cow.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("the parent sees in the shared region:\nwritten by the child\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("the parent sees in its private mapping:\nwritten by the parent\n"), r.stdout)
+        XCTAssertTrue(r.stdout.range(of: #"\[child1 \d+\] written by the child\n"#, options: .regularExpression) != nil, r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/ipcsh-example-cow.bin"))
+    }
+
+    func testSignalsShowsCoalescingAgainstQueueing() throws {
+        let r = try Harness.run([Self.path("signals.ipcs")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("handler:") }, ["handler: got USR1, value 0", "handler: got USR1, value 7"])
+        XCTAssertEqual(lines.filter { $0.hasPrefix("USR2 from") }.count, 1, "three USR2 arrive once")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("RTMIN+1 number") },
+                       ["RTMIN+1 number 0 carried value 0", "RTMIN+1 number 1 carried value 1", "RTMIN+1 number 2 carried value 2"])
+        XCTAssertEqual(lines.last, "none", "nothing is pending at the end")
     }
 
     // MARK: msg-types.ipcs
