@@ -16,6 +16,9 @@ let package = Package(
         .target(name: "CIPCShims", path: "Sources/CIPCShims"),
         // Typed system calls: one throwing API per kernel object, every call traceable.
         .target(name: "IPCSys", dependencies: ["CIPCShims"]),
+        // bench's measured loops: each mechanism's ping-pong and stream in compiled code, untraced,
+        // by the method of the reference C benchmark (scripts/ipcbench.c), which it must match.
+        .target(name: "IPCBench", dependencies: ["IPCSys", "CIPCShims"]),
         // The language's syntax: lexer, parser, syntax tree, diagnostics. No system calls, no session.
         // Its words and simple commands are on every command's path: release builds serialize its
         // bodies (-cross-module-optimization) so the shell inlines and specializes them as it did
@@ -27,7 +30,7 @@ let package = Package(
         ),
         // The session, its commands and the runtime that runs them. No terminal code.
         .target(
-            name: "IPCShell", dependencies: ["IPCSyntax", "IPCSys"],
+            name: "IPCShell", dependencies: ["IPCSyntax", "IPCSys", "IPCBench"],
             // Dynamic exclusivity checks cost ~10% of a script's run time (scripts/bench.sh);
             // debug builds, which the tests run, keep them. The shell is one thread by design
             // (fork is only safe so; PipesAndProcessesTests checks /proc's Threads: 1), so

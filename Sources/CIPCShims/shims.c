@@ -15,7 +15,9 @@
 #include <mqueue.h>
 #include <semaphore.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -730,3 +732,27 @@ uint64_t ipcsh_monotonic_ns(void) {
 /* ---- diagnostics ---- */
 
 size_t ipcsh_heap_in_use(void) { return mallinfo2().uordblks; }
+
+/* ---- CPU placement (bench) ---- */
+
+int ipcsh_current_cpu(void) { return sched_getcpu(); }
+
+int ipcsh_affinity_get(unsigned char *mask, size_t len) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    memset(mask, 0, len);
+    for (size_t cpu = 0; cpu < len * 8 && cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &set)) mask[cpu / 8] |= (unsigned char)(1u << (cpu % 8));
+    return 0;
+}
+
+int ipcsh_affinity_set(const unsigned char *mask, size_t len) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t cpu = 0; cpu < len * 8 && cpu < CPU_SETSIZE; cpu++)
+        if (mask[cpu / 8] & (1u << (cpu % 8))) CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
+
+int ipcsh_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL); }

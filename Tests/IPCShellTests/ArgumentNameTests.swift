@@ -18,7 +18,7 @@ final class ArgumentNameTests: XCTestCase {
             switch kind { case .key, .handleOrKey: return true; default: return false }
         },
         "string": { kind in
-            switch kind { case .path, .text, .keyword, .commandName, .name, .address, .method, .structName, .structMember, .dataOrMembers, .posixName: return true; default: return false }
+            switch kind { case .path, .text, .keyword, .commandName, .name, .address, .method, .structName, .structMember, .dataOrMembers, .posixName, .cpuPair: return true; default: return false }
         },
         "block": { kind in
             if case .block = kind { return true }

@@ -207,6 +207,16 @@ int ipcsh_recv_fd(int sock);
 /* Monotonic clock in nanoseconds. */
 uint64_t ipcsh_monotonic_ns(void);
 
+/* ---- CPU placement (bench) ---- */
+
+/* sched_getcpu, and sched_{get,set}affinity of the calling process as a byte mask of `len`
+   bytes (bit N of byte N/8 is CPU N); all need _GNU_SOURCE. */
+int ipcsh_current_cpu(void);
+int ipcsh_affinity_get(unsigned char *mask, size_t len);
+int ipcsh_affinity_set(const unsigned char *mask, size_t len);
+/* prctl(PR_SET_PDEATHSIG, SIGKILL): a bench's child dies with the shell. */
+int ipcsh_die_with_parent(void);
+
 /* ---- diagnostics ---- */
 
 /* Bytes malloc has handed out and not had back (mallinfo2's uordblks): how the tests check

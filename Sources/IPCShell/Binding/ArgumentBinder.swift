@@ -315,6 +315,12 @@ enum ArgumentBinder {
             }
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
             return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
+        case .cpuPair:
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
+                throw bad("two CPU numbers as A,B (0,1)")
+            }
+            return .bytes(bytes)
         case .signal:
             if let number = UserSignals.number(text) { return .integer(Int(number)) }
             if let n = Literals.integer(text), n > 0, n < 65 { return .integer(n) }

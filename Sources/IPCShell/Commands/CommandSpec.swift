@@ -53,6 +53,8 @@ public enum ArgumentKind: Sendable, Equatable {
     /// A POSIX IPC name (`/orders`) of this kind of object (`.pmq`, `.psem`, `.pshm`); with
     /// `orHandle`, also the name of a handle of that kind (for `rm`).
     case posixName(HandleKind, orHandle: Bool)
+    /// `--cpus 0,1`: two CPU numbers (the shell's, the child's).
+    case cpuPair
 
     var isBlock: Bool {
         if case .block = self { return true }
@@ -91,6 +93,7 @@ public enum ArgumentKind: Sendable, Equatable {
         case .posixName(let kind, let orHandle):
             let example = kind == .pmq ? "/orders" : kind == .psem ? "/lock" : "/frame"
             return (orHandle ? "a \(kind.displayName) handle, or " : "") + "the \(kind.displayName)'s POSIX name: / and a word (\(example))"
+        case .cpuPair: return "two CPU numbers, A,B: the shell's and the child's (0,1 runs them apart, 0,0 on one CPU)"
         case .dataOrMembers: return "data; with --as STRUCT, members as MEMBER=VALUE (cnt=5 buf=hello data=[1,2,3])"
         }
     }

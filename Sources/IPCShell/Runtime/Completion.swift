@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import IPCBench
 import IPCSys
 import IPCSyntax
 
@@ -154,6 +155,9 @@ public enum Completion {
             return paths(prefix)
         case .commandName:
             return filter(registry.topLevel, prefix)
+        case .cpuPair:
+            let cpus = Placement.allowed().prefix(8)
+            return filter(cpus.flatMap { a in cpus.map { "\(a),\($0)" } }, prefix)
         case .signal:
             let names = Signals.byName.keys.sorted()
             return filter(prefix.hasPrefix("SIG") ? names.map { "SIG" + $0 } : names, prefix)
