@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The system packages ipcsh needs besides the Swift toolchain (Debian/Ubuntu):
-# GNU readline's headers, a C compiler for the tests' C peers, tmux for the REPL tests.
+# GNU readline's headers, a C compiler for the tests' C peers, tmux for the REPL tests, strace
+# (the tests count a command's system calls with it), chromium (the tests render bench's SVG
+# chart in it, headless).
 set -euo pipefail
 need=()
 [ -e /usr/include/readline/readline.h ] || need+=(libreadline-dev)
 command -v cc >/dev/null || need+=(gcc)
 command -v tmux >/dev/null || need+=(tmux)
 command -v python3 >/dev/null || need+=(python3)
+command -v strace >/dev/null || need+=(strace)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update

@@ -30,6 +30,14 @@ public enum Plumbing {
         Glibc.poll(fds, count, timeout)
     }
 
+    /// `poll` with a zero timeout: whether a read (POLLIN) or write (POLLOUT) on `fd` would go
+    /// ahead without waiting (an error or hang-up counts: the call returns at once too).
+    @inline(__always)
+    public static func isReady(_ fd: Int32, for events: Int16) -> Bool {
+        var p = pollfd(fd: fd, events: events, revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0
+    }
+
     /// `dup2(fd, target)`: `target` becomes a copy of `fd` (a child's stdout onto its relay pipe).
     @inline(__always)
     public static func redirect(_ fd: Int32, to target: Int32) {

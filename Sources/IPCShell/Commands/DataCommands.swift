@@ -172,7 +172,14 @@ enum DataCommands {
                 throw ctx.failure("\(ctx.spec.name): \(target.label) did not become \(verb) within \(Durations.describe(timeout ?? 0))")
             }
         } else {
-            ctx.output.flush()
+            // Output waiting in the buffer is written before a call that would block, so whoever
+            // watches sees it before the shell waits; on a terminal, before every call. A call that
+            // goes ahead at once (the data is there) does not wait for a write of the shell's
+            // output: a script of write/read pairs spent most of its time flushing (issue 15.5).
+            let output = ctx.output
+            if output.hasPendingOutput && (output.flushEachCommand || !Plumbing.isReady(target.fd, for: events)) {
+                output.flush()
+            }
             // A Ctrl-C that came during the flush (a write to a slow terminal or pipe) would be lost to
             // a read() that then waits for ever: look once more, just before the call. (Waiting in
             // the supervisor's poll, which watches the self-pipe, closes the window entirely but made

@@ -150,6 +150,9 @@ public final class Output {
         }
     }
 
+    /// Whether lines are waiting in the buffer (a flush would write something).
+    public var hasPendingOutput: Bool { !buffer.isEmpty && !captureOnly }
+
     public func flush() {
         guard !buffer.isEmpty, !captureOnly else { return }
         buffer.withUnsafeBytes { FileSystem.writeAll(stdoutFD, $0) }
