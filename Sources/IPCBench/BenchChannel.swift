@@ -54,11 +54,8 @@ struct MessageBuffer {
     init(size: Int, pattern: Bool) {
         base = UnsafeMutableRawPointer.allocate(byteCount: max(1, size), alignment: 64)
         self.size = size
-        if pattern {
-            for i in 0..<size { base.storeBytes(of: UInt8(truncatingIfNeeded: 0x41 + i % 26), toByteOffset: i, as: UInt8.self) }
-        } else {
-            base.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, size))
-        }
+        // Filled once (which also faults the pages in), as the reference benchmark does.
+        for i in 0..<size { base.storeBytes(of: UInt8(truncatingIfNeeded: i), toByteOffset: i, as: UInt8.self) }
     }
 
     func free() { base.deallocate() }
@@ -105,30 +102,38 @@ struct StreamChannel: BenchChannel {
 }
 
 /// UDP: a message is one datagram. A stream (throughput) waits for a one-byte ack after every
-/// `window` datagrams, so a fast sender cannot overrun the receiver's socket buffer.
+/// `window` datagrams and after the last, so a fast sender cannot overrun the receiver's
+/// socket buffer (the reference benchmark's windows: they run across the warm-up's end).
 struct DatagramChannel: BenchChannel {
     let fd: Int32
     let outgoing: MessageBuffer
     let incoming: MessageBuffer
     /// Datagrams per ack; 0 for ping-pong.
     let window: Int
+    /// Datagrams in the whole stream (warm-up included): the last window may be short.
+    let total: Int
     var sent = 0
     var received = 0
 
-    init(fd: Int32, size: Int, window: Int) {
+    init(fd: Int32, size: Int, window: Int, total: Int) {
         self.fd = fd
         outgoing = MessageBuffer(size: size, pattern: true)
         incoming = MessageBuffer(size: size, pattern: false)
         self.window = window
+        self.total = total
     }
 
     /// The reference benchmark's window: up to 32 datagrams, at most 64 KiB of them.
     static func window(size: Int) -> Int { max(1, min(32, 65_536 / size)) }
 
+    private func windowEnds(after count: Int) -> Bool {
+        window > 0 && (count % window == 0 || count == total)
+    }
+
     mutating func send() throws(BenchError) {
         while Glibc.send(fd, outgoing.base, outgoing.size, 0) < 0 { try Peer.failed("send") }
         sent += 1
-        if window > 0 && sent % window == 0 {
+        if windowEnds(after: sent) {
             var ack: UInt8 = 0
             while recv(fd, &ack, 1, 0) < 0 { try lostOrFailed() }
         }
@@ -144,7 +149,7 @@ struct DatagramChannel: BenchChannel {
             try lostOrFailed()
         }
         received += 1
-        if window > 0 && received % window == 0 {
+        if windowEnds(after: received) {
             var ack: UInt8 = 1
             while Glibc.send(fd, &ack, 1, 0) < 0 { try Peer.failed("send") }
         }

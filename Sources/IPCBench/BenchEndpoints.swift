@@ -130,9 +130,10 @@ extension Endpoints where Channel == DatagramChannel {
             throw error
         }
         let window = p.mode == .throughput ? DatagramChannel.window(size: p.size) : 0
+        let total = p.warmup + p.count
         return Endpoints(
-            parent: { _ = Glibc.close(fds[1]); return DatagramChannel(fd: fds[0], size: p.size, window: window) },
-            child: { _ = Glibc.close(fds[0]); return DatagramChannel(fd: fds[1], size: p.size, window: window) },
+            parent: { _ = Glibc.close(fds[1]); return DatagramChannel(fd: fds[0], size: p.size, window: window, total: total) },
+            child: { _ = Glibc.close(fds[0]); return DatagramChannel(fd: fds[1], size: p.size, window: window, total: total) },
             cleanup: {})
     }
 }

@@ -215,6 +215,8 @@ int ipcsh_current_cpu(void);
 int ipcsh_affinity_get(unsigned char *mask, size_t len);
 int ipcsh_affinity_set(const unsigned char *mask, size_t len);
 /* prctl(PR_SET_PDEATHSIG, SIGKILL): a bench's child dies with the shell. */
+/* memcpy behind a call the Swift optimizer cannot remove (bench memcpy). */
+void *ipcsh_copy(void *dst, const void *src, size_t n);
 int ipcsh_die_with_parent(void);
 
 /* ---- diagnostics ---- */
