@@ -24,14 +24,15 @@ public struct BenchResult: Sendable {
     /// the same CPU (sched_getcpu on both sides). Nil when pinned, or for memcpy.
     public var sameCPU: Double?
 
-    /// Statistics of round trips in nanoseconds (`halved`: one way is half of one): median is
+    /// Statistics of samples in nanoseconds, each divided by `divisor` (2: a round trip is two
+    /// one-way trips; memcpy: copies per sample): median is
     /// element n/2 of the sorted samples, p99 element ceil(0.99 n) - 1 computed in integers
     /// (nearest rank), as the C benchmark takes them.
-    static func latency(nanoseconds samples: inout [UInt64], halved: Bool) -> Latency {
+    static func latency(nanoseconds samples: inout [UInt64], divisor: Int) -> Latency {
         samples.sort()
         let n = samples.count
         let rank = Swift.max(0, Swift.min(n - 1, (99 * n + 99) / 100 - 1))
-        func us(_ ns: UInt64) -> Double { Double(ns) / (halved ? 2000 : 1000) }
+        func us(_ ns: UInt64) -> Double { Double(ns) / Double(divisor) / 1000 }
         return Latency(median: us(samples[n / 2]), p99: us(samples[rank]), min: us(samples[0]), max: us(samples[n - 1]))
     }
 

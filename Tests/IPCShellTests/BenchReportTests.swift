@@ -6,13 +6,13 @@ final class BenchReportTests: XCTestCase {
     func testStatisticsTakeTheReferenceBenchmarksRanks() {
         // Round trips of 2, 4, ..., 200 ns: one way is 1..100 ns.
         var samples = (1...100).map { UInt64($0 * 2) }.shuffled()
-        let l = BenchResult.latency(nanoseconds: &samples, halved: true)
+        let l = BenchResult.latency(nanoseconds: &samples, divisor: 2)
         XCTAssertEqual(l.median, 0.051)   // element n/2 = 51 ns
         XCTAssertEqual(l.p99, 0.099)      // element ceil(0.99 * 100) - 1 = the 99th
         XCTAssertEqual(l.min, 0.001)
         XCTAssertEqual(l.max, 0.1)
         var one: [UInt64] = [3000]
-        let single = BenchResult.latency(nanoseconds: &one, halved: false)
+        let single = BenchResult.latency(nanoseconds: &one, divisor: 1)
         XCTAssertEqual([single.median, single.p99, single.min, single.max], [3, 3, 3, 3])
         let t = BenchResult.throughput(bytes: 2_000_000, messages: 1000, nanoseconds: 500_000_000)
         XCTAssertEqual(t.megabytesPerSecond, 4)
@@ -28,7 +28,7 @@ final class BenchReportTests: XCTestCase {
         XCTAssertEqual(BenchFormat.short(12.345), "12.3")
         XCTAssertEqual(BenchFormat.short(0.0344), "0.034")
         XCTAssertEqual(BenchFormat.json(2.0), "2")
-        XCTAssertEqual(BenchFormat.json(2.34567), "2.346")
+        XCTAssertEqual(BenchFormat.json(2.345678), "2.3457")
         XCTAssertEqual(BenchFormat.size(64), "64 B")
         XCTAssertEqual(BenchFormat.size(4096), "4 KiB")
         XCTAssertEqual(BenchFormat.size(1 << 20), "1 MiB")
