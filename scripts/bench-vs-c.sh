@@ -128,7 +128,7 @@ def median_figure(path, mech, mode, size):
     return statistics.median(values)
 
 def show(value, mode):
-    return f"{value:.3f} µs" if mode == "latency" else f"{value:.1f} MB/s"
+    return (f"{value:.3f} µs" if value >= 0.1 else f"{value:.4f} µs") if mode == "latency" else f"{value:.1f} MB/s"
 
 print(f"Median of {runs} runs per side, cpus {cpus}; latency: one-way median, throughput: MB/s (10^6 B).")
 print()

@@ -115,6 +115,17 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
         withUnsafeBufferPointer { $0.firstIndex(of: byte) }
     }
 
+    /// The bytes before and after the last `byte` (`pipe1.r` at `.`: `pipe1` and `r`), or nil
+    /// when there is none. No allocation when the word is inline.
+    public func split(atLast byte: UInt8) -> (before: WordBytes, after: WordBytes)? {
+        withUnsafeBufferPointer { buffer in
+            guard let i = buffer.lastIndex(of: byte) else { return nil }
+            let before = UnsafeBufferPointer(rebasing: buffer[..<i]), after = UnsafeBufferPointer(rebasing: buffer[(i + 1)...])
+            return (before.count <= WordBytes.inlineCapacity ? WordBytes(packed: WordBytes.pack(before)) : WordBytes(Array(before)),
+                    after.count <= WordBytes.inlineCapacity ? WordBytes(packed: WordBytes.pack(after)) : WordBytes(Array(after)))
+        }
+    }
+
     // MARK: Views
 
     /// The bytes, contiguous, for the duration of `body`.

@@ -42,11 +42,15 @@ public enum Descriptors {
 
     /// One `read(fd, buf, max)`. An empty result means end of file.
     public static func read(_ fd: Int32, max: Int) throws(SystemCallError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: Swift.max(1, max))
+        var buffer: [UInt8] = []
         _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)]) {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, max) }
-            // Keeping the capacity frees nothing, so errno survives for the failure path.
-            if n >= 0 { buffer.removeSubrange(n...) } else { buffer.removeAll(keepingCapacity: true) }
+            // Read into the array's storage, uninitialized: no 4 KiB cleared for a 7-byte message.
+            // Nothing is freed after the call, so errno survives for the failure path.
+            var n = 0
+            buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
+                n = Glibc.read(fd, storage.baseAddress, max)
+                count = Swift.max(0, n)
+            }
             return n
         }
         return buffer

@@ -302,19 +302,19 @@ enum ArgumentBinder {
             throw Diagnostic("\(spec.name): \(what) must be a { block }", at: location)
         case .descriptor, .unixSocket:
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
-            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
+            return .descriptor(try resolveDescriptor(bytes, spec: spec, scope: scope, at: location))
         case .descriptorOrOwner:
-            if !text.contains("."), let handle = scope.handle(named: text), handle is any DescriptorOwner {
+            if !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asDescriptorOwner != nil {
                 return .handle(handle)
             }
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
-            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
+            return .descriptor(try resolveDescriptor(bytes, spec: spec, scope: scope, at: location))
         case .dataTarget:
             if !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asMemoryRegion != nil {
                 return .handle(handle)
             }
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
-            return .descriptor(try resolveDescriptor(text, spec: spec, scope: scope, at: location))
+            return .descriptor(try resolveDescriptor(bytes, spec: spec, scope: scope, at: location))
         case .cpuPair:
             let parts = text.split(separator: ",", omittingEmptySubsequences: false)
             guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else {
@@ -335,7 +335,25 @@ enum ArgumentBinder {
         return HandleSymbol(name: String(text[..<dot]), end: String(text[text.index(after: dot)...]), kinds: kinds)
     }
 
-    /// `pipe1.r`, `pipe1.w`, `fifo1`: an open descriptor of a handle.
+    /// `pipe1.r`, `pipe1.w`, `fifo1`: an open descriptor of a handle. The usual case (a handle
+    /// that owns descriptors, an end it has, open) is looked up by the word's bytes, without
+    /// making a String or casting; anything else takes the way that explains what is wrong.
+    @inline(__always)
+    static func resolveDescriptor<Scope: BindingScope>(_ bytes: WordBytes, spec: CommandSpec, scope: Scope,
+                                                       at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
+        if let (base, endBytes) = bytes.split(atLast: UInt8(ascii: ".")) {
+            if let owner = scope.handle(named: base)?.asDescriptorOwner,
+               let end = owner.endNames.first(where: { $0.utf8.elementsEqual(endBytes) }),
+               let fd = owner.descriptor(end: end) {
+                return DescriptorRef(owner: owner, end: end, fd: fd)
+            }
+        } else if let owner = scope.handle(named: bytes)?.asDescriptorOwner, owner.endNames.isEmpty,
+                  let fd = owner.descriptor(end: nil) {
+            return DescriptorRef(owner: owner, end: nil, fd: fd)
+        }
+        return try resolveDescriptor(bytes.string, spec: spec, scope: scope, at: location)
+    }
+
     static func resolveDescriptor<Scope: BindingScope>(_ text: String, spec: CommandSpec, scope: Scope,
                                                        at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
         var base = text
@@ -352,7 +370,7 @@ enum ArgumentBinder {
             if let guess = CommandRegistry.didYouMean(text, among: candidates) { hint = guess }
             throw Diagnostic("\(spec.name): no handle named '\(Escaping.display(Array(text.utf8)))'", at: location, hint: hint)
         }
-        guard let owner = handle as? any DescriptorOwner else {
+        guard let owner = handle.asDescriptorOwner else {
             throw Diagnostic("\(spec.name): \(base) is a \(handle.kind.displayName), not a descriptor", at: location,
                              hint: "usage: \(spec.usage)")
         }

@@ -76,7 +76,7 @@ enum DataCommands {
         }
         // An unconnected UDP socket answers whoever sent the last datagram.
         var destination: (host: String, port: Int)?
-        if let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
+        if target.owner.kind == .sock, let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
             guard let sender = socket.lastSender, let colon = sender.lastIndex(of: ":"),
                   let port = Int(sender[sender.index(after: colon)...]) else {
                 throw ctx.failure("write: \(target.label) is a UDP socket with no peer yet",
@@ -119,7 +119,7 @@ enum DataCommands {
         guard limit > 0, limit <= 16 << 20 else {
             throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
         }
-        let datagramSocket = (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
+        let datagramSocket = target.owner.kind != .sock ? nil : (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
         var sender: String?
         var datagramSize = 0
         let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in

@@ -19,6 +19,7 @@ public protocol DescriptorOwner: Handle {
 
 extension DescriptorOwner {
     public var valueFormat: (any DescriptorValueFormat)? { nil }
+    public var asDescriptorOwner: (any DescriptorOwner)? { self }
 }
 
 /// A descriptor whose reads and writes are values rather than bytes (`eventfd`: `write NAME 3`

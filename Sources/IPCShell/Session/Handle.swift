@@ -38,10 +38,14 @@ public protocol Handle: AnyObject {
     /// default rather than a cast: scripts name a region command after command, and a protocol
     /// witness costs less than the runtime's conformance look-up (scripts/bench.sh).
     var asMemoryRegion: (any MemoryRegion)? { get }
+    /// The handle as an owner of descriptors (`read`, `write`, `close` on its ends), or nil; a
+    /// requirement for the same reason.
+    var asDescriptorOwner: (any DescriptorOwner)? { get }
 }
 
 extension Handle {
     public var asMemoryRegion: (any MemoryRegion)? { nil }
+    public var asDescriptorOwner: (any DescriptorOwner)? { nil }
 }
 
 extension Handle {
