@@ -106,19 +106,22 @@ probe_toolchain() {
 # with @testable import), instrumented for coverage and ASan. Whole folders, so new files join.
 build_library() {
     local stamp=$out/obj/library.stamp print
-    print=$(fingerprint Sources/CIPCShims Sources/IPCSys Sources/IPCSyntax Sources/IPCShell)
+    print=$(fingerprint Sources/CIPCShims Sources/IPCSys Sources/IPCBench Sources/IPCSyntax Sources/IPCShell)
     if [ -f "$out/obj/IPCShell.o" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$print" ]; then return; fi
     probe_toolchain
     echo "fuzz: building IPCSys, IPCSyntax and IPCShell for fuzzing (about a minute)"
     rm -f "$stamp"
-    local sys=() syntax=() shell=()
+    local sys=() bench=() syntax=() shell=()
     mapfile -t sys < <(find Sources/IPCSys -name '*.swift' | sort)
+    mapfile -t bench < <(find Sources/IPCBench -name '*.swift' | sort)
     mapfile -t syntax < <(find Sources/IPCSyntax -name '*.swift' | sort)
     mapfile -t shell < <(find Sources/IPCShell -name '*.swift' | sort)
     "$clang" -O1 -g -fsanitize=address,fuzzer-no-link -ISources/CIPCShims/include \
         -c Sources/CIPCShims/shims.c -o "$out/obj/shims.o" &&
     "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCSys \
         -emit-module -emit-module-path "$out/modules/IPCSys.swiftmodule" -c "${sys[@]}" -o "$out/obj/IPCSys.o" &&
+    "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCBench \
+        -emit-module -emit-module-path "$out/modules/IPCBench.swiftmodule" -c "${bench[@]}" -o "$out/obj/IPCBench.o" &&
     "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCSyntax -package-name ipcsh \
         -emit-module -emit-module-path "$out/modules/IPCSyntax.swiftmodule" -c "${syntax[@]}" -o "$out/obj/IPCSyntax.o" &&
     "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCShell -package-name ipcsh \
@@ -134,12 +137,12 @@ build_target() {
     src=$(harness "$t")
     stamp=$out/bin/$t.stamp
     build_library
-    print=$(fingerprint "$src" "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCSys.o" "$out/obj/shims.o")
+    print=$(fingerprint "$src" "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCBench.o" "$out/obj/IPCSys.o" "$out/obj/shims.o")
     if [ -x "$out/bin/$t" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$print" ]; then return; fi
     echo "fuzz: building target $t"
     rm -f "$stamp"
     "$swiftc" -parse-as-library "${swift_flags[@]}" -module-name "$(basename "$src" .swift)" "$src" \
-        "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCSys.o" "$out/obj/shims.o" -o "$out/bin/$t" || {
+        "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCBench.o" "$out/obj/IPCSys.o" "$out/obj/shims.o" -o "$out/bin/$t" || {
         echo "fuzz: FAILED: building target $t from $src (errors above)" >&2
         exit 1
     }

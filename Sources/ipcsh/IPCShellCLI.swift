@@ -14,6 +14,7 @@ struct IPCShellCLI: ParsableCommand {
         ipcsh [--keep-going] [--cleanup] [--trace] [--record <file>] [<file> [<arg> ...] | -c <commands> [<arg> ...]]
         ipcsh replay <file> [<option> ...]   (ipcsh replay --help)
         ipcsh check <file> ...
+        ipcsh emit-c <file> [<arg> ...] [-o <out.c>]
         """,
         discussion: """
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
@@ -60,6 +61,7 @@ struct IPCShellCLI: ParsableCommand {
         if let first = arguments.first, first == "replay" || first == "check" {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
         }
+        if arguments.first == "emit-c" { Glibc.exit(EmitCCommand.run(Array(arguments.dropFirst()))) }
         // -V, as python, psql and sqlite3 take it (swift-argument-parser knows only --version).
         if arguments.first == "-V" {
             print(IPCShellVersion.current)

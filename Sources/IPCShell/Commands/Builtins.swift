@@ -25,11 +25,25 @@ enum BuiltinCommands {
         return .none
     }
 
+    /// echo in C: one printf of the words.
+    static let echoC: CForm = { bound, c throws(CEmitError) in
+        try c.refuseBinding(bound)
+        var format: [String] = [], arguments: [String] = []
+        for value in bound.variadicValues {
+            let (f, a) = try c.format(value, at: bound.location)
+            format.append(f)
+            arguments += a
+        }
+        c.say(format.joined(separator: " "), arguments)
+    }
+
     static let echo = CommandSpec(
         "echo", summary: "print the words, separated by spaces",
         arguments: [ArgumentSpec("WORD", .text, optional: true, variadic: true)],
         example: "echo \"key is\" $buf.key",
         discussion: "The printed text is also the command's value: `x = echo hi` sets x."
+    ,
+        cForm: echoC
     ) { ctx in
         var out: [UInt8] = []
         for (i, word) in ctx.rest.enumerated() {
@@ -39,11 +53,20 @@ enum BuiltinCommands {
         return .value(out)
     }
 
+    /// sleep in C: nanosleep.
+    static let sleepC: CForm = { bound, c throws(CEmitError) in
+        let ms = bound.integer("DURATION") ?? 0
+        c.include("time.h")
+        c.line("nanosleep(&(struct timespec){ .tv_sec = \(ms / 1000), .tv_nsec = \(ms % 1000 * 1_000_000) }, NULL);")
+    }
+
     static let sleep = CommandSpec(
         "sleep", summary: "wait for a while (Ctrl-C interrupts)",
         arguments: [ArgumentSpec("DURATION", .duration)],
         example: "sleep 500ms",
         discussion: "A signal with a signal on block wakes it: the block runs, then the sleep goes on to its end."
+    ,
+        cForm: sleepC
     ) { ctx in
         ctx.output.flush()
         let milliseconds = ctx.integer("DURATION") ?? 0

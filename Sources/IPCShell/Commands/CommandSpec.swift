@@ -212,10 +212,12 @@ public final class CommandSpec: Sendable {
     public let discussion: String
     /// Plain, or the control flow it is (`repeat`, `fork`, `proc`, `source`).
     public let flow: CommandFlow
+    /// The command as C, for `emit-c` (nil: it has none, and emit-c refuses it).
+    public let cForm: CForm?
     public let run: @Sendable (CommandContext) throws -> CommandResult
 
     public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
-                example: String, discussion: String = "", flow: CommandFlow = .plain,
+                example: String, discussion: String = "", flow: CommandFlow = .plain, cForm: CForm? = nil,
                 run: @escaping @Sendable (CommandContext) throws -> CommandResult) {
         self.name = name
         self.summary = summary
@@ -227,6 +229,7 @@ public final class CommandSpec: Sendable {
         self.example = example
         self.discussion = discussion
         self.flow = flow
+        self.cForm = cForm
         self.run = run
     }
 

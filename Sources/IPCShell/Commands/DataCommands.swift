@@ -19,6 +19,39 @@ enum DataCommands {
     /// The largest `--size` of one descriptor write (the padding is built in memory).
     static let maximumWriteSize = 16 << 20
 
+    /// write in C: a segment's C string (memcpy and a NUL), or one write() of a pipe end.
+    static let writeC: CForm = { bound, c throws(CEmitError) in
+        guard let target = c.symbol(bound, "NAME") else { throw CEmitError("emit-c: write's target has no C form here", at: bound.location) }
+        if bound.optionGiven("--as") || bound.flag("--nonblock") || bound.optionGiven("--timeout") {
+            throw CEmitError("emit-c: write --as, --nonblock and --timeout have no C form here", at: bound.location)
+        }
+        let values = bound.variadicValues
+        guard values.count == 1, let data = values.first else { throw CEmitError("emit-c: write's data has no C form here (one word has)", at: bound.location) }
+        let (format, arguments) = try c.format(data, at: bound.location)
+        c.include("string.h")
+        c.open("")
+        c.line("char data[4096];")
+        c.line("int len = snprintf(data, sizeof data, \"\(format)\"\(arguments.map { ", " + $0 }.joined()));")
+        if c.handles[target.name] == .segment, target.end == nil {
+            let offset = bound.integer("--at") ?? 0
+            let raw = bound.flag("--raw")
+            c.line("memcpy(\(target.name) + \(offset), data, (size_t)len\(raw ? "" : " + 1"));")
+        } else if c.handles[target.name] == .pipe, let end = target.end, end == "w" {
+            c.include("unistd.h")
+            if let size = bound.integer("--size") {
+                c.line("char message[\(max(1, size))];")
+                c.line("memset(message, 0, sizeof message);")
+                c.line("memcpy(message, data, (size_t)len);")
+                c.check("write(\(target.name)[1], message, \(size)) == -1", "write")
+            } else {
+                c.check("write(\(target.name)[1], data, (size_t)len) == -1", "write")
+            }
+        } else {
+            throw CEmitError("emit-c: write to \(target.written) has no C form here (a segment or a pipe's write end has)", at: bound.location)
+        }
+        c.close()
+    }
+
     static let write = CommandSpec(
         "write", summary: "write data into a segment (with a NUL after it) or to a descriptor (one write())",
         arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("DATA", .dataOrMembers, optional: true, variadic: true)],
@@ -32,6 +65,8 @@ enum DataCommands {
         ],
         example: "write pipe1.w \"apple is red\" --size 512",
         discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored). With --as STRUCT, the words after NAME are members: write buf --as shmseg cnt=5 buf=hello writes sizeof shmseg bytes (no NUL after them), an array as [1, 2, 3], a char array also as a string; a value that does not fit its member is an error."
+    ,
+        cForm: writeC
     ) { ctx in
         let given: WordBytes
         let isStruct = ctx.anyOptionGiven && ctx.optionGiven("--as")
@@ -94,6 +129,36 @@ enum DataCommands {
         return .none
     }
 
+    /// read in C: a segment's C string, or one read() of a pipe end (trailing NULs dropped,
+    /// EOF at end of file).
+    static let readC: CForm = { bound, c throws(CEmitError) in
+        try c.refuseBinding(bound)
+        guard let target = c.symbol(bound, "NAME") else { throw CEmitError("emit-c: read's target has no C form here", at: bound.location) }
+        if bound.anyOptionGiven && !(bound.optionGiven("--at") && !bound.optionGiven("--as") && !bound.flag("--hex")) {
+            throw CEmitError("emit-c: read's options have no C form here", at: bound.location)
+        }
+        if c.handles[target.name] == .segment, target.end == nil {
+            c.say("%s", ["\(target.name) + \(bound.integer("--at") ?? 0)"])
+        } else if c.handles[target.name] == .pipe, target.end == "r" {
+            let length = bound.integer("LEN") ?? 4096
+            c.include("unistd.h")
+            c.open("")
+            c.line("char buf[\(max(1, length))];")
+            c.line("ssize_t n = read(\(target.name)[0], buf, sizeof buf);")
+            c.check("n == -1", "read")
+            c.open("if (n == 0)")
+            c.say("EOF")
+            c.close()
+            c.open("else")
+            c.line("while (n > 0 && buf[n - 1] == 0) n--;")
+            c.say("%.*s", ["(int)n", "buf"])
+            c.close()
+            c.close()
+        } else {
+            throw CEmitError("emit-c: read from \(target.written) has no C form here (a segment or a pipe's read end has)", at: bound.location)
+        }
+    }
+
     static let read = CommandSpec(
         "read", summary: "read the C string in a segment, or one read() from a descriptor",
         arguments: [ArgumentSpec("NAME", .dataTarget), ArgumentSpec("LEN", .size, optional: true)],
@@ -106,6 +171,8 @@ enum DataCommands {
         ],
         example: "msg = read pipe1.r 512",
         discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it. With --as STRUCT, exactly sizeof STRUCT bytes are read (from a descriptor, as many read() calls as that takes; fewer before end of file is an error) and decoded; bound (v = read NAME --as STRUCT), each member is a field: $v.cnt, $v.hdr.len. --hex shows the bytes instead, as shm dump does."
+    ,
+        cForm: readC
     ) { ctx in
         if ctx.anyOptionGiven, ctx.optionGiven("--as") || ctx.flag("--hex") { return try readBinary(ctx) }
         if let region = ctx.region("NAME") {

@@ -6,20 +6,42 @@ import IPCSyntax
 enum DescriptorCommands {
     static let all: [CommandSpec] = [pipe, close, fds]
 
+    /// pipe in C: `int p[2]; pipe(p)`.
+    static let pipeC: CForm = { bound, c throws(CEmitError) in
+        let name = c.name("pipe", binding: bound.binding)
+        c.handles[name] = .pipe
+        c.include("unistd.h")
+        c.line("int \(name)[2];")
+        c.check("pipe(\(name)) == -1", "pipe")
+        c.say("\(name): read end \(name).r = fd %d, write end \(name).w = fd %d", ["\(name)[0]", "\(name)[1]"])
+    }
+
     static let pipe = CommandSpec(
         "pipe", summary: "pipe(): a one-way byte stream with a read end NAME.r and a write end NAME.w",
         example: "p = pipe",
         discussion: "A forked child inherits both ends. Close the end a process does not use, or the reader never sees EOF."
+    ,
+        cForm: pipeC
     ) { ctx in
         let (r, w) = try Descriptors.pipe()
         let handle = PipeHandle(read: r, write: w)
         return ctx.made(handle) { name in "read end \(name).r = fd \(r), write end \(name).w = fd \(w)" }
     }
 
+    /// close in C: one end of a pipe (or both).
+    static let closeC: CForm = { bound, c throws(CEmitError) in
+        let pipe = try c.handle(bound, "FD", .pipe)
+        for (end, index) in [("r", 0), ("w", 1)] where pipe.end == nil || pipe.end == end {
+            c.check("close(\(pipe.name)[\(index)]) == -1", "close")
+        }
+    }
+
     static let close = CommandSpec(
         "close", summary: "close(): a pipe end, a FIFO descriptor, or both ends of a pipe",
         arguments: [ArgumentSpec("FD", .descriptorOrOwner)],
         example: "close pipe1.w"
+    ,
+        cForm: closeC
     ) { ctx in
         if let ref = ctx.descriptor("FD") {
             try ref.owner.close(end: ref.end)

@@ -157,6 +157,27 @@ enum ProcessCommands {
         return child
     }
 
+    /// wait in C: waitpid for each child forked before (or the one named), in order.
+    static let waitC: CForm = { bound, c throws(CEmitError) in
+        if bound.anyOptionGiven { throw CEmitError("emit-c: wait's options have no C form here", at: bound.location) }
+        var names = c.children
+        if let one = c.symbol(bound, "NAME") { names = [one.name] }
+        c.include("sys/wait.h")
+        c.open("")
+        c.line("int status;")
+        for name in names {
+            c.check("waitpid(\(name), &status, 0) == -1", "waitpid")
+            c.open("if (WIFEXITED(status))")
+            c.say("\(name) (pid %d) exited with status %d", ["(int)\(name)", "WEXITSTATUS(status)"])
+            c.close()
+            c.open("else")
+            c.say("\(name) (pid %d) killed by signal %d", ["(int)\(name)", "WTERMSIG(status)"])
+            c.close()
+        }
+        c.close()
+        c.children.removeAll { names.contains($0) }
+    }
+
     static let wait = CommandSpec(
         "wait", summary: "waitpid: wait for a child (or all) and say how it ended",
         arguments: [ArgumentSpec("NAME", .handleOrAll([.child]), optional: true)],
@@ -166,6 +187,8 @@ enum ProcessCommands {
         ],
         example: "wait child1 --timeout 5s",
         discussion: "Prints `child1 (pid 4242) exited with status 0` or `... killed by signal TERM`. A child that is stopped (kill child1 STOP) is reported as `child1 (pid 4242) stopped by signal STOP` and the wait fails, rather than hang with no word; kill child1 CONT resumes it, and --ignore-stops waits through stops. Waiting for an actor ends its conversation: it runs what it was sent, then exits. Output the children print meanwhile is shown as it comes. Ctrl-C stops waiting."
+    ,
+        cForm: waitC
     ) { ctx in
         let supervisor = ctx.host.supervisor
         let targets: [ChildHandle]

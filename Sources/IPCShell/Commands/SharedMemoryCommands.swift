@@ -25,6 +25,24 @@ enum SharedMemoryCommands {
         SystemCallHint("shmctl", EPERM) { "only the segment's owner or creator (or root) can do that" },
     ]
 
+    /// shm create in C: shmget, exclusively first, as the shell does.
+    static let createC: CForm = { bound, c throws(CEmitError) in
+        guard case .key(let key)? = bound.value("KEY"), let size = bound.integer("SIZE") else {
+            throw CEmitError("emit-c: shm create's key has no C form here (a number or private has)", at: bound.location)
+        }
+        if bound.anyOptionGiven { throw CEmitError("emit-c: shm create's options have no C form here", at: bound.location) }
+        let name = c.name("shm", binding: bound.binding)
+        c.handles[name] = .segment
+        c.include("sys/ipc.h", "sys/shm.h")
+        let keyC = key == 0 ? "IPC_PRIVATE" : "(key_t)\(key)"
+        let keyText = key == 0 ? "private" : SyscallTrace.hexKey(key)
+        c.line("int \(name)_id = shmget(\(keyC), \(size), IPC_CREAT | 0600);")
+        c.check("\(name)_id == -1", "shmget")
+        c.line("char *\(name) = NULL;")
+        c.line("(void)\(name);")
+        c.say("\(name): created segment key \(keyText), shmid %d, \(size) bytes, mode 0600", ["\(name)_id"])
+    }
+
     static let create = CommandSpec(
         "shm create", summary: "shmget with IPC_CREAT: make a segment, or find the one with this key",
         arguments: [ArgumentSpec("KEY", .key), ArgumentSpec("SIZE", .size)],
@@ -34,6 +52,8 @@ enum SharedMemoryCommands {
         ],
         example: "buf = shm create 3306 1024",
         discussion: "Says whether the segment was created or already existed. The segment outlives the shell until shm rm (or ipcrm)."
+    ,
+        cForm: createC
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         let size = ctx.integer("SIZE") ?? 0
@@ -97,11 +117,22 @@ enum SharedMemoryCommands {
         return ctx.made(handle) { _ in "opened segment key \(handle.keyText), shmid \(id), \(status.size) bytes" }
     }
 
+    /// shm attach in C: shmat.
+    static let attachC: CForm = { bound, c throws(CEmitError) in
+        let s = try c.handle(bound, "NAME", .segment)
+        if bound.anyOptionGiven { throw CEmitError("emit-c: shm attach's options have no C form here", at: bound.location) }
+        c.line("\(s.name) = shmat(\(s.name)_id, NULL, 0);")
+        c.check("\(s.name) == (void *)-1", "shmat")
+        c.say("\(s.name): attached at %p", ["(void *)\(s.name)"])
+    }
+
     static let attach = CommandSpec(
         "shm attach", summary: "shmat: map the segment into this process",
         arguments: [ArgumentSpec("NAME", .handle([.shm]))],
         options: [OptionSpec("--readonly", summary: "attach with SHM_RDONLY: writes are refused")],
         example: "shm attach buf"
+    ,
+        cForm: attachC
     ) { ctx in
         guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
         if shm.removed { throw ctx.failure("shm attach: \(shm.name) was removed (shm rm)") }
@@ -114,10 +145,19 @@ enum SharedMemoryCommands {
         return .none
     }
 
+    /// shm detach in C: shmdt.
+    static let detachC: CForm = { bound, c throws(CEmitError) in
+        let s = try c.handle(bound, "NAME", .segment)
+        c.check("shmdt(\(s.name)) == -1", "shmdt")
+        c.say("\(s.name): detached")
+    }
+
     static let detach = CommandSpec(
         "shm detach", summary: "shmdt: unmap the segment (it stays in the kernel)",
         arguments: [ArgumentSpec("NAME", .handle([.shm]))],
         example: "shm detach buf"
+    ,
+        cForm: detachC
     ) { ctx in
         guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
         guard shm.isAttached else { throw ctx.failure("shm detach: \(shm.name) is not attached") }
@@ -172,10 +212,19 @@ enum SharedMemoryCommands {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// shm rm in C: shmctl IPC_RMID.
+    static let rmC: CForm = { bound, c throws(CEmitError) in
+        let s = try c.handle(bound, "NAME|KEY", .segment)
+        c.check("shmctl(\(s.name)_id, IPC_RMID, NULL) == -1", "shmctl")
+        c.say("\(s.name): removed")
+    }
+
     static let rm = CommandSpec(
         "shm rm", summary: "shmctl(IPC_RMID): remove a segment (it goes at the last detach)",
         arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.shm]))],
         example: "shm rm buf"
+    ,
+        cForm: rmC
     ) { ctx in
         if let shm = ctx.handle("NAME|KEY", as: ShmHandle.self) {
             if shm.removed { throw ctx.failure("shm rm: \(shm.name) was already removed") }

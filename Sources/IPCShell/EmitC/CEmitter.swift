@@ -1,0 +1,139 @@
+import IPCSyntax
+
+/// `emit-c`: a script's plan lowered to one C program. Each command's C comes from its spec
+/// (`CommandSpec.cForm`); control flow is lowered here: `repeat` to `for`, `fork { }` to
+/// `if (fork() == 0) { ...; _exit(0); }`. A command without a C form is refused with its place
+/// and a reason, never dropped or approximated.
+public enum CEmitter {
+    public static func emit(_ plan: CommandPlan, source: String) throws(CEmitError) -> String {
+        var program = CProgram()
+        try lower(plan.steps, into: &program)
+        return program.render(source: source)
+    }
+
+    static func lower(_ steps: [PlanStep], into program: inout CProgram) throws(CEmitError) {
+        for step in steps {
+            switch step {
+            case .command(let bound):
+                guard let form = bound.spec.cForm else {
+                    throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location,
+                                     hint: "emit-c translates: " + CommandRegistry.standard.specs.values.filter { $0.cForm != nil }.map(\.name).sorted().joined(separator: ", ") + ", repeat and fork { }")
+                }
+                program.comment(bound.spec.name + sourceText(bound))
+                try form(bound, &program)
+            case .loop(let bound, let body):
+                guard let count = bound.integer("N") else {
+                    throw CEmitError("emit-c: repeat needs a literal count here", at: bound.location)
+                }
+                let counter = program.loopCounters.isEmpty ? "i" : "i\(program.loopCounters.count)"
+                program.comment("repeat \(count) { ... }")
+                program.open("for (int \(counter) = 0; \(counter) < \(count); \(counter)++)")
+                program.loopCounters.append(counter)
+                try lower(body, into: &program)
+                program.loopCounters.removeLast()
+                program.close()
+            case .fork(let bound, let body):
+                guard let body else {
+                    throw CEmitError("emit-c: an actor (fork without a block) has no C form here", at: bound.location,
+                                     hint: "fork { BODY } is translated; actors driven with @NAME are not yet")
+                }
+                guard !program.inChild else {
+                    throw CEmitError("emit-c: a fork inside a fork has no C form here", at: bound.location)
+                }
+                let name = program.name("child", binding: bound.binding)
+                program.handles[name] = .child
+                program.children.append(name)
+                program.include("unistd.h", "sys/types.h")
+                program.comment("fork { ... }")
+                program.line("fflush(stdout);")
+                program.line("pid_t \(name) = fork();")
+                program.check("\(name) == -1", "fork")
+                program.open("if (\(name) == 0)")
+                program.line("snprintf(prefix, sizeof prefix, \"[\(name) %d] \", (int)getpid());")
+                program.inChild = true
+                try lower(body, into: &program)
+                program.inChild = false
+                program.line("fflush(stdout);")
+                program.line("_exit(0);")
+                program.close()
+                program.say("\(name): forked pid %d", ["(int)\(name)"])
+            case .procedure(_, let bound, _), .source(let bound):
+                throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location)
+            case .call(let proc, _, _, let location):
+                throw CEmitError("emit-c: the call of \(proc) has no C form here", at: location)
+            case .send(let actor, _, let location):
+                throw CEmitError("emit-c: @\(actor) (a command sent to an actor) has no C form here", at: location)
+            case .invalid(let diagnostic):
+                throw CEmitError(diagnostic)
+            }
+        }
+    }
+
+    /// ` 3306 1024` for the comment: the command's words after its name, as bound.
+    static func sourceText(_ bound: BoundCommand) -> String {
+        var parts: [String] = []
+        for (i, argument) in bound.spec.arguments.enumerated() where !argument.isVariadic {
+            guard let value = bound.argument(i) else { continue }
+            parts.append(argument.kind == .block ? "{ ... }" : describe(value))
+        }
+        parts += bound.variadicValues.map(describe)
+        for (i, option) in bound.spec.options.enumerated() {
+            if option.value == nil { if bound.flagGiven(i) { parts.append(option.name) } }
+            else if let value = bound.option(i) { parts.append(option.name + " " + describe(value)) }
+        }
+        return parts.isEmpty ? "" : " " + parts.joined(separator: " ")
+    }
+
+    static func describe(_ value: ArgumentValue) -> String {
+        switch value {
+        case .bytes(let b): return Escaping.display(b.array)
+        case .integer(let n): return String(n)
+        case .key(let k): return k == 0 ? "private" : String(k)
+        case .symbol(let s): return s.written
+        case .unexpanded(let word): return wordText(word)
+        default: return "..."
+        }
+    }
+
+    /// A word as written: `hello-$i`.
+    static func wordText(_ word: Word) -> String {
+        word.parts.map { part -> String in
+            switch part {
+            case .literal(let bytes): return Escaping.display(bytes)
+            case .variable(let name, let field): return "$" + name + (field.map { "." + $0 } ?? "")
+            case .positional(let n): return "$\(n)"
+            default: return "$..."
+            }
+        }.joined()
+    }
+
+    /// A word's value in C: a literal, or (with `$i`) a buffer filled by snprintf. Returns the C
+    /// expression of the bytes (a `char *`) and its length expression.
+    static func data(_ value: ArgumentValue?, in program: inout CProgram, at location: SourceLocation) throws(CEmitError) -> (pointer: String, length: String, format: String, arguments: [String]) {
+        switch value {
+        case .bytes(let b)?:
+            let literal = CProgram.literal(b.array)
+            return (literal, String(b.count), CProgram.formatText(b.array), [])
+        case .integer(let n)?:
+            return ("\"\(n)\"", String(String(n).count), String(n), [])
+        case .unexpanded(let word)?:
+            var format = "", arguments: [String] = []
+            for part in word.parts {
+                switch part {
+                case .literal(let bytes): format += CProgram.formatText(bytes)
+                case .variable(name: "i", field: nil) where !program.loopCounters.isEmpty:
+                    format += "%d"
+                    arguments.append(program.loopCounters.last!)
+                default:
+                    throw CEmitError("emit-c: \(wordText(word)) has no C form here: only literal words and $i (a loop's counter) are translated", at: location)
+                }
+            }
+            let buffer = "text\(program.lines.count)"
+            program.line("char \(buffer)[256];")
+            program.line("int \(buffer)_len = snprintf(\(buffer), sizeof \(buffer), \"\(format)\"\(arguments.map { ", " + $0 }.joined()));")
+            return (buffer, "(size_t)\(buffer)_len", format, arguments)
+        default:
+            throw CEmitError("emit-c: this argument has no C form here", at: location)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+@preconcurrency import Glibc
+import IPCShell
+import IPCSys
+import IPCSyntax
+
+/// `ipcsh emit-c FILE [ARG...] [-o OUT.c]`: the script as one C program (stdout without -o).
+/// A command without a C form is refused with its file and line, and nothing is written.
+enum EmitCCommand {
+    static let usage = "usage: ipcsh emit-c FILE [ARG...] [-o OUT.c]"
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var rest: [String] = []
+        var output: String?
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "-o" || a == "--output" {
+                guard i + 1 < arguments.count else { return fail("emit-c: -o needs a file\n" + usage, 2) }
+                output = arguments[i + 1]
+                i += 2
+                continue
+            }
+            if a == "-h" || a == "--help" {
+                print("""
+                    \(usage)
+                    Writes the C program that makes the script's system calls in the same order and prints
+                    the same lines (ids, addresses, pids and descriptor numbers aside). It compiles with
+                    cc -Wall -Wextra -Werror. A command without a C form is refused with its line.
+                    """)
+                return 0
+            }
+            rest.append(a)
+            i += 1
+        }
+        guard let file = rest.first else { return fail("emit-c: missing FILE\n" + usage, 2) }
+        let source: String
+        do { source = try FileSystem.readWholeFile(file) } catch {
+            return fail("emit-c: cannot read \(file): \(error.symbol) (\(error.text))", 1)
+        }
+        let plan = CommandPlan(source: source, file: file)
+        let program: String
+        do throws(CEmitError) {
+            program = try CEmitter.emit(plan, source: file)
+        } catch {
+            return fail(error.diagnostic.render(withLocation: true), 1)
+        }
+        guard let output else {
+            print(program, terminator: "")
+            return 0
+        }
+        do throws(ReplacementFile.OpenError) {
+            let target = try ReplacementFile.open(output)
+            let bytes = Array(program.utf8)
+            let writeFailed = bytes.withUnsafeBytes { target.write($0) }
+            let closeFailed = target.close()
+            if let failed = writeFailed ?? closeFailed {
+                target.discard()
+                return fail("emit-c: cannot write \(output): \(Errno.symbol(failed)) (\(Errno.text(failed)))", 1)
+            }
+            do throws(SystemCallError) { try target.replace() } catch {
+                return fail("emit-c: cannot write \(output): \(error)", 1)
+            }
+        } catch {
+            return fail("emit-c: cannot create \(output): \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))", 1)
+        }
+        return 0
+    }
+
+    static func fail(_ message: String, _ code: Int32) -> Int32 {
+        FileHandleShim.writeStderr(message + "\n")
+        return code
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import IPCTeaching
+import XCTest
+
+/// Issue 16 (first part): `ipcsh emit-c` turns a script into a C program that compiles with
+/// -Wall -Wextra -Werror and prints what the script prints (ids, addresses, pids and
+/// descriptor numbers masked, each process's lines compared in order); a command without a C
+/// form is refused with its line, and nothing is written.
+final class EmitCTests: IPCTestCase {
+    /// Each process's lines, masked: the shell relays a child's lines, the C child prints its
+    /// own, so only the order within a process is the same.
+    func perProcess(_ text: String) -> [String: [String]] {
+        var lines: [String: [String]] = [:]
+        for line in text.split(separator: "\n").map({ VolatileMask.apply(String($0)) }) {
+            var owner = "parent"
+            if line.hasPrefix("["), let close = line.firstIndex(of: "]") { owner = String(line[..<close]) }
+            lines[owner, default: []].append(line)
+        }
+        return lines
+    }
+
+    func emitCompileAndCompare(_ script: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = try makeDirectory()
+        let source = dir.appendingPathComponent("program.c").path
+        let binary = dir.appendingPathComponent("program").path
+        let emitted = try Harness.run(["emit-c", script.path, "-o", source])
+        XCTAssertEqual(emitted.status, 0, emitted.stderr, file: file, line: line)
+        let compiled = try Harness.runProgram("/usr/bin/env", ["cc", "-Wall", "-Wextra", "-Werror", "-o", binary, source])
+        let text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""
+        XCTAssertEqual(compiled.status, 0, compiled.stderr + text, file: file, line: line)
+        let c = try Harness.runProgram(binary, [])
+        let shell = try Harness.run([script.path])
+        XCTAssertEqual(c.status, 0, c.stderr, file: file, line: line)
+        XCTAssertEqual(shell.status, 0, shell.stderr, file: file, line: line)
+        XCTAssertEqual(perProcess(c.stdout), perProcess(shell.stdout), "C:\n\(c.stdout)\nshell:\n\(shell.stdout)", file: file, line: line)
+        XCTAssertFalse(c.stdout.isEmpty, file: file, line: line)
+    }
+
+    func testTheUnnamedPipeExampleBecomesCThatPrintsTheSame() throws {
+        try emitCompileAndCompare(Harness.packageRoot.appendingPathComponent("examples/unnamed-pipe.ipcs"))
+    }
+
+    /// Every command with a C form, loops and a fork among them.
+    func testEveryCommandWithACFormTranslates() throws {
+        let dir = try makeDirectory()
+        let script = dir.appendingPathComponent("all.ipcs")
+        try """
+            buf = shm create private 256
+            shm attach buf
+            repeat 3 {
+                write buf "round $i"
+                read buf
+                echo wrote "round $i" and 100%
+            }
+            write buf second --at 100
+            read buf --at 100
+            p = pipe
+            fork {
+                close p.w
+                repeat 2 { read p.r }
+                read p.r
+            }
+            close p.r
+            repeat 2 { write p.w "msg-$i"; sleep 50ms }
+            close p.w
+            wait
+            shm detach buf
+            shm rm buf
+            echo "done: \\"quoted\\""
+            """.write(to: script, atomically: true, encoding: .utf8)
+        try emitCompileAndCompare(script)
+    }
+
+    func testACommandWithoutACFormIsRefusedWithItsLineAndNothingIsWritten() throws {
+        let dir = try makeDirectory()
+        let script = dir.appendingPathComponent("refused.ipcs")
+        try "p = pipe\nrpc serve unix:/tmp/x.sock\n".write(to: script, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out.c").path
+        let r = try Harness.run(["emit-c", script.path, "-o", out])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("refused.ipcs:2:1: error: emit-c: rpc serve has no C form here"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("emit-c translates: close, echo, pipe"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(r.stdout, "")
+        // A substitution other than a loop's counter is refused too, not approximated.
+        try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
+        let v = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(v.status, 1)
+        XCTAssertTrue(v.stderr.contains("refused.ipcs:1:1: error: emit-c: $HOME has no C form here"), v.stderr)
+    }
+}
