@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import IPCSys
 
 /// What `bench` can measure: one way for two processes to hand each other bytes, or `memcpy`,
 /// the bandwidth limit they are all measured against.
@@ -38,13 +38,8 @@ public enum BenchMechanism: String, CaseIterable, Sendable {
 
     /// A number from a /proc/sys file.
     static func kernelValue(_ path: String) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return nil }
-        return Int(String(decoding: buffer[0..<n], as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\t" || $0 == " " }).first ?? "")
+        guard let text = try? FileSystem.readWholeFile(path) else { return nil }
+        return Int(text.split(whereSeparator: { $0 == "\n" || $0 == "\t" || $0 == " " }).first ?? "")
     }
 }
 

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import IPCSys
 
 /// The machine a figure was measured on: figures from different machines do not compare.
 public struct Machine: Sendable, Equatable {
@@ -11,7 +12,7 @@ public struct Machine: Sendable, Equatable {
 
     public static func current() -> Machine {
         var model: String? = nil
-        if let text = readText("/proc/cpuinfo") {
+        if let text = try? FileSystem.readWholeFile("/proc/cpuinfo") {
             for line in text.split(separator: "\n") where line.hasPrefix("model name") {
                 if let colon = line.firstIndex(of: ":") {
                     model = line[line.index(after: colon)...].trimmingPrefix(" ").description
@@ -26,20 +27,5 @@ public struct Machine: Sendable, Equatable {
         }
         return Machine(cpuModel: model, cores: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
                        kernel: field(names.sysname) + " " + field(names.release))
-    }
-
-    static func readText(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-            if bytes.count > 1 << 20 { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -106,34 +106,4 @@ public enum CEmitter {
             }
         }.joined()
     }
-
-    /// A word's value in C: a literal, or (with `$i`) a buffer filled by snprintf. Returns the C
-    /// expression of the bytes (a `char *`) and its length expression.
-    static func data(_ value: ArgumentValue?, in program: inout CProgram, at location: SourceLocation) throws(CEmitError) -> (pointer: String, length: String, format: String, arguments: [String]) {
-        switch value {
-        case .bytes(let b)?:
-            let literal = CProgram.literal(b.array)
-            return (literal, String(b.count), CProgram.formatText(b.array), [])
-        case .integer(let n)?:
-            return ("\"\(n)\"", String(String(n).count), String(n), [])
-        case .unexpanded(let word)?:
-            var format = "", arguments: [String] = []
-            for part in word.parts {
-                switch part {
-                case .literal(let bytes): format += CProgram.formatText(bytes)
-                case .variable(name: "i", field: nil) where !program.loopCounters.isEmpty:
-                    format += "%d"
-                    arguments.append(program.loopCounters.last!)
-                default:
-                    throw CEmitError("emit-c: \(wordText(word)) has no C form here: only literal words and $i (a loop's counter) are translated", at: location)
-                }
-            }
-            let buffer = "text\(program.lines.count)"
-            program.line("char \(buffer)[256];")
-            program.line("int \(buffer)_len = snprintf(\(buffer), sizeof \(buffer), \"\(format)\"\(arguments.map { ", " + $0 }.joined()));")
-            return (buffer, "(size_t)\(buffer)_len", format, arguments)
-        default:
-            throw CEmitError("emit-c: this argument has no C form here", at: location)
-        }
-    }
 }
