@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -359,6 +360,16 @@ int ipcsh_wifcontinued(int status) { return WIFCONTINUED(status); }
 /* ---- descriptors ---- */
 
 int ipcsh_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+long ipcsh_read_nowait(int fd, void *buf, unsigned long count) {
+    struct iovec v = { buf, count };
+    return preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+}
+
+long ipcsh_write_nowait(int fd, const void *buf, unsigned long count) {
+    struct iovec v = { (void *)buf, count };
+    return pwritev2(fd, &v, 1, -1, RWF_NOWAIT);
+}
 
 /* ---- System V shared memory ---- */
 

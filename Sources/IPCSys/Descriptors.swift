@@ -56,6 +56,42 @@ public enum Descriptors {
         return buffer
     }
 
+    /// What a call that may not wait did.
+    public enum Immediate<Value> {
+        case done(Value)
+        /// It would have waited (EAGAIN): nothing happened.
+        case wouldWait
+        /// The file cannot say (a FIFO or a terminal: EOPNOTSUPP), or the call failed: nothing
+        /// happened, and the ordinary call will report the failure as it always does.
+        case cannotTell
+    }
+
+    /// `read(fd, buf, max)` made only if it need not wait: `preadv2(fd, ..., -1, RWF_NOWAIT)`,
+    /// one call where a zero-timeout `poll` and the `read` were two. Traced as the `read` it is
+    /// when it happens; a call that did not happen is not traced.
+    public static func readIfReady(_ fd: Int32, max: Int) -> Immediate<[UInt8]> {
+        var n = 0
+        let buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
+            n = ipcsh_read_nowait(fd, storage.baseAddress, UInt(max))
+            count = Swift.max(0, n)
+        }
+        guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
+        SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)], .returned(.int(n)))
+        return .done(buffer)
+    }
+
+    /// `write(fd, bytes, count)` made only if it need not wait (`pwritev2(..., RWF_NOWAIT)`),
+    /// for a pipe and at most `PIPE_BUF` bytes, which the kernel writes whole or not at all (a
+    /// longer write, or one to a socket, could be cut short where the ordinary call would wait
+    /// and write it all). Traced as the `write` it is when it happens.
+    public static func writeIfReady(_ fd: Int32, _ bytes: [UInt8]) -> Immediate<Int> {
+        guard bytes.count <= Int(PIPE_BUF) else { return .cannotTell }
+        let n = bytes.withUnsafeBytes { ipcsh_write_nowait(fd, $0.baseAddress, UInt($0.count)) }
+        guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
+        SyscallTrace.record("write", [.int(Int(fd)), .bytes(bytes), .int(bytes.count)], .returned(.int(n)))
+        return .done(n)
+    }
+
     /// One `write(fd, bytes, count)`; returns how many bytes the kernel took.
     public static func write(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) -> Int {
         try traced("write", [.int(Int(fd)), .bytes(bytes), .int(bytes.count)]) {

@@ -43,4 +43,42 @@ final class OutputFlushTests: IPCTestCase {
         let writesToStdout = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("write(1,") }
         XCTAssertLessThanOrEqual(writesToStdout.count, 2, writesToStdout.joined(separator: "\n"))
     }
+
+    /// With output waiting in the buffer, a pipe read or write whose data (or room) is there is
+    /// one call: `preadv2`/`pwritev2` with RWF_NOWAIT, no `poll` first (issue 15.5). A FIFO,
+    /// which cannot take RWF_NOWAIT,
+    /// still works (poll, then the call), and a read that has to wait still flushes first
+    /// (`testOutputReachesAWatcherBeforeABlockingRead`).
+    func testReadsAndWritesThatDoNotWaitAreOneCall() throws {
+        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("strace is not installed (scripts/install-deps.sh installs it)")
+        }
+        let dir = try makeDirectory()
+        let log = dir.appendingPathComponent("strace.txt").path
+        let out = dir.appendingPathComponent("out.txt").path
+        let fifo = dir.appendingPathComponent("f").path
+        let script = """
+        pipe
+        repeat 50 { write pipe1.w hello-$i; read pipe1.r }
+        fifo make \(fifo)
+        fw = fifo open \(fifo) rdwr
+        repeat 3 { write fw fifo-$i; read fw }
+        close fw
+        fifo rm \(fifo)
+        """
+        let r = try Harness.runProgram("/bin/sh", ["-c", "exec \"$0\" -e trace=poll,ppoll,read,write,preadv2,pwritev2 -o \"$1\" \"$2\" -c \"$3\" > \"$4\"",
+                                                   strace, log, Harness.ipcshPath, script, out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("hello-") || $0.hasPrefix("fifo-") }
+        XCTAssertEqual(lines, (0..<50).map { "hello-\($0)" }[...] + (0..<3).map { "fifo-\($0)" })
+        let calls = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let pipeCalls = calls.filter { $0.contains("hello-") }
+        XCTAssertEqual(pipeCalls.filter { $0.hasPrefix("pwritev2(") }.count, 50, pipeCalls.joined(separator: "\n"))
+        XCTAssertEqual(pipeCalls.filter { $0.hasPrefix("preadv2(") }.count, 50, pipeCalls.joined(separator: "\n"))
+        // No poll of the pipe's descriptors between the first pipe call and the FIFO's.
+        guard let first = calls.firstIndex(where: { $0.contains("hello-0") }),
+              let last = calls.lastIndex(where: { $0.contains("hello-49") }) else { return XCTFail(calls.joined(separator: "\n")) }
+        let polls = calls[first...last].filter { $0.hasPrefix("poll(") || $0.hasPrefix("ppoll(") }
+        XCTAssertTrue(polls.isEmpty, polls.joined(separator: "\n"))
+    }
 }

@@ -94,6 +94,10 @@ int ipcsh_wifcontinued(int status);
 
 /* pipe2 needs _GNU_SOURCE, which the Swift importer does not set. */
 int ipcsh_pipe2(int fds[2], int flags);
+/* read()/write() that never wait: preadv2/pwritev2(..., -1, RWF_NOWAIT) (_GNU_SOURCE). -1 with
+   EAGAIN when the call would wait, EOPNOTSUPP where the file does not support it (a FIFO). */
+long ipcsh_read_nowait(int fd, void *buf, unsigned long count);
+long ipcsh_write_nowait(int fd, const void *buf, unsigned long count);
 
 /* ---- System V shared memory ---- */
 

@@ -119,7 +119,8 @@ enum DataCommands {
             }
             destination = (String(sender[..<colon]), port)
         }
-        let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable") { () throws(SystemCallError) in
+        let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable",
+                                             immediately: destination == nil && target.owner.kind == .pipe ? { Descriptors.writeIfReady(target.fd, bytes) } : nil) { () throws(SystemCallError) in
             if let destination { return try Sockets.send(target.fd, bytes, to: destination.host, port: destination.port) }
             return try Descriptors.write(target.fd, bytes)
         }
@@ -189,7 +190,9 @@ enum DataCommands {
         let datagramSocket = target.owner.kind != .sock ? nil : (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
         var sender: String?
         var datagramSize = 0
-        let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
+        let readsAtOnce = datagramSocket == nil && (target.owner.kind == .pipe || target.owner.kind == .sock)
+        let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable",
+                                          immediately: readsAtOnce ? { Descriptors.readIfReady(target.fd, max: limit) } : nil) { () throws(SystemCallError) in
             if datagramSocket != nil {
                 let datagram = try Sockets.receive(target.fd, max: limit)
                 sender = datagram.from
@@ -223,7 +226,10 @@ enum DataCommands {
 
     /// Runs one read/write honouring --nonblock and --timeout; while a child's output may
     /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
+    /// `immediately`, when given, makes the call only if it need not wait (see `Descriptors.readIfReady`):
+    /// with output waiting in the buffer, one such call replaces a `poll` and the call.
     static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: borrowing CommandContext, events: Int16, verb: String,
+                                      immediately: (() -> Descriptors.Immediate<T>)? = nil,
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
         if ctx.flag("--nonblock") {
             try Descriptors.setNonBlocking(target.fd, true)
@@ -244,8 +250,16 @@ enum DataCommands {
             // goes ahead at once (the data is there) does not wait for a write of the shell's
             // output: a script of write/read pairs spent most of its time flushing (issue 15.5).
             let output = ctx.output
-            if output.hasPendingOutput && (output.flushEachCommand || !Plumbing.isReady(target.fd, for: events)) {
-                output.flush()
+            if output.hasPendingOutput {
+                if output.flushEachCommand {
+                    output.flush()
+                } else {
+                    switch immediately?() ?? .cannotTell {
+                    case .done(let value): return value
+                    case .wouldWait: output.flush()
+                    case .cannotTell: if !Plumbing.isReady(target.fd, for: events) { output.flush() }
+                    }
+                }
             }
             // A Ctrl-C that came during the flush (a write to a slow terminal or pipe) would be lost to
             // a read() that then waits for ever: look once more, just before the call. (Waiting in
