@@ -27,6 +27,13 @@ public enum Descriptors {
         }
     }
 
+    /// `open(path, flags)` of a script ipcsh reads (the file it runs, `source FILE`): not
+    /// traced, because reading its own input is not part of what the script asks the kernel for
+    /// (a trace then reads line by line against the C program `emit-c` makes of the script).
+    public static func openInput(_ path: String) throws(SystemCallError) -> Int32 {
+        try valueOrErrno("open") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+    }
+
     public static func openFlags(_ flags: Int32) -> String {
         var parts: [String]
         switch flags & O_ACCMODE {

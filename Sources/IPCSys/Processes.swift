@@ -98,6 +98,20 @@ public enum Processes {
         return r == pid ? ExitStatus(waitStatus: status) : nil
     }
 
+    /// The trace line of the `waitpid(pid, &status, 0)` a C program makes where a script says
+    /// `wait`: `waitpid(4243, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0) = 4243`, as strace
+    /// shows it. The shell's reaper collected the status already (`poll`, untraced, whenever
+    /// SIGCHLD came); `wait` is where the script takes it, so the trace shows the call there
+    /// and a trace reads line by line against the C program's (`emit-c`).
+    public static func recordWait(_ pid: pid_t, _ status: ExitStatus) {
+        let shown: String
+        switch status {
+        case .exited(let code): shown = "[{WIFEXITED(s) && WEXITSTATUS(s) == \(code)}]"
+        case .signaled(let signal): shown = "[{WIFSIGNALED(s) && WTERMSIG(s) == SIG\(Signals.name(signal))}]"
+        }
+        SyscallTrace.record("waitpid", [.int(Int(pid)), .symbol(shown), .int(0)], .returned(.int(Int(pid))))
+    }
+
     /// Waits for a foreground child (`!`'s sh) to end, on the signal self-pipe (SIGCHLD and
     /// SIGINT both write to it) rather than in a blocking waitpid: a Ctrl-C landing just before
     /// waitpid would not interrupt it, and the child would run on with nobody to stop it.

@@ -140,7 +140,7 @@ struct IPCShellCLI: ParsableCommand {
             // Read as a stream: a script runs as it is read, in bounded memory.
             session.positionalStack = [[script] + scriptArguments]
             let fd: Int32
-            do { fd = try Descriptors.open(script, flags: O_RDONLY | O_CLOEXEC) } catch {
+            do { fd = try Descriptors.openInput(script) } catch {
                 output.diagnostic(Diagnostic("ipcsh: cannot read \(script): \(error.symbol) (\(error.text))"), withLocation: true)
                 return 1
             }

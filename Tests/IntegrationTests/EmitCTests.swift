@@ -40,6 +40,70 @@ final class EmitCTests: IPCTestCase {
         try emitCompileAndCompare(Harness.packageRoot.appendingPathComponent("examples/unnamed-pipe.ipcs"))
     }
 
+    /// The IPC calls `emit-c` programs make, as strace names them, and the shell's trace name.
+    static let comparedCalls: [String: String] = [
+        "pipe": "pipe", "pipe2": "pipe", "fork": "fork", "vfork": "fork", "clone": "fork", "clone3": "fork",
+        "close": "close", "read": "read", "write": "write", "wait4": "waitpid", "waitpid": "waitpid",
+        "shmget": "shmget", "shmat": "shmat", "shmdt": "shmdt", "shmctl": "shmctl",
+    ]
+
+    /// `name(fd, ...)` of one trace or strace line, when it is a compared call on a descriptor
+    /// other than stdin/stdout/stderr (the C program's printf, the shell's relay).
+    static func comparedCall(_ line: Substring) -> String? {
+        guard let paren = line.firstIndex(of: "("), let name = comparedCalls[String(line[..<paren])] else { return nil }
+        if name == "read" || name == "write" || name == "close" {
+            let first = line[line.index(after: paren)...].prefix { $0.isNumber }
+            if let fd = Int(first), fd <= 2 { return nil }
+        }
+        return name
+    }
+
+    /// The script's IPC calls, process by process in order of birth: from `ipcsh --trace`
+    /// (a child's lines carry its `[child1 PID] ` prefix) and from `strace -ff` of the emitted
+    /// program, compiled static so the loader's own reads and closes are not in it.
+    func compareCalls(_ script: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("strace is not installed (scripts/install-deps.sh installs it)")
+        }
+        let dir = try makeDirectory()
+        let source = dir.appendingPathComponent("program.c").path
+        let binary = dir.appendingPathComponent("program").path
+        XCTAssertEqual(try Harness.run(["emit-c", script.path, "-o", source]).status, 0, file: file, line: line)
+        let compiled = try Harness.runProgram("/usr/bin/env", ["cc", "-static", "-O0", "-o", binary, source])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr, file: file, line: line)
+        let prefix = dir.appendingPathComponent("strace").path
+        let traced = try Harness.runProgram(strace, ["-ff", "-qq", "-e", "signal=none", "-o", prefix, binary])
+        XCTAssertEqual(traced.status, 0, traced.stderr, file: file, line: line)
+        // One file per process, named by pid: the parent's pid is the smallest here (forks come later).
+        let logs = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("strace.") }
+            .sorted { Int($0.dropFirst(7)) ?? 0 < Int($1.dropFirst(7)) ?? 0 }
+        let cCalls = try logs.map { name in
+            try String(contentsOfFile: dir.appendingPathComponent(name).path, encoding: .utf8)
+                .split(separator: "\n").compactMap(Self.comparedCall)
+        }
+        let shell = try Harness.run(["--trace", script.path])
+        XCTAssertEqual(shell.status, 0, shell.stderr, file: file, line: line)
+        var byProcess: [String: [String]] = [:], order: [String] = []
+        for traceLine in shell.stderr.split(separator: "\n") {
+            var owner = "parent", text = traceLine
+            if traceLine.hasPrefix("["), let close = traceLine.firstIndex(of: "]") {
+                owner = String(traceLine[..<close])
+                text = traceLine[(traceLine.index(close, offsetBy: 2, limitedBy: traceLine.endIndex) ?? traceLine.endIndex)...]
+            }
+            guard let call = Self.comparedCall(text) else { continue }
+            if byProcess[owner] == nil { order.append(owner) }
+            byProcess[owner, default: []].append(call)
+        }
+        let shellCalls = (["parent"] + order.filter { $0 != "parent" }).map { byProcess[$0] ?? [] }
+        XCTAssertEqual(cCalls, shellCalls, "C (strace):\n\(cCalls)\nshell (trace):\n\(shellCalls)\n\(shell.stderr)", file: file, line: line)
+        XCTAssertTrue(shellCalls.joined().contains("waitpid") || !shellCalls.joined().contains("fork"),
+                      "a fork is waited for, and the trace shows the waitpid", file: file, line: line)
+    }
+
+    func testTheUnnamedPipeExampleMakesTheSameCallsAsItsC() throws {
+        try compareCalls(Harness.packageRoot.appendingPathComponent("examples/unnamed-pipe.ipcs"))
+    }
+
     /// Every command with a C form, loops and a fork among them.
     func testEveryCommandWithACFormTranslates() throws {
         let dir = try makeDirectory()
@@ -69,6 +133,7 @@ final class EmitCTests: IPCTestCase {
             echo "done: \\"quoted\\""
             """.write(to: script, atomically: true, encoding: .utf8)
         try emitCompileAndCompare(script)
+        try compareCalls(script)
     }
 
     func testACommandWithoutACFormIsRefusedWithItsLineAndNothingIsWritten() throws {

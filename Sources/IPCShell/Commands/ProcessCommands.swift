@@ -220,6 +220,7 @@ enum ProcessCommands {
         var lastCode: Int32 = 0
         for child in targets {
             if let status = child.exitStatus {
+                Processes.recordWait(child.pid, status)
                 ctx.output.line("\(child.name) (pid \(child.pid)) \(status)")
                 child.reported = true
                 lastCode = status.shellStatus

@@ -36,11 +36,25 @@ enum SharedMemoryCommands {
         c.include("sys/ipc.h", "sys/shm.h")
         let keyC = key == 0 ? "IPC_PRIVATE" : "(key_t)\(key)"
         let keyText = key == 0 ? "private" : SyscallTrace.hexKey(key)
-        c.line("int \(name)_id = shmget(\(keyC), \(size), IPC_CREAT | 0600);")
+        c.include("errno.h")
+        // As the shell: create, or else open what the key names, then IPC_STAT for the size.
+        c.line("int \(name)_created = 1;")
+        c.line("int \(name)_id = shmget(\(keyC), \(size), IPC_CREAT | IPC_EXCL | 0600);")
+        c.open("if (\(name)_id == -1 && errno == EEXIST)")
+        c.line("\(name)_created = 0;")
+        c.line("\(name)_id = shmget(\(keyC), \(size), 0);")
+        c.close()
         c.check("\(name)_id == -1", "shmget")
+        c.line("struct shmid_ds \(name)_ds;")
+        c.check("shmctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "shmctl")
         c.line("char *\(name) = NULL;")
         c.line("(void)\(name);")
-        c.say("\(name): created segment key \(keyText), shmid %d, \(size) bytes, mode 0600", ["\(name)_id"])
+        c.open("if (\(name)_created)")
+        c.say("\(name): created segment key \(keyText), shmid %d, %zu bytes, mode %04o", ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
+        c.close()
+        c.open("else")
+        c.say("\(name): key \(keyText) already existed: opened shmid %d, %zu bytes, mode %04o", ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
+        c.close()
     }
 
     static let create = CommandSpec(

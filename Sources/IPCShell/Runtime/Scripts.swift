@@ -146,7 +146,7 @@ extension Interpreter {
             throw Diagnostic("source: too deeply nested (is \(path) sourcing itself?)", at: location)
         }
         let fd: Int32
-        do { fd = try Descriptors.open(path, flags: O_RDONLY | O_CLOEXEC) } catch {
+        do { fd = try Descriptors.openInput(path) } catch {
             throw Diagnostic("source: cannot read \(path): \(error.symbol) (\(error.text))", at: location)
         }
         defer { _ = try? Descriptors.close(fd) }
