@@ -2,7 +2,8 @@
 # The system packages ipcsh needs besides the Swift toolchain (Debian/Ubuntu):
 # GNU readline's headers, a C compiler for the tests' C peers, tmux for the REPL tests, strace
 # (the tests count a command's system calls with it), chromium (the tests render bench's SVG
-# chart in it, headless).
+# chart in it, headless), man and groff (the tests render docs/ipcsh.1), zsh and fish (the
+# tests load their completion scripts; skipped without them).
 set -euo pipefail
 need=()
 [ -e /usr/include/readline/readline.h ] || need+=(libreadline-dev)
@@ -11,6 +12,10 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v python3 >/dev/null || need+=(python3)
 command -v strace >/dev/null || need+=(strace)
 command -v chromium >/dev/null || need+=(chromium)
+command -v man >/dev/null || need+=(man-db)
+command -v groff >/dev/null || need+=(groff-base)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update

@@ -1,3 +1,4 @@
+import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
 import IPCSys
@@ -21,12 +22,7 @@ enum EmitCCommand {
                 continue
             }
             if a == "-h" || a == "--help" {
-                print("""
-                    \(usage)
-                    Writes the C program that makes the script's system calls in the same order and prints
-                    the same lines (ids, addresses, pids and descriptor numbers aside). It compiles with
-                    cc -Wall -Wextra -Werror. A command without a C form is refused with its line.
-                    """)
+                print(usage + "\n" + EmitCArguments.configuration.abstract + "\n" + EmitCArguments.configuration.discussion)
                 return 0
             }
             rest.append(a)
@@ -70,4 +66,24 @@ enum EmitCCommand {
         FileHandleShim.writeStderr(message + "\n")
         return code
     }
+}
+
+/// `emit-c`'s command line as swift-argument-parser would declare it: `EmitCCommand` parses it by
+/// hand (its `-o` may come after the script's arguments); this declaration is what the
+/// completion scripts and the manual (`ipcsh --generate-manual`) show of it.
+struct EmitCArguments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emit-c",
+        abstract: "Write the C program that makes the script's system calls in the same order and prints the same lines (ids, addresses, pids and descriptor numbers aside).",
+        discussion: "It compiles with cc -Wall -Wextra -Werror. A command without a C form is refused with its line, and nothing is written.")
+
+    @Argument(help: ArgumentHelp("The script to translate.", valueName: "file"), completion: .file(extensions: ["ipcs"]))
+    var file: String
+
+    @Argument(help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
+    var arguments: [String] = []
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the program to this file (replaced only once complete) instead of stdout.", valueName: "out.c"),
+            completion: .file())
+    var output: String?
 }

@@ -7,7 +7,22 @@ import IPCSyntax
 
 @main
 struct IPCShellCLI: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    /// `replay`, `check` and `emit-c` are dispatched by hand in `main()`, before any argument
+    /// parsing, so the everyday command lines never build a tree of subcommands. The completion
+    /// scripts (`--generate-completion-script`) and the manual (`--generate-manual`) are made
+    /// from a configuration that declares them as subcommands, so that they list them too.
+    nonisolated(unsafe) static var declaresSubcommands = false
+
+    static var configuration: CommandConfiguration { declaresSubcommands ? documented : plain }
+
+    /// What `ipcsh --generate-completion-script` and `ipcsh --generate-manual` describe.
+    static let documented: CommandConfiguration = {
+        var configuration = plain
+        configuration.subcommands = [ReplayCommand.self, CheckCommand.self, EmitCArguments.self]
+        return configuration
+    }()
+
+    static let plain = CommandConfiguration(
         commandName: "ipcsh",
         abstract: "An interactive, scriptable shell for exploring Linux inter-process communication.",
         usage: """
@@ -42,13 +57,15 @@ struct IPCShellCLI: ParsableCommand {
     @Flag(name: .long, help: "Print every system call, C-style, on stderr (as the trace on command does).")
     var trace = false
 
-    @Option(name: .long, help: ArgumentHelp("Record the session (commands, output, pauses) to FILE: a script that ipcsh replay and ipcsh check take.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Record the session (commands, output, pauses) to FILE: a script that ipcsh replay and ipcsh check take.", valueName: "file"),
+            completion: .file())
     var record: String?
 
     @Flag(name: .long, help: .hidden)
     var actor = false
 
-    @Argument(help: ArgumentHelp("A script to run; a #!/usr/bin/env ipcsh first line is allowed.", valueName: "file"))
+    @Argument(help: ArgumentHelp("A script to run; a #!/usr/bin/env ipcsh first line is allowed.", valueName: "file"),
+              completion: .file(extensions: ["ipcs"]))
     var script: String?
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
@@ -58,6 +75,19 @@ struct IPCShellCLI: ParsableCommand {
     /// swift-argument-parser exits 64 on a usage error; docs/language.md ("Invocation") says 2.
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
+        if let first = arguments.first, first.hasPrefix("-") {
+            // `--generate-completion-script SHELL`, the scripts' own `---completion` calls back,
+            // and `--experimental-dump-help`: with the subcommands declared.
+            if first.hasPrefix("--generate-completion-script") || first == "---completion"
+                || first == "--experimental-dump-help" {
+                declaresSubcommands = true
+                if let script = CompletionScripts.script(Array(arguments)) {
+                    print(script, terminator: "")
+                    Glibc.exit(0)
+                }
+            }
+            if first == "--generate-manual" { Glibc.exit(printManual(Array(arguments.dropFirst()))) }
+        }
         if let first = arguments.first, first == "replay" || first == "check" {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
         }
@@ -84,6 +114,25 @@ struct IPCShellCLI: ParsableCommand {
             exit(withError: error)
         }
         Glibc.exit(command.execute())
+    }
+
+    /// `ipcsh --generate-manual`: ipcsh(1) in roff on stdout (docs/ipcsh.1 is its output), from the
+    /// command specs and the options swift-argument-parser knows of (its tool-info dump).
+    static func printManual(_ rest: [String]) -> Int32 {
+        guard rest.isEmpty else {
+            FileHandleShim.writeStderr("ipcsh: --generate-manual takes no arguments\n")
+            return 2
+        }
+        declaresSubcommands = true
+        var dump = ""
+        do { _ = try parseAsRoot(["--experimental-dump-help"]) } catch { dump = fullMessage(for: error) }
+        let info: JSON
+        do throws(JSON.ParseError) { info = try JSON.parse(dump) } catch {
+            FileHandleShim.writeStderr("ipcsh: --generate-manual: cannot read the options' description: \(error.message)\n")
+            return 1
+        }
+        print(ManualPage.render(programs: ManualPage.programs(fromToolInfo: info)), terminator: "")
+        return 0
     }
 
     static func runTeachingCommand(_ name: String, _ arguments: [String]) -> Int32 {

@@ -7,7 +7,14 @@ import IPCSyntax
 
 /// `ipcsh replay FILE [--step] [--speed X] [--no-pause] [--keep]`.
 struct ReplayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    /// `ipcsh replay` when run (its usage line); `replay` as a subcommand of the completion scripts and the manual.
+    static var configuration: CommandConfiguration {
+        var configuration = own
+        if IPCShellCLI.declaresSubcommands { configuration.commandName = "replay" }
+        return configuration
+    }
+
+    static let own = CommandConfiguration(
         commandName: "ipcsh replay",
         abstract: "Replay a recording for an audience: each command typed out at the recorded pace, then run for real.",
         discussion: """
@@ -17,7 +24,8 @@ struct ReplayCommand: ParsableCommand {
             the lesson created are removed, and the replay says so (--keep leaves them).
             """)
 
-    @Argument(help: ArgumentHelp("A recording made with ipcsh --record or record start.", valueName: "file"))
+    @Argument(help: ArgumentHelp("A recording made with ipcsh --record or record start.", valueName: "file"),
+              completion: .file(extensions: ["ipcs"]))
     var file: String
 
     @Flag(help: "Wait for Enter before each command (q quits).")
@@ -118,12 +126,18 @@ struct ReplayCommand: ParsableCommand {
 
 /// `ipcsh check FILE...`.
 struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static var configuration: CommandConfiguration {
+        var configuration = own
+        if IPCShellCLI.declaresSubcommands { configuration.commandName = "check" }
+        return configuration
+    }
+
+    static let own = CommandConfiguration(
         commandName: "ipcsh check",
         abstract: "Re-run recordings and verify that they still print what they recorded.",
         discussion: "Values that change from run to run (ids, addresses, pids, descriptor numbers, times, durations) are masked. Prints a diff with the recording's line numbers and exits 1 on any real difference. The kernel objects a lesson leaves behind are removed at its end, and named on stderr.")
 
-    @Argument(help: ArgumentHelp("Recordings to check.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Recordings to check.", valueName: "file"), completion: .file(extensions: ["ipcs"]))
     var files: [String]
 
     func execute() -> Int32 {
