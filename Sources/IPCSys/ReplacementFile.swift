@@ -119,6 +119,31 @@ public struct ReplacementFile {
         }
     }
 
+    /// Writes `bytes` as the whole file, closes it and puts it in place; on failure the path
+    /// keeps what it had. The failure, as `ENOSPC (No space left on device)`, or nil.
+    public func finish(with bytes: [UInt8]) -> String? {
+        let writeFailed = bytes.withUnsafeBytes { write($0) }
+        let closeFailed = close()
+        if let failed = writeFailed ?? closeFailed {
+            discard()
+            return "\(Errno.symbol(failed)) (\(Errno.text(failed)))"
+        }
+        do throws(SystemCallError) { try replace() } catch {
+            return "\(error.symbol) (\(error.text))"
+        }
+        return nil
+    }
+
+    /// `bytes` as the whole content of `path`, in one step (`open`, `finish`): nil, or what
+    /// went wrong: `cannot create PATH: EACCES (...)`, `cannot write PATH: ENOSPC (...)`.
+    public static func writeWhole(_ path: String, _ bytes: [UInt8]) -> String? {
+        let file: ReplacementFile
+        do throws(OpenError) { file = try open(path) } catch {
+            return "cannot create \(path): \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))"
+        }
+        return file.finish(with: bytes).map { "cannot write \(path): " + $0 }
+    }
+
     /// Removes the temporary file: the path keeps what it had.
     public func discard() {
         if let temporaryPath { unlink(temporaryPath) }

@@ -44,21 +44,7 @@ enum EmitCCommand {
             print(program, terminator: "")
             return 0
         }
-        do throws(ReplacementFile.OpenError) {
-            let target = try ReplacementFile.open(output)
-            let bytes = Array(program.utf8)
-            let writeFailed = bytes.withUnsafeBytes { target.write($0) }
-            let closeFailed = target.close()
-            if let failed = writeFailed ?? closeFailed {
-                target.discard()
-                return fail("emit-c: cannot write \(output): \(Errno.symbol(failed)) (\(Errno.text(failed)))", 1)
-            }
-            do throws(SystemCallError) { try target.replace() } catch {
-                return fail("emit-c: cannot write \(output): \(error)", 1)
-            }
-        } catch {
-            return fail("emit-c: cannot create \(output): \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))", 1)
-        }
+        if let failure = ReplacementFile.writeWhole(output, Array(program.utf8)) { return fail("emit-c: " + failure, 1) }
         return 0
     }
 

@@ -101,15 +101,8 @@ enum BenchCommands {
         }
         let machine = Machine.current()
         if let file, let plot {
-            let svg = Array(BenchChart.svg(results, machine: machine).utf8)
-            let writeFailed = svg.withUnsafeBytes { file.write($0) }
-            let closeFailed = file.close()
-            if let failed = writeFailed ?? closeFailed {
-                file.discard()
-                throw ctx.failure("bench: cannot write \(plot): \(Errno.symbol(failed)) (\(Errno.text(failed)))")
-            }
-            do throws(SystemCallError) { try file.replace() } catch {
-                throw ctx.failure("bench: cannot write \(plot): \(error)")
+            if let failure = file.finish(with: Array(BenchChart.svg(results, machine: machine).utf8)) {
+                throw ctx.failure("bench: cannot write \(plot): \(failure)")
             }
         }
         if ctx.flag("--json") {

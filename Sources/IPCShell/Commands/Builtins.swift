@@ -55,7 +55,9 @@ enum BuiltinCommands {
 
     /// sleep in C: nanosleep.
     static let sleepC: CForm = { bound, c throws(CEmitError) in
-        let ms = bound.integer("DURATION") ?? 0
+        guard let ms = bound.integer("DURATION") else {
+            throw CEmitError("emit-c: sleep's duration has no C form here (a literal one has: sleep 500ms)", at: bound.location)
+        }
         c.include("time.h")
         c.line("nanosleep(&(struct timespec){ .tv_sec = \(ms / 1000), .tv_nsec = \(ms % 1000 * 1_000_000) }, NULL);")
     }
@@ -83,11 +85,60 @@ enum BuiltinCommands {
         return .none
     }
 
+    /// set in C: `int rounds = 10;` for a number, `const char *path = ...;` (or a buffer made
+    /// to the text's length) for text.
+    static let setC: CForm = { bound, c throws(CEmitError) in
+        guard let name = bound.string("NAME") else {
+            throw CEmitError("emit-c: set without NAME (the list of variables) has no C form here", at: bound.location)
+        }
+        let cName = try c.variableName(name, bound)
+        let values = bound.variadicValues
+        let existing = c.variables[cName]
+        if existing != nil && existing?.assignable != true {
+            throw CEmitError("emit-c: \(name) is set again here; in C it is a buffer made to its first text's length", at: bound.location,
+                             hint: "use another name for the new text")
+        }
+        if values.count == 1, case .bytes(let b) = values[0], let n = Int32(b.string), String(n) == b.string {
+            if let existing, existing.format != "%d" {
+                throw CEmitError("emit-c: \(name) held text and is set to a number here; in C a variable keeps its type", at: bound.location)
+            }
+            c.line(existing == nil ? "int \(cName) = \(n);" : "\(cName) = \(n);")
+            c.declare(cName, CVariable(format: "%d", argument: cName, integer: cName, assignable: true))
+            return
+        }
+        if let existing, existing.format == "%d" {
+            throw CEmitError("emit-c: \(name) held a number and is set to text here; in C a variable keeps its type", at: bound.location)
+        }
+        var isPointer = false
+        if values.count == 1 {
+            switch values[0] {
+            case .bytes: isPointer = true
+            case .unexpanded(let word) where word.parts.count == 1:
+                switch word.parts[0] {
+                case .positional, .withDefault(.positional, _): isPointer = true
+                case .variable(let v, nil): isPointer = c.variables[v]?.format == "%s"
+                default: break
+                }
+            default: break
+            }
+        }
+        if isPointer {
+            let value = try c.string(values, at: bound.location)
+            c.line(existing == nil ? "const char *\(cName) = \(value);" : "\(cName) = \(value);")
+        } else if values.isEmpty {
+            c.line(existing == nil ? "const char *\(cName) = \"\";" : "\(cName) = \"\";")
+        } else {
+            _ = try c.string(values, named: cName, at: bound.location)
+        }
+        c.declare(cName, CVariable(format: "%s", argument: cName, integer: "(int)strtol(\(cName), NULL, 0)", assignable: isPointer || values.isEmpty))
+    }
+
     static let set = CommandSpec(
         "set", summary: "set a variable, or list them all",
         arguments: [ArgumentSpec("NAME", .name, optional: true), ArgumentSpec("VALUE", .text, optional: true, variadic: true)],
         example: "set greeting \"hello, world\"",
-        discussion: "Several VALUE words are joined with spaces; without VALUE the variable is set to the empty text. Read it back as $NAME or ${NAME}. set alone lists every variable as the command that sets it (set greeting \"hello, world\"), as sh's set does."
+        discussion: "Several VALUE words are joined with spaces; without VALUE the variable is set to the empty text. Read it back as $NAME or ${NAME}. set alone lists every variable as the command that sets it (set greeting \"hello, world\"), as sh's set does.",
+        cForm: setC
     ) { ctx in
         guard let name = ctx.string("NAME") else {
             let variables = ctx.session.variables.sorted { $0.key < $1.key }
@@ -141,11 +192,31 @@ enum BuiltinCommands {
         return .none
     }
 
+    /// expect in C: the check, and exit 1 with both sides when it fails.
+    static let expectC: CForm = { bound, c throws(CEmitError) in
+        let values = bound.variadicValues
+        guard values.count == 3, case .bytes(let op)? = Optional(values[1]), ["==", "!=", "contains"].contains(op.string) else {
+            throw CEmitError("emit-c: expect's words have no C form here (A == B, A != B or A contains B has)", at: bound.location)
+        }
+        c.include("string.h")
+        c.open("")
+        let a = try c.string([values[0]], at: bound.location)
+        let b = try c.string([values[2]], at: bound.location)
+        let (test, shown) = switch op.string {
+        case "==": ("strcmp(\(a), \(b)) != 0", "!=")
+        case "!=": ("strcmp(\(a), \(b)) == 0", "==")
+        default: ("strstr(\(a), \(b)) == NULL", "does not contain")
+        }
+        c.line("if (\(test)) { fprintf(stderr, \"expect failed: \\\"%s\\\" \(shown) \\\"%s\\\"\\n\", \(a), \(b)); exit(1); }")
+        c.close()
+    }
+
     static let expect = CommandSpec(
         "expect", summary: "fail unless A == B, A != B, or A contains B",
         arguments: [ArgumentSpec("A OP B", .text, variadic: true, about: "two words and an operator: ==, != or contains")],
         example: "expect $msg == \"hello\"",
-        discussion: "Fails the command (and stops a script) when false, showing both sides. Use it to make scripts and lessons check themselves."
+        discussion: "Fails the command (and stops a script) when false, showing both sides. Use it to make scripts and lessons check themselves.",
+        cForm: expectC
     ) { ctx in
         let words = ctx.rest
         let ops = ["==", "!=", "contains"]

@@ -36,18 +36,19 @@ enum DataCommands {
             let offset = bound.integer("--at") ?? 0
             let raw = bound.flag("--raw")
             c.line("memcpy(\(target.name) + \(offset), data, (size_t)len\(raw ? "" : " + 1"));")
-        } else if c.handles[target.name] == .pipe, let end = target.end, end == "w" {
+        } else if (c.handles[target.name] == .pipe && target.end == "w") || (c.handles[target.name] == .descriptor && target.end == nil) {
+            let fd = c.handles[target.name] == .pipe ? "\(target.name)[1]" : target.name
             c.include("unistd.h")
             if let size = bound.integer("--size") {
                 c.line("char message[\(max(1, size))];")
                 c.line("memset(message, 0, sizeof message);")
                 c.line("memcpy(message, data, (size_t)len);")
-                c.check("write(\(target.name)[1], message, \(size)) == -1", "write")
+                c.check("write(\(fd), message, \(size)) == -1", "write")
             } else {
-                c.check("write(\(target.name)[1], data, (size_t)len) == -1", "write")
+                c.check("write(\(fd), data, (size_t)len) == -1", "write")
             }
         } else {
-            throw CEmitError("emit-c: write to \(target.written) has no C form here (a segment or a pipe's write end has)", at: bound.location)
+            throw CEmitError("emit-c: write to \(target.written) has no C form here (a segment, a pipe's write end or a FIFO has)", at: bound.location)
         }
         c.close()
     }
@@ -133,31 +134,65 @@ enum DataCommands {
     /// read in C: a segment's C string, or one read() of a pipe end (trailing NULs dropped,
     /// EOF at end of file).
     static let readC: CForm = { bound, c throws(CEmitError) in
-        try c.refuseBinding(bound)
         guard let target = c.symbol(bound, "NAME") else { throw CEmitError("emit-c: read's target has no C form here", at: bound.location) }
         if bound.anyOptionGiven && !(bound.optionGiven("--at") && !bound.optionGiven("--as") && !bound.flag("--hex")) {
             throw CEmitError("emit-c: read's options have no C form here", at: bound.location)
         }
+        // Bound (`msg = read buf`): the text goes into a C variable of that name instead of stdout.
+        let variable = try bound.binding.map { name throws(CEmitError) in try c.variableName(name, bound) }
         if c.handles[target.name] == .segment, target.end == nil {
-            c.say("%s", ["\(target.name) + \(bound.integer("--at") ?? 0)"])
-        } else if c.handles[target.name] == .pipe, target.end == "r" {
-            let length = bound.integer("LEN") ?? 4096
-            c.include("unistd.h")
-            c.open("")
-            c.line("char buf[\(max(1, length))];")
-            c.line("ssize_t n = read(\(target.name)[0], buf, sizeof buf);")
-            c.check("n == -1", "read")
-            c.open("if (n == 0)")
-            c.say("EOF")
-            c.close()
-            c.open("else")
-            c.line("while (n > 0 && buf[n - 1] == 0) n--;")
-            c.say("%.*s", ["(int)n", "buf"])
-            c.close()
-            c.close()
-        } else {
-            throw CEmitError("emit-c: read from \(target.written) has no C form here (a segment or a pipe's read end has)", at: bound.location)
+            let offset = try c.integer(bound, "--at") ?? "0"
+            let start = offset == "0" ? target.name : "\(target.name) + \(offset)"
+            guard let variable else {
+                c.say("%s", [start])
+                return
+            }
+            c.include("string.h")
+            c.line("size_t \(variable)_len = strnlen(\(start), \(target.name)_ds.shm_segsz\(offset == "0" ? "" : " - \(offset)"));")
+            c.line("char \(variable)[\(variable)_len + 1];")
+            c.line("memcpy(\(variable), \(start), \(variable)_len);")
+            c.line("\(variable)[\(variable)_len] = '\\0';")
+            c.declare(variable, CVariable(format: "%s", argument: variable, integer: "(int)strtol(\(variable), NULL, 0)", assignable: false))
+            return
         }
+        let fd: String
+        if c.handles[target.name] == .pipe, target.end == "r" {
+            fd = "\(target.name)[0]"
+        } else if c.handles[target.name] == .descriptor, target.end == nil {
+            fd = target.name
+        } else {
+            throw CEmitError("emit-c: read from \(target.written) has no C form here (a segment, a pipe's read end or a FIFO has)", at: bound.location)
+        }
+        guard let length = bound.integer("LEN") ?? (bound.value("LEN") == nil ? 4096 : nil) else {
+            throw CEmitError("emit-c: read's LEN has no C form here (a literal one has)", at: bound.location)
+        }
+        c.include("unistd.h")
+        if let variable {
+            // As the shell binds it: the text without its trailing NULs, or EOF at end of file.
+            c.include("string.h")
+            c.line("char \(variable)[\(max(length, 3) + 1)];")
+            c.line("ssize_t \(variable)_n = read(\(fd), \(variable), \(length));")
+            c.check("\(variable)_n == -1", "read")
+            c.line("if (\(variable)_n == 0) strcpy(\(variable), \"EOF\");")
+            c.open("else")
+            c.line("while (\(variable)_n > 0 && \(variable)[\(variable)_n - 1] == 0) \(variable)_n--;")
+            c.line("\(variable)[\(variable)_n] = '\\0';")
+            c.close()
+            c.declare(variable, CVariable(format: "%s", argument: variable, integer: "(int)strtol(\(variable), NULL, 0)", assignable: false))
+            return
+        }
+        c.open("")
+        c.line("char buf[\(max(1, length))];")
+        c.line("ssize_t n = read(\(fd), buf, sizeof buf);")
+        c.check("n == -1", "read")
+        c.open("if (n == 0)")
+        c.say("EOF")
+        c.close()
+        c.open("else")
+        c.line("while (n > 0 && buf[n - 1] == 0) n--;")
+        c.say("%.*s", ["(int)n", "buf"])
+        c.close()
+        c.close()
     }
 
     static let read = CommandSpec(

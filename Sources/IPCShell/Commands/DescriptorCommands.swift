@@ -30,6 +30,10 @@ enum DescriptorCommands {
 
     /// close in C: one end of a pipe (or both).
     static let closeC: CForm = { bound, c throws(CEmitError) in
+        if let s = c.symbol(bound, "FD"), c.handles[s.name] == .descriptor {
+            c.check("close(\(s.name)) == -1", "close")
+            return
+        }
         let pipe = try c.handle(bound, "FD", .pipe)
         for (end, index) in [("r", 0), ("w", 1)] where pipe.end == nil || pipe.end == end {
             c.check("close(\(pipe.name)[\(index)]) == -1", "close")

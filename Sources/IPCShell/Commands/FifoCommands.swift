@@ -13,12 +13,49 @@ enum FifoCommands {
         },
     ]
 
+    /// fifo make in C: mkfifo.
+    static let makeC: CForm = { bound, c throws(CEmitError) in
+        if bound.anyOptionGiven { throw CEmitError("emit-c: fifo make --mode has no C form here", at: bound.location) }
+        guard let pathValue = bound.value("PATH") else { return }
+        let path = try c.string([pathValue], at: bound.location)
+        c.include("sys/stat.h")
+        c.check("mkfifo(\(path), 0600) == -1", "mkfifo")
+        c.say("made FIFO %s (mode 0600)", [path])
+        if c.isTopLevel { c.createdFIFOs.append(path) }
+    }
+
+    /// fifo open in C: open, which waits for the other side as the shell's does.
+    static let openC: CForm = { bound, c throws(CEmitError) in
+        if bound.anyOptionGiven { throw CEmitError("emit-c: fifo open's options have no C form here", at: bound.location) }
+        guard let pathValue = bound.value("PATH"), let direction = bound.string("MODE") else { return }
+        let path = try c.string([pathValue], at: bound.location)
+        let name = c.name("fifo", binding: bound.binding)
+        c.handles[name] = .descriptor
+        c.include("fcntl.h")
+        let flags = direction == "read" ? "O_RDONLY" : direction == "write" ? "O_WRONLY" : "O_RDWR"
+        c.line("int \(name) = open(\(path), \(flags));")
+        c.check("\(name) == -1", "open")
+        let how = direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing"
+        c.say("\(name): opened %s for \(how) (fd %d)", [path, name])
+    }
+
+    /// fifo rm in C: unlink.
+    static let rmC: CForm = { bound, c throws(CEmitError) in
+        guard let pathValue = bound.value("PATH") else { return }
+        let path = try c.string([pathValue], at: bound.location)
+        c.include("unistd.h")
+        c.check("unlink(\(path)) == -1", "unlink")
+        c.say("removed FIFO %s", [path])
+        c.createdFIFOs.removeAll { $0 == path }
+    }
+
     static let make = CommandSpec(
         "fifo make", summary: "mkfifo: create a named pipe at PATH (no descriptor yet)",
         arguments: [ArgumentSpec("PATH", .path)],
         options: [OptionSpec("--mode", .mode, valueName: "MODE", summary: "permission bits (default 0600)")],
         example: "fifo make ./fifo",
-        discussion: "Like a segment, the FIFO file outlives the shell; the exit notice names it, --cleanup removes it. The FIFO gets exactly MODE: where the umask took bits away, a chmod() puts them back."
+        discussion: "Like a segment, the FIFO file outlives the shell; the exit notice names it, --cleanup removes it. The FIFO gets exactly MODE: where the umask took bits away, a chmod() puts them back.",
+        cForm: makeC
     ) { ctx in
         let path = ctx.string("PATH") ?? ""
         let mode = ctx.integer("--mode") ?? 0o600
@@ -43,7 +80,8 @@ enum FifoCommands {
             OptionSpec("--timeout", .duration, valueName: "D", summary: "give up waiting for the other side after D"),
         ],
         example: "f = fifo open ./fifo read --timeout 5s",
-        discussion: "The open blocks inside the kernel until the other side opens, as in C; Ctrl-C interrupts it. rdwr never waits (Linux)."
+        discussion: "The open blocks inside the kernel until the other side opens, as in C; Ctrl-C interrupts it. rdwr never waits (Linux).",
+        cForm: openC
     ) { ctx in
         let path = ctx.string("PATH") ?? ""
         let direction = ctx.string("MODE") ?? "read"
@@ -79,7 +117,8 @@ enum FifoCommands {
     static let rm = CommandSpec(
         "fifo rm", summary: "unlink a FIFO's path (open descriptors keep working)",
         arguments: [ArgumentSpec("PATH", .path)],
-        example: "fifo rm ./fifo"
+        example: "fifo rm ./fifo",
+        cForm: rmC
     ) { ctx in
         let path = ctx.string("PATH") ?? ""
         if FileSystem.exists(path) && !Descriptors.isFIFO(path) {

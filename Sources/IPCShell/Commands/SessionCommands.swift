@@ -89,11 +89,18 @@ enum SessionCommands {
         return .none
     }
 
+    /// cleanup in C: what the session still holds at the end of main is removed there (emit-c).
+    static let cleanupC: CForm = { bound, c throws(CEmitError) in
+        if let mode = bound.string("MODE") { c.cleanupOnExit = mode == "on" }
+        c.say("cleanup on exit: \(c.cleanupOnExit ? "on" : "off")")
+    }
+
     static let cleanup = CommandSpec(
         "cleanup", summary: "remove (on) or keep (off) this session's kernel objects when it ends",
         arguments: [ArgumentSpec("MODE", .keyword(["on", "off"]), optional: true)],
         example: "cleanup on",
-        discussion: "Like the kernel, ipcsh leaves segments it created in place when it exits, so another process can use them. cleanup on (or ipcsh --cleanup) removes them instead."
+        discussion: "Like the kernel, ipcsh leaves segments it created in place when it exits, so another process can use them. cleanup on (or ipcsh --cleanup) removes them instead.",
+        cForm: cleanupC
     ) { ctx in
         if let mode = ctx.string("MODE") {
             ctx.session.cleanupOnExit = mode == "on"

@@ -27,15 +27,15 @@ enum SharedMemoryCommands {
 
     /// shm create in C: shmget, exclusively first, as the shell does.
     static let createC: CForm = { bound, c throws(CEmitError) in
-        guard case .key(let key)? = bound.value("KEY"), let size = bound.integer("SIZE") else {
-            throw CEmitError("emit-c: shm create's key has no C form here (a number or private has)", at: bound.location)
+        guard let size = bound.integer("SIZE") else {
+            throw CEmitError("emit-c: shm create's size has no C form here (a literal one has)", at: bound.location)
         }
         if bound.anyOptionGiven { throw CEmitError("emit-c: shm create's options have no C form here", at: bound.location) }
+        let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")
         let name = c.name("shm", binding: bound.binding)
         c.handles[name] = .segment
         c.include("sys/ipc.h", "sys/shm.h")
-        let keyC = key == 0 ? "IPC_PRIVATE" : "(key_t)\(key)"
-        let keyText = key == 0 ? "private" : SyscallTrace.hexKey(key)
+        if c.isTopLevel { c.createdSegments.append(name) }
         c.include("errno.h")
         // As the shell: create, or else open what the key names, then IPC_STAT for the size.
         c.line("int \(name)_created = 1;")
@@ -50,10 +50,10 @@ enum SharedMemoryCommands {
         c.line("char *\(name) = NULL;")
         c.line("(void)\(name);")
         c.open("if (\(name)_created)")
-        c.say("\(name): created segment key \(keyText), shmid %d, %zu bytes, mode %04o", ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
+        c.say("\(name): created segment key \(keyText), shmid %d, %zu bytes, mode %04o", keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
         c.close()
         c.open("else")
-        c.say("\(name): key \(keyText) already existed: opened shmid %d, %zu bytes, mode %04o", ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
+        c.say("\(name): key \(keyText) already existed: opened shmid %d, %zu bytes, mode %04o", keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
         c.close()
     }
 
@@ -115,10 +115,26 @@ enum SharedMemoryCommands {
         return result
     }
 
+    /// shm open in C: shmget without IPC_CREAT, then IPC_STAT for the size.
+    static let openC: CForm = { bound, c throws(CEmitError) in
+        let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")
+        let name = c.name("shm", binding: bound.binding)
+        c.handles[name] = .segment
+        c.include("sys/ipc.h", "sys/shm.h")
+        c.line("int \(name)_id = shmget(\(keyC), 0, 0);")
+        c.check("\(name)_id == -1", "shmget")
+        c.line("struct shmid_ds \(name)_ds;")
+        c.check("shmctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "shmctl")
+        c.line("char *\(name) = NULL;")
+        c.line("(void)\(name);")
+        c.say("\(name): opened segment key \(keyText), shmid %d, %zu bytes", keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz"])
+    }
+
     static let open = CommandSpec(
         "shm open", summary: "shmget an existing segment by key",
         arguments: [ArgumentSpec("KEY", .key)],
-        example: "buf = shm open 3306"
+        example: "buf = shm open 3306",
+        cForm: openC
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         guard key != IPC_PRIVATE else {
@@ -134,10 +150,10 @@ enum SharedMemoryCommands {
     /// shm attach in C: shmat.
     static let attachC: CForm = { bound, c throws(CEmitError) in
         let s = try c.handle(bound, "NAME", .segment)
-        if bound.anyOptionGiven { throw CEmitError("emit-c: shm attach's options have no C form here", at: bound.location) }
-        c.line("\(s.name) = shmat(\(s.name)_id, NULL, 0);")
+        let readOnly = bound.flag("--readonly")
+        c.line("\(s.name) = shmat(\(s.name)_id, NULL, \(readOnly ? "SHM_RDONLY" : "0"));")
         c.check("\(s.name) == (void *)-1", "shmat")
-        c.say("\(s.name): attached at %p", ["(void *)\(s.name)"])
+        c.say("\(s.name): attached at %p" + (readOnly ? " (read-only)" : ""), ["(void *)\(s.name)"])
     }
 
     static let attach = CommandSpec(
@@ -231,6 +247,7 @@ enum SharedMemoryCommands {
         let s = try c.handle(bound, "NAME|KEY", .segment)
         c.check("shmctl(\(s.name)_id, IPC_RMID, NULL) == -1", "shmctl")
         c.say("\(s.name): removed")
+        c.createdSegments.removeAll { $0 == s.name }
     }
 
     static let rm = CommandSpec(

@@ -8,6 +8,7 @@ public enum CEmitter {
     public static func emit(_ plan: CommandPlan, source: String) throws(CEmitError) -> String {
         var program = CProgram()
         try lower(plan.steps, into: &program)
+        if program.cleanupOnExit { endSession(&program) }
         return program.render(source: source)
     }
 
@@ -22,11 +23,11 @@ public enum CEmitter {
                 program.comment(bound.spec.name + sourceText(bound))
                 try form(bound, &program)
             case .loop(let bound, let body):
-                guard let count = bound.integer("N") else {
-                    throw CEmitError("emit-c: repeat needs a literal count here", at: bound.location)
+                guard let count = try program.integer(bound, "N") else {
+                    throw CEmitError("emit-c: repeat needs a count here", at: bound.location)
                 }
                 let counter = program.loopCounters.isEmpty ? "i" : "i\(program.loopCounters.count)"
-                program.comment("repeat \(count) { ... }")
+                program.comment("repeat\(sourceText(bound))")
                 program.open("for (int \(counter) = 0; \(counter) < \(count); \(counter)++)")
                 program.loopCounters.append(counter)
                 try lower(body, into: &program)
@@ -66,6 +67,24 @@ public enum CEmitter {
             case .invalid(let diagnostic):
                 throw CEmitError(diagnostic)
             }
+        }
+    }
+
+    /// `cleanup on`: at the end, what this program made and did not remove goes, as the shell
+    /// removes it when the session ends (its notes on stderr).
+    static func endSession(_ program: inout CProgram) {
+        guard !program.createdSegments.isEmpty || !program.createdFIFOs.isEmpty else { return }
+        program.comment("cleanup on: the end of the session removes what it made")
+        for name in program.createdSegments {
+            program.open("if (\(name)_created)")
+            program.check("shmctl(\(name)_id, IPC_RMID, NULL) == -1", "shmctl")
+            program.line("fprintf(stderr, \"cleanup: removed \(name) (shmid %d)\\n\", \(name)_id);")
+            program.close()
+        }
+        for path in program.createdFIFOs {
+            program.include("unistd.h")
+            program.check("unlink(\(path)) == -1", "unlink")
+            program.line("fprintf(stderr, \"cleanup: removed FIFO %s\\n\", \(path));")
         }
     }
 

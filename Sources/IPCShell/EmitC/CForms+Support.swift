@@ -1,3 +1,4 @@
+import IPCSys
 import IPCSyntax
 
 /// What the C forms of the commands share: the handle a bound value names, and a word as a
@@ -18,8 +19,10 @@ extension CProgram {
         return s
     }
 
-    /// A printf format (and its arguments) for a word's value.
-    func format(_ value: ArgumentValue, at location: SourceLocation) throws(CEmitError) -> (String, [String]) {
+    /// A printf format (and its arguments) for a word's value: literal text, `$i` (a loop's
+    /// counter), a variable the script set before, `$1` and `${1:-DEFAULT}` (the program's
+    /// arguments, as the script's).
+    mutating func format(_ value: ArgumentValue, at location: SourceLocation) throws(CEmitError) -> (String, [String]) {
         switch value {
         case .bytes(let b): return (CProgram.formatText(b.array), [])
         case .integer(let n): return (String(n), [])
@@ -28,17 +31,108 @@ extension CProgram {
             for part in word.parts {
                 switch part {
                 case .literal(let bytes): format += CProgram.formatText(bytes)
+                case .variable(name: let name, field: nil) where variables[name] != nil:
+                    format += variables[name]!.format
+                    arguments.append(variables[name]!.argument)
                 case .variable(name: "i", field: nil) where !loopCounters.isEmpty:
                     format += "%d"
                     arguments.append(loopCounters.last!)
+                case .positional(let n) where n >= 1:
+                    format += "%s"
+                    arguments.append(argument(n))
+                case .withDefault(.positional(let n), let fallback) where n >= 1:
+                    usesArguments = true
+                    format += "%s"
+                    arguments.append("(argc > \(n) ? argv[\(n)] : \(CProgram.literal(fallback)))")
                 default:
-                    throw CEmitError("emit-c: \(CEmitter.wordText(word)) has no C form here: only literal words and $i (a loop's counter) are translated", at: location)
+                    throw CEmitError("emit-c: \(CEmitter.wordText(word)) has no C form here: literal words, $i (a loop's counter), variables set before, $1 and ${1:-DEFAULT} are translated", at: location)
                 }
             }
             return (format, arguments)
         default:
             throw CEmitError("emit-c: this argument has no C form here", at: location)
         }
+    }
+
+    /// `argv[n]`, after the check the shell makes: `$1 is not set: 0 argument(s) were given`.
+    mutating func argument(_ n: Int) -> String {
+        usesArguments = true
+        line("if (argc <= \(n)) { fprintf(stderr, \"$\(n) is not set: %d argument(s) were given\\n\", argc - 1); exit(1); }")
+        return "argv[\(n)]"
+    }
+
+    /// The C expression of a number argument: a literal, `$i`, a variable holding a number, or
+    /// an argument of the program (`strtol`, base 0 as the shell reads 0x numbers); nil when
+    /// the argument was not given.
+    mutating func integer(_ bound: BoundCommand, _ name: StaticString) throws(CEmitError) -> String? {
+        switch bound.value(name) ?? bound.option(name) {
+        case nil: return nil
+        case .integer(let n)?: return String(n)
+        case .key(let k)?: return String(k)
+        case .unexpanded(let word)?:
+            if word.parts.count == 1, case .variable(let v, nil) = word.parts[0] {
+                if let expression = variables[v]?.integer { return expression }
+                if v == "i", let counter = loopCounters.last { return counter }
+            }
+            let (format, arguments) = try self.format(.unexpanded(word), at: bound.location)
+            if format == "%s", arguments.count == 1 { return "(int)strtol(\(arguments[0]), NULL, 0)" }
+            throw CEmitError("emit-c: \(CEmitter.wordText(word)) is not a number C can know here", at: bound.location)
+        default:
+            throw CEmitError("emit-c: \(bound.spec.name)'s argument has no C form here", at: bound.location)
+        }
+    }
+
+    /// A System V key in C (`IPC_PRIVATE`, `(key_t)3306`, `(key_t)strtol(key, NULL, 0)`) and
+    /// how the shell shows it (`private`, `0x00000cea`), as a printf format and its arguments.
+    mutating func key(_ bound: BoundCommand, _ name: StaticString) throws(CEmitError) -> (c: String, format: String, arguments: [String]) {
+        if case .ftokKey? = bound.value(name) {
+            throw CEmitError("emit-c: an ftok key has no C form here (a number, private or a variable has)", at: bound.location)
+        }
+        if case .key(let key)? = bound.value(name) {
+            return key == 0 ? ("IPC_PRIVATE", "private", []) : ("(key_t)\(key)", SyscallTrace.hexKey(key), [])
+        }
+        guard let expression = try integer(bound, name) else {
+            throw CEmitError("emit-c: \(bound.spec.name)'s key has no C form here (a number, private or a variable holding a number has)", at: bound.location)
+        }
+        return ("(key_t)\(expression)", "0x%08x", ["(unsigned)\(expression)"])
+    }
+
+    /// The C name of a script variable the command sets: the same name, unless C or the
+    /// program needs it.
+    func variableName(_ name: String, _ bound: BoundCommand) throws(CEmitError) -> String {
+        if CProgram.reservedNames.contains(name) || handles[name] != nil || handles.keys.contains(where: { name.hasPrefix($0 + "_") }) {
+            throw CEmitError("emit-c: the variable \(name) would clash with a name C or the program uses", at: bound.location,
+                             hint: "rename it in the script")
+        }
+        return name
+    }
+
+    /// A C string (`const char *`) of words joined by spaces: a literal, a variable or an
+    /// argument as it is, or else a buffer made to the text's length with snprintf, named
+    /// `name` (or `textN`).
+    mutating func string(_ values: [ArgumentValue], named name: String? = nil, at location: SourceLocation) throws(CEmitError) -> String {
+        var literal: [UInt8] = [], isLiteral = true
+        var formats: [String] = [], arguments: [String] = []
+        for (i, value) in values.enumerated() {
+            if case .bytes(let b) = value {
+                if i > 0 { literal.append(0x20) }
+                literal += b.array
+            } else {
+                isLiteral = false
+            }
+            let (f, a) = try format(value, at: location)
+            formats.append(f)
+            arguments += a
+        }
+        let format = formats.joined(separator: " ")
+        if isLiteral && name == nil { return CProgram.literal(literal) }
+        if format == "%s" && arguments.count == 1 && name == nil { return arguments[0] }
+        textCounter += 1
+        let buffer = name ?? "text\(textCounter)"
+        let args = arguments.map { ", " + $0 }.joined()
+        line("char \(buffer)[snprintf(NULL, 0, \"\(format)\"\(args)) + 1];")
+        line("snprintf(\(buffer), sizeof \(buffer), \"\(format)\"\(args));")
+        return buffer
     }
 
     /// A command whose value is bound (`x = read p.r`) keeps it in the shell's variables.

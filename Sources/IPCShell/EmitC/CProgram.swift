@@ -17,8 +17,24 @@ public struct CProgram {
     var loopCounters: [String] = []
     /// Inside a forked child's body.
     var inChild = false
+    /// The script's variables in C (`set`, a bound `read`), by name; a block's go at its end.
+    var variables: [String: CVariable] = [:]
+    private var scopes: [[String]] = [[]]
+    /// Buffers made for text (`text1`, `text2`).
+    var textCounter = 0
+    /// `$1`, `${2:-...}`: main takes argc and argv.
+    var usesArguments = false
+    /// `cleanup on`: segments made here and not removed are removed at the end, as the shell does.
+    var cleanupOnExit = false
+    /// Segments this program created and has not removed (for `cleanup on`), in order.
+    var createdSegments: [String] = []
+    /// The paths (as C expressions) of FIFOs this program made and has not removed.
+    var createdFIFOs: [String] = []
 
     public init() {}
+
+    /// Not inside a block: what is declared here lives to the end of main.
+    var isTopLevel: Bool { depth == 1 }
 
     mutating func include(_ headers: String...) { for h in headers { includes.insert(h) } }
 
@@ -30,8 +46,27 @@ public struct CProgram {
         line("/* " + text.replacing("*/", with: "* /") + " */")
     }
 
-    mutating func open(_ text: String) { line(text.isEmpty ? "{" : text + " {"); depth += 1 }
-    mutating func close(_ text: String = "}") { depth -= 1; line(text) }
+    mutating func open(_ text: String) { line(text.isEmpty ? "{" : text + " {"); depth += 1; scopes.append([]) }
+    mutating func close(_ text: String = "}") {
+        depth -= 1
+        line(text)
+        for name in scopes.removeLast() { variables[name] = nil }
+    }
+
+    /// A script variable declared at the current block (it goes out of scope with the block).
+    mutating func declare(_ name: String, _ variable: CVariable) {
+        if variables[name] == nil { scopes[scopes.count - 1].append(name) }
+        variables[name] = variable
+    }
+
+    /// Words C reserves, and the names the program itself uses.
+    static let reservedNames: Set<String> = [
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+        "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+        "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
+        "true", "false", "main", "argc", "argv", "prefix", "data", "len", "message", "errno",
+        "stdin", "stdout", "stderr", "exit", "printf", "read", "write", "close", "pipe", "fork", "i",
+    ]
 
     /// The name the session gives a handle: the binding (`p = pipe`), or KIND plus a counter.
     mutating func name(_ kind: String, binding: String?) -> String {
@@ -57,7 +92,7 @@ public struct CProgram {
         for header in includes.sorted() { out += "#include <\(header)>\n" }
         out += "\n/* \"[child1 4242] \" in a forked child, as the shell shows a child's lines. */\n"
         out += "static char prefix[64] = \"\";\n\n"
-        out += "int main(void)\n{\n"
+        out += usesArguments ? "int main(int argc, char **argv)\n{\n" : "int main(void)\n{\n"
         out += "    setvbuf(stdout, NULL, _IOLBF, 0);\n"
         for l in lines { out += l + "\n" }
         out += "    return 0;\n}\n"
@@ -89,6 +124,16 @@ public struct CProgram {
     }
 }
 
+/// A script variable in C: how it prints (`%s` of `msg`, `%d` of `rounds`) and, when it holds
+/// a number, the C expression of that number (`rounds`, `(int)strtol(key, NULL, 0)`).
+struct CVariable {
+    var format: String
+    var argument: String
+    var integer: String?
+    /// `int rounds` and `const char *path` can be set again; a buffer made to its text's length cannot.
+    var assignable: Bool
+}
+
 /// What a handle is in the C program.
 enum CHandle {
     /// `int p[2]`: a pipe's ends.
@@ -97,6 +142,8 @@ enum CHandle {
     case segment
     /// `pid_t child1`.
     case child
+    /// `int f`: one descriptor (a FIFO opened with `fifo open`).
+    case descriptor
 }
 
 /// Why a command has no C form here: the shell's message with the command's place.
