@@ -59,6 +59,7 @@ enum DescriptorCommands {
 
     static let fds = CommandSpec(
         "fds", summary: "this process's open descriptors (from /proc/self/fd) and what each is",
+        options: [OptionSpec("--json", summary: "one JSON document: each descriptor's number, kind, target, handle, use and socket names (null when none)")],
         example: "fds"
     ) { ctx in
         let owned = ctx.session.ownedDescriptors
@@ -71,7 +72,9 @@ enum DescriptorCommands {
         let reports = ctx.session.childReports
         if let fd = reports.readFD { relays[fd] = "ipcsh children's reports (read end)" }
         if let fd = reports.writeFD { relays[fd] = "ipcsh children's reports (write end)" }
-        ctx.output.line("  fd  kind    target                          handle")
+        let json = ctx.flag("--json")
+        var entries: [JSON] = []
+        if !json { ctx.output.line("  fd  kind    target                          handle") }
         for fd in Descriptors.openDescriptors() {
             let target = Descriptors.target(of: fd) ?? "?"
             let kind: String
@@ -83,26 +86,35 @@ enum DescriptorCommands {
             else if Descriptors.isFIFO(target) { kind = "fifo" }
             else if target == "/dev/null" { kind = "null" }
             else { kind = "file" }
-            var owner = owned[fd] ?? relays[fd] ?? ""
-            if owner.isEmpty {
+            var use = relays[fd]
+            if use == nil, owned[fd] == nil {
                 switch fd {
-                case 0: owner = "stdin"
-                case 1: owner = "stdout"
-                case 2: owner = "stderr"
+                case 0: use = "stdin"
+                case 1: use = "stdout"
+                case 2: use = "stderr"
                 default:
-                    if fd == Signals.wakeDescriptor || fd == Signals.wakeDescriptor + 1 { owner = "ipcsh signal self-pipe" }
+                    if fd == Signals.wakeDescriptor || fd == Signals.wakeDescriptor + 1 { use = "ipcsh signal self-pipe" }
                 }
             }
-            if kind == "socket", let local = Sockets.name(fd, peer: false) {
-                // Where it is bound and whom it talks to (a socket pair's ends have no names).
-                let peer = Sockets.name(fd, peer: true)
-                if local != "(unnamed)" || (peer.map { $0 != "(unnamed)" } ?? false) {
-                    owner += (owner.isEmpty ? "" : "  ") + "local \(local)" + (peer.map { "  peer \($0)" } ?? "")
-                }
+            var owner = owned[fd] ?? use ?? ""
+            // Where a socket is bound and whom it talks to (a socket pair's ends have no names).
+            let localName = kind == "socket" ? Sockets.name(fd, peer: false) : nil
+            let peerName = kind == "socket" ? Sockets.name(fd, peer: true) : nil
+            let local = localName == "(unnamed)" ? nil : localName
+            let peer = peerName == "(unnamed)" ? nil : peerName
+            if json {
+                entries.append(.object([("fd", .integer(Int(fd))), ("kind", .string(kind)), ("target", .string(target)),
+                                        ("handle", .optional(owned[fd])), ("use", .optional(use)),
+                                        ("local", .optional(local)), ("peer", .optional(peer))]))
+                continue
+            }
+            if let localName, local != nil || peer != nil {
+                owner += (owner.isEmpty ? "" : "  ") + "local \(localName)" + (peerName.map { "  peer \($0)" } ?? "")
             }
             ctx.output.line(HelpText.pad(String(fd), 4).reversedPad(4) + "  " + HelpText.pad(kind, 6) + "  "
                             + HelpText.pad(target, 30) + "  " + owner)
         }
+        if json { return JSON.object([("descriptors", .array(entries))]).result }
         return .none
     }
 }

@@ -153,13 +153,13 @@ enum MessageQueueCommands {
     static let stat = CommandSpec(
         "mq stat", summary: "msgctl(IPC_STAT): key, id, mode, owner, messages, bytes, pids, times",
         arguments: [ArgumentSpec("NAME", .handle([.mq]))],
-        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in seconds since 1970, null for never)")],
+        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in ISO 8601 UTC, null for never)")],
         example: "mq stat q"
     ) { ctx in
         guard let queue = try queue(ctx) else { return .none }
         let s = try MessageQueues.status(id: queue.id)
         if ctx.flag("--json") {
-            func time(_ t: Int) -> JSON { t > 0 ? .integer(t) : .null }
+            let time = JSON.time
             func pid(_ p: Int32) -> JSON { p > 0 ? .integer(Int(p)) : .null }
             return JSON.object([
                 ("key", .integer(Int(UInt32(bitPattern: s.key)))), ("msqid", .integer(Int(s.id))), ("mode", .string(SyscallTrace.octalMode(s.mode))),

@@ -144,10 +144,15 @@ enum PosixQueueCommands {
     static let stat = CommandSpec(
         "pmq stat", summary: "mq_getattr: the queue's limits and how many messages wait",
         arguments: [ArgumentSpec("NAME", .handle([.pmq]))],
+        options: [OptionSpec("--json", summary: "one JSON document: name, maxmsg, msgsize (bytes), curmsgs, nonblock, numbers typed")],
         example: "pmq stat q"
     ) { ctx in
         guard let (queue, mqd) = try queue(ctx) else { return .none }
         let a = try POSIXMessageQueues.attributes(mqd)
+        if ctx.flag("--json") {
+            return JSON.object([("name", .string(queue.path)), ("maxmsg", .integer(a.maximumMessages)), ("msgsize", .integer(a.messageSize)),
+                                ("curmsgs", .integer(a.currentMessages)), ("nonblock", .bool(a.nonBlocking))]).result
+        }
         for (name, value) in [("name", queue.path), ("maxmsg", String(a.maximumMessages)), ("msgsize", "\(a.messageSize) bytes"),
                               ("curmsgs", "\(a.currentMessages) waiting")] {
             ctx.output.line(HelpText.pad(name + ":", 10) + value)

@@ -224,14 +224,14 @@ enum SemaphoreCommands {
     static let stat = CommandSpec(
         "sem stat", summary: "semctl(IPC_STAT) and each semaphore's value, semncnt, semzcnt and sempid",
         arguments: [ArgumentSpec("NAME", .handle([.sem]))],
-        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in seconds since 1970, null for never)")],
+        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in ISO 8601 UTC, null for never)")],
         example: "sem stat s",
         discussion: "ncnt counts the processes waiting for the semaphore to grow (blocked in N-V), zcnt those waiting for it to be 0 (N=0); pid is the last process that operated on it."
     ) { ctx in
         guard let set = try semaphores(ctx) else { return .none }
         let s = try SemaphoreSets.status(id: set.id)
         if ctx.flag("--json") {
-            func time(_ t: Int) -> JSON { t > 0 ? .integer(t) : .null }
+            let time = JSON.time
             let each = try SemaphoreSets.semaphores(id: set.id, count: s.count).map { sem -> JSON in
                 .object([("value", .integer(sem.value)), ("ncnt", .integer(sem.waitingToDecrease)),
                          ("zcnt", .integer(sem.waitingForZero)), ("pid", sem.lastPID > 0 ? .integer(Int(sem.lastPID)) : .null)])

@@ -199,17 +199,17 @@ enum SharedMemoryCommands {
     static let stat = CommandSpec(
         "shm stat", summary: "shmctl(IPC_STAT): key, id, size, mode, owner, pids, attach count, times",
         arguments: [ArgumentSpec("NAME", .handle([.shm]))],
-        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in seconds since 1970, null for never)")],
+        options: [OptionSpec("--json", summary: "one JSON document, values typed (times in ISO 8601 UTC, null for never)")],
         example: "shm stat buf"
     ) { ctx in
         guard let shm = ctx.handle("NAME", as: ShmHandle.self) else { return .none }
         let s = try SharedMemory.status(id: shm.id)
         if ctx.flag("--json") {
-            func time(_ t: Int) -> JSON { t > 0 ? .integer(t) : .null }
+            let time = JSON.time
             return JSON.object([
                 ("key", .integer(Int(UInt32(bitPattern: s.key)))), ("shmid", .integer(Int(s.id))), ("size", .integer(s.size)),
                 ("mode", .string(SyscallTrace.octalMode(s.mode))), ("uid", .integer(Int(s.ownerUID))), ("gid", .integer(Int(s.ownerGID))),
-                ("cuid", .integer(Int(s.creatorUID))), ("cpid", .integer(Int(s.creatorPID))), ("lpid", .integer(Int(s.lastPID))),
+                ("cuid", .integer(Int(s.creatorUID))), ("cpid", .integer(Int(s.creatorPID))), ("lpid", s.lastPID > 0 ? .integer(Int(s.lastPID)) : .null),
                 ("nattch", .integer(s.attachCount)), ("atime", time(s.attachTime)), ("dtime", time(s.detachTime)),
                 ("ctime", time(s.changeTime)), ("removed", .bool(s.markedForRemoval)),
             ]).result

@@ -92,17 +92,17 @@ enum SystemVListing {
         return .object([
             ("queues", .array(try MessageQueues.list().sorted { $0.id < $1.id }.map { e in
                 .object([("key", key(e.key)), ("msqid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
-                         ("perms", .string(String(e.mode, radix: 8))), ("used_bytes", .integer(e.bytes)), ("messages", .integer(e.messages)),
+                         ("perms", .string(SyscallTrace.octalMode(e.mode))), ("used_bytes", .integer(e.bytes)), ("messages", .integer(e.messages)),
                          ("handle", handle(queues[e.id]))])
             })),
             ("segments", .array(try SharedMemory.list().sorted { $0.id < $1.id }.map { e in
                 .object([("key", key(e.key)), ("shmid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
-                         ("perms", .string(String(e.mode, radix: 8))), ("bytes", .integer(e.size)), ("nattch", .integer(e.attachCount)),
+                         ("perms", .string(SyscallTrace.octalMode(e.mode))), ("bytes", .integer(e.size)), ("nattch", .integer(e.attachCount)),
                          ("dest", .bool(e.markedForRemoval)), ("locked", .bool(e.locked)), ("handle", handle(segments[e.id]))])
             })),
             ("semaphores", .array(try SemaphoreSets.list().sorted { $0.id < $1.id }.map { e in
                 .object([("key", key(e.key)), ("semid", .integer(Int(e.id))), ("owner", .string(SharedMemoryCommands.userName(e.ownerUID))),
-                         ("perms", .string(String(e.mode, radix: 8))), ("nsems", .integer(e.count)), ("handle", handle(sets[e.id]))])
+                         ("perms", .string(SyscallTrace.octalMode(e.mode))), ("nsems", .integer(e.count)), ("handle", handle(sets[e.id]))])
             })),
         ])
     }

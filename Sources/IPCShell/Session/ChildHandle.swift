@@ -69,6 +69,16 @@ public final class ChildHandle: Handle {
         return list
     }
 
+    public var jsonFields: [(name: String, value: String)] {
+        var status = "-", signal = "-"
+        switch exitStatus {
+        case .exited(let code)?: status = String(code)
+        case .signaled(let number)?: signal = Signals.name(number)
+        case nil: break
+        }
+        return [("pid", String(pid)), ("role", role.rawValue), ("program", program), ("state", state), ("status", status), ("signal", signal)]
+    }
+
     /// Closes every descriptor the parent holds for it.
     func closeDescriptors() {
         for fd in [commandFD, stdoutFD, stderrFD].compactMap({ $0 }) { Plumbing.close(fd) }

@@ -34,6 +34,10 @@ public protocol Handle: AnyObject {
     var summary: String { get }
     /// Every field, in order, for `status NAME` and `$NAME.FIELD`.
     var fields: [(name: String, value: String)] { get }
+    /// The fields for `status --json`: `fields` by default; a kind whose fields come and go
+    /// with its state (a child's exit status, a socket pair's ends) lists every one always,
+    /// `-` for what is absent, so each key is there and null when there is nothing.
+    var jsonFields: [(name: String, value: String)] { get }
     /// The handle as a memory region (`read`, `write`, `dump` on it), or nil. A requirement with a
     /// default rather than a cast: scripts name a region command after command, and a protocol
     /// witness costs less than the runtime's conformance look-up (scripts/bench.sh).
@@ -44,6 +48,7 @@ public protocol Handle: AnyObject {
 }
 
 extension Handle {
+    public var jsonFields: [(name: String, value: String)] { fields }
     public var asMemoryRegion: (any MemoryRegion)? { nil }
     public var asDescriptorOwner: (any DescriptorOwner)? { nil }
 }

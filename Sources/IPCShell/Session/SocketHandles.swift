@@ -99,6 +99,14 @@ public final class SocketHandle: DescriptorOwner {
         list.append(("state", isOpen ? "open" : "closed"))
         return list
     }
+
+    public var jsonFields: [(name: String, value: String)] {
+        func fd(_ key: String) -> String { ends[key].map(String.init) ?? (order.contains(key) ? "closed" : "-") }
+        func named(_ text: String) -> String { text == "(unnamed)" ? "-" : text }
+        let port = role != .pair && !local.hasPrefix("/") && local.contains(":") ? local.split(separator: ":").last.map(String.init) ?? "-" : "-"
+        return [("role", role.rawValue), ("address", address?.description ?? "-"), ("a", fd("a")), ("b", fd("b")), ("fd", fd("")),
+                ("local", named(local)), ("peer", named(peer)), ("port", port), ("state", isOpen ? "open" : "closed")]
+    }
 }
 
 /// A descriptor that arrived by `sock recvfd`: whatever it is (pipe end, file, socket).
