@@ -91,8 +91,8 @@ extension SequenceDiagram {
             events = Array(events.prefix(Self.maximumEvents))
         }
         events.sort { $0.time < $1.time }
-        Self.alignCauses(&events, peers: Self.streamPeers(allEvents))
-        events.sort { $0.time < $1.time }
+        let links = Self.links(events, peers: Self.streamPeers(allEvents))
+        Self.alignCauses(&events, links: links)
 
         // Names: the last name the session gave each pid; a name two pids share gets its pid.
         var names: [Int32: String] = [:]
@@ -151,62 +151,39 @@ extension SequenceDiagram {
             participants[index(e.pid)].ending = e.detail
         }
 
-        let peerOf = Self.streamPeers(allEvents)
-        struct Pending { var event: DiagramEvent; var remaining: Int }
-        var streams: [String: [Pending]] = [:]
-        var queues: [String: [DiagramEvent]] = [:]
-        var pendingSignals: [DiagramEvent] = []
         var blockEvents: [(DiagramEvent, release: String)] = []
-
-        for e in events {
+        for (i, e) in events.enumerated() {
             let me = index(e.pid)
             switch e.kind {
-            case .send where e.error.isEmpty:
-                streams[peerOf[e.object] ?? e.object, default: []].append(Pending(event: e, remaining: e.count))
-            case .receive:
-                var release = e.error.isEmpty ? "returned" : Self.failure(e)
-                if e.error.isEmpty && e.count == 0 {
+            case .receive, .take:
+                var release = Self.failure(e)
+                if e.error.isEmpty && e.kind == .receive && e.count == 0 {
                     notes.append(Note(participant: me, row: row(e.time), text: "\(e.label): end of file"))
                     release = "end of file: no writer left"
+                } else if e.error.isEmpty, let taken = links.byReceive[i] {
+                    for link in taken {
+                        let sent = events[link.send]
+                        var label = Self.dataLabel(sent.detail, count: e.kind == .receive ? sent.count : 0)
+                        if e.kind == .receive && link.taken != sent.count {
+                            label = Self.dataLabel(sent.detail, count: 0) + " (\(link.taken) of \(sent.count) B)"
+                        }
+                        if e.kind == .take { label = "\(e.label): " + label }
+                        messages.append(Message(from: index(sent.pid), to: me, label: label, style: .data,
+                                                sendRow: row(sent.time), receiveRow: max(row(sent.time), row(e.time))))
+                    }
+                    if let first = taken.first {
+                        release = "released by \(name(of: events[first.send].pid))'s " + (e.kind == .receive ? "write" : "message")
+                    }
                 } else if e.error.isEmpty {
-                    var wanted = e.count
-                    var writers: [String] = []
-                    while wanted > 0, var first = streams[e.object]?.first {
-                        let taken = min(wanted, first.remaining)
-                        wanted -= taken
-                        first.remaining -= taken
-                        let whole = taken == first.event.count
-                        let label = whole ? Self.dataLabel(first.event.detail, count: first.event.count)
-                                          : Self.dataLabel(first.event.detail, count: 0) + " (\(taken) of \(first.event.count) B)"
-                        messages.append(Message(from: index(first.event.pid), to: me, label: label, style: .data,
-                                                sendRow: row(first.event.time), receiveRow: max(row(first.event.time), row(e.time))))
-                        writers.append(name(of: first.event.pid))
-                        if first.remaining == 0 { streams[e.object]?.removeFirst() } else { streams[e.object]?[0] = first }
-                    }
-                    if wanted == e.count {
-                        notes.append(Note(participant: me, row: row(e.time), text: "\(e.label) gave " + Self.dataLabel(e.detail, count: e.count)))
-                    }
-                    if let writer = writers.first { release = "released by \(writer)'s write" }
+                    notes.append(Note(participant: me, row: row(e.time), text: "\(e.label) gave " + Self.dataLabel(e.detail, count: e.count)))
                 }
                 blockEvents.append((e, release))
-            case .post where e.error.isEmpty:
-                queues[e.object, default: []].append(e)
-            case .take:
-                var release = Self.failure(e)
-                if e.error.isEmpty {
-                    let waiting = queues[e.object] ?? []
-                    if let i = waiting.firstIndex(where: { $0.detail == e.detail }) ?? waiting.indices.first {
-                        let sent = waiting[i]
-                        queues[e.object]?.remove(at: i)
-                        messages.append(Message(from: index(sent.pid), to: me, label: "\(e.label): " + Self.dataLabel(sent.detail, count: 0),
-                                                style: .data, sendRow: row(sent.time), receiveRow: max(row(sent.time), row(e.time))))
-                        release = "released by \(name(of: sent.pid))'s message"
-                    } else {
-                        notes.append(Note(participant: me, row: row(e.time), text: "\(e.label) gave " + Self.dataLabel(e.detail, count: 0)))
-                        release = "returned"
-                    }
+            case .send, .post:
+                if e.error.isEmpty && !links.usedSends.contains(i) {
+                    let label = (e.kind == .post ? "\(e.label): " : "") + Self.dataLabel(e.detail, count: e.kind == .send ? e.count : 0) + " (unread)"
+                    messages.append(Message(from: me, to: nil, label: label, style: .unread, sendRow: row(e.time), receiveRow: row(e.time)))
                 }
-                blockEvents.append((e, release))
+                blockEvents.append((e, Self.failure(e)))
             case .semaphore:
                 let target = objectIndex[e.object] ?? me
                 let failed = e.error.isEmpty ? "" : ": " + e.error
@@ -214,10 +191,10 @@ extension SequenceDiagram {
                                         sendRow: row(e.time), receiveRow: row(e.time)))
                 var release = Self.failure(e)
                 if e.error.isEmpty {
-                    // The last operation by another process on the set during the wait: the kernel
-                    // does not say who woke a waiter, but only an operation can.
-                    let by = events.last { $0.kind == .semaphore && $0.object == e.object && $0.pid != e.pid
-                        && $0.time <= e.time && $0.time >= e.start && $0.error.isEmpty && $0.detail.contains("+") }
+                    // The operation by another process that increased the set during the wait, last
+                    // before it ended: the kernel does not say who woke a waiter, but only an increase can.
+                    let by = events.filter { $0.kind == .semaphore && $0.object == e.object && $0.pid != e.pid
+                        && $0.time <= e.time && $0.time >= e.start && $0.error.isEmpty && $0.detail.contains("+") }.max { $0.time < $1.time }
                     release = by.map { "released by \(name(of: $0.pid))'s \($0.detail)" } ?? "returned"
                 }
                 blockEvents.append((e, release))
@@ -227,37 +204,23 @@ extension SequenceDiagram {
             case .memoryRead:
                 messages.append(Message(from: objectIndex[e.object] ?? me, to: me, label: "read " + Self.dataLabel(e.detail, count: 0),
                                         style: .memory, sendRow: row(e.time), receiveRow: row(e.time)))
-            case .signal where e.error.isEmpty:
-                pendingSignals.append(e)
+            case .signal where e.error.isEmpty && !links.usedSends.contains(i):
+                if let target = processIndex[e.peer], target != me {
+                    messages.append(Message(from: me, to: target, label: e.detail, style: .signal, sendRow: row(e.time), receiveRow: row(e.time)))
+                } else {
+                    notes.append(Note(participant: me, row: row(e.time), text: "sent \(e.detail) to " + (e.peer == e.pid ? "itself" : name(of: e.peer))))
+                }
             case .handled:
-                if let i = pendingSignals.firstIndex(where: { $0.peer == e.pid && $0.detail == e.detail && ($0.pid == e.peer || e.peer == 0) }) {
-                    let sent = pendingSignals.remove(at: i)
+                if let sent = links.byReceive[i]?.first.map({ events[$0.send] }) {
                     messages.append(Message(from: index(sent.pid), to: me, label: e.detail, style: .signal,
                                             sendRow: row(sent.time), receiveRow: max(row(sent.time), row(e.time))))
                 } else {
-                    notes.append(Note(participant: me, row: row(e.time), text: "caught \(e.detail) from pid \(e.peer)"))
+                    notes.append(Note(participant: me, row: row(e.time), text: "caught \(e.detail) from " + name(of: e.peer)))
                 }
             case .call:
                 blockEvents.append((e, Self.failure(e)))
             default:
                 break
-            }
-        }
-        // What nobody in the session took: writes never read, signals never handled.
-        for pending in streams.values.joined() {
-            messages.append(Message(from: index(pending.event.pid), to: nil, label: Self.dataLabel(pending.event.detail, count: pending.event.count) + " (unread)",
-                                    style: .unread, sendRow: row(pending.event.time), receiveRow: row(pending.event.time)))
-        }
-        for sent in queues.values.joined() {
-            messages.append(Message(from: index(sent.pid), to: nil, label: "\(sent.label): " + Self.dataLabel(sent.detail, count: 0) + " (unread)",
-                                    style: .unread, sendRow: row(sent.time), receiveRow: row(sent.time)))
-        }
-        for sent in pendingSignals {
-            if let target = processIndex[sent.peer], target != index(sent.pid) {
-                messages.append(Message(from: index(sent.pid), to: target, label: sent.detail, style: .signal,
-                                        sendRow: row(sent.time), receiveRow: row(sent.time)))
-            } else {
-                notes.append(Note(participant: index(sent.pid), row: row(sent.time), text: "sent \(sent.detail) to " + (sent.peer == sent.pid ? "itself" : name(of: sent.peer))))
             }
         }
         for (e, release) in blockEvents where Self.isBlock(e) {
@@ -288,17 +251,64 @@ extension SequenceDiagram {
         return peerOf
     }
 
+    /// Which send each receive took: (index of the send, bytes taken), by index into the events.
+    struct Links {
+        struct Link { var send: Int; var taken: Int }
+        var byReceive: [Int: [Link]] = [:]
+        var usedSends = Set<Int>()
+    }
+
+    /// Matches each receive to what it took. A byte stream's n-th byte read is its n-th byte
+    /// written, whatever order the processes logged their calls in (a reader woken by a write
+    /// can log its read first); a queue's message is the first one sent with the same text; a
+    /// handled signal the first one sent to that process with that name.
+    static func links(_ events: [DiagramEvent], peers: [String: String]) -> Links {
+        var links = Links()
+        var writes: [String: [(index: Int, remaining: Int)]] = [:]
+        for (i, e) in events.enumerated() where e.kind == .send && e.error.isEmpty && e.count > 0 {
+            writes[peers[e.object] ?? e.object, default: []].append((i, e.count))
+        }
+        for (i, e) in events.enumerated() where e.kind == .receive && e.error.isEmpty && e.count > 0 {
+            var wanted = e.count
+            while wanted > 0, var head = writes[e.object]?.first {
+                let taken = min(wanted, head.remaining)
+                wanted -= taken
+                head.remaining -= taken
+                links.byReceive[i, default: []].append(Links.Link(send: head.index, taken: taken))
+                links.usedSends.insert(head.index)
+                if head.remaining == 0 { writes[e.object]?.removeFirst() } else { writes[e.object]?[0] = head }
+            }
+        }
+        var posts: [String: [Int]] = [:]
+        for (i, e) in events.enumerated() where e.kind == .post && e.error.isEmpty { posts[e.object, default: []].append(i) }
+        for (i, e) in events.enumerated() where e.kind == .take && e.error.isEmpty {
+            let waiting = posts[e.object] ?? []
+            if let k = waiting.firstIndex(where: { events[$0].detail == e.detail }) ?? waiting.indices.first {
+                links.byReceive[i] = [Links.Link(send: waiting[k], taken: 0)]
+                links.usedSends.insert(waiting[k])
+                posts[e.object]?.remove(at: k)
+            }
+        }
+        var signals = events.indices.filter { events[$0].kind == .signal && events[$0].error.isEmpty }
+        for (i, e) in events.enumerated() where e.kind == .handled {
+            if let k = signals.firstIndex(where: { events[$0].peer == e.pid && events[$0].detail == e.detail }) {
+                links.byReceive[i] = [Links.Link(send: signals[k], taken: 0)]
+                links.usedSends.insert(signals[k])
+                signals.remove(at: k)
+            }
+        }
+        return links
+    }
+
     /// Each process stamps a call when it sees it return, so a read can be logged before the
-    /// write that woke it. A read that completes before, or just after, the write it took is
-    /// drawn at the write (a level arrow); a semaphore wait that ended with another process's
+    /// write that woke it. A receive that completes before, or just after, what it took is
+    /// drawn at the send (a level arrow); a semaphore wait that ended with another process's
     /// operation is drawn just after that operation.
-    static func alignCauses(_ events: inout [DiagramEvent], peers: [String: String]) {
+    static func alignCauses(_ events: inout [DiagramEvent], links: Links) {
         let snap: UInt64 = 15_000_000
-        var streams: [String: [(index: Int, remaining: Int)]] = [:]
-        var queues: [String: [Int]] = [:]
-        var signals: [Int] = []
-        func align(_ i: Int, after cause: Int) {
-            let sent = events[cause].time
+        for (i, taken) in links.byReceive {
+            guard let first = taken.first else { continue }
+            let sent = events[first.send].time
             if events[i].time < sent || events[i].time - sent < snap {
                 events[i].time = sent
                 events[i].start = min(events[i].start, sent)
@@ -306,45 +316,23 @@ extension SequenceDiagram {
         }
         for i in events.indices {
             let e = events[i]
-            switch e.kind {
-            case .send where e.error.isEmpty:
-                streams[peers[e.object] ?? e.object, default: []].append((i, e.count))
-            case .receive where e.error.isEmpty && e.count > 0:
-                var wanted = e.count
-                var first: Int?
-                while wanted > 0, var head = streams[e.object]?.first {
-                    first = first ?? head.index
-                    let taken = min(wanted, head.remaining)
-                    wanted -= taken
-                    head.remaining -= taken
-                    if head.remaining == 0 { streams[e.object]?.removeFirst() } else { streams[e.object]?[0] = head }
-                }
-                if let first { align(i, after: first) }
-            case .post where e.error.isEmpty:
-                queues[e.object, default: []].append(i)
-            case .take where e.error.isEmpty:
-                let waiting = queues[e.object] ?? []
-                if let k = waiting.firstIndex(where: { events[$0].detail == e.detail }) ?? waiting.indices.first {
-                    queues[e.object]?.remove(at: k)
-                    align(i, after: waiting[k])
-                }
-            case .signal where e.error.isEmpty:
-                signals.append(i)
-            case .handled:
-                if let k = signals.firstIndex(where: { events[$0].peer == e.pid && events[$0].detail == e.detail }) {
-                    align(i, after: signals.remove(at: k))
-                }
-            case .semaphore where e.error.isEmpty && isBlock(e):
-                // Woken by an increment of another process, logged up to `snap` after the wake-up.
-                let cause = events.indices.filter { j in
-                    let o = events[j]
-                    return o.kind == .semaphore && o.object == e.object && o.pid != e.pid && o.error.isEmpty
-                        && o.detail.contains("+") && o.time >= e.start && o.time <= e.time + snap
-                }.min { Self.distance(events[$0].time, e.time) < Self.distance(events[$1].time, e.time) }
-                if let cause, events[cause].time >= e.time { events[i].time = events[cause].time + 1 }
-            default:
-                break
+            guard e.kind == .semaphore, e.error.isEmpty, isBlock(e) else { continue }
+            // Woken by an increase by another process, logged up to `snap` after the wake-up.
+            let cause = events.indices.filter { j in
+                let o = events[j]
+                return o.kind == .semaphore && o.object == e.object && o.pid != e.pid && o.error.isEmpty
+                    && o.detail.contains("+") && o.time >= e.start && o.time <= e.time + snap
+            }.min { distance(events[$0].time, e.time) < distance(events[$1].time, e.time) }
+            if let cause, events[cause].time >= e.time { events[i].time = events[cause].time + 1 }
+        }
+        // A process logs its own calls in order: what it did after a call that moved is drawn after it.
+        var last: [Int32: UInt64] = [:]
+        for i in events.indices {
+            if let previous = last[events[i].pid], events[i].time <= previous {
+                events[i].start = max(events[i].start, previous)
+                events[i].time = previous + 1
             }
+            last[events[i].pid] = events[i].time
         }
     }
 
