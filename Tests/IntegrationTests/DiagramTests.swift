@@ -101,6 +101,26 @@ final class DiagramTests: IPCTestCase {
         XCTAssertTrue(m.stdout.contains("P0-)P1: SIGUSR1"), m.stdout)
     }
 
+    func testTheInteractiveShellDrawsTheSessionSoFar() throws {
+        try XCTSkipUnless(TmuxSession.isAvailable, "tmux is not installed")
+        let dir = try makeDirectory()
+        let shell = try TmuxSession(testCase: self, historyPath: dir.appendingPathComponent("history").path, directory: dir.path)
+        try shell.enter("p = pipe")
+        try shell.enter("r = fork")
+        try shell.enter("@r read p.r")
+        try shell.enter("sleep 300ms")
+        try shell.enter("write p.w hi-there")
+        _ = try shell.waitForScreen("the actor's read") { $0.contains("] hi-there") }
+        try shell.enter("diagram -o now.svg")
+        _ = try shell.waitForScreen("the picture") { $0.contains("diagram: written to now.svg") }
+        let texts = try SVGTexts.collect(Data(contentsOf: dir.appendingPathComponent("now.svg")))
+        for text in ["ipcsh", "r", "\"hi-there\"", "blocked in read(p.r)"] {
+            XCTAssertTrue(texts.contains(text), "\(text): \(texts.sorted())")
+        }
+        try shell.enter("exit")
+        _ = try shell.waitForScreen("the end") { _ in (try? shell.exitStatus()) != nil }
+    }
+
     func testBadUseIsRefusedClearly() throws {
         let missing = try diagram([])
         XCTAssertEqual(missing.status, 2)
