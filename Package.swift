@@ -28,9 +28,12 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-Xfrontend", "-assume-single-threaded",
                                           "-cross-module-optimization"], .when(configuration: .release))]
         ),
+        // Sequence diagrams of a session: the event log's format, the model built from it, and
+        // its SVG and Mermaid renderings. Pure: no system calls, no session.
+        .target(name: "IPCDiagram"),
         // The session, its commands and the runtime that runs them. No terminal code.
         .target(
-            name: "IPCShell", dependencies: ["IPCSyntax", "IPCSys", "IPCBench"],
+            name: "IPCShell", dependencies: ["IPCSyntax", "IPCSys", "IPCBench", "IPCDiagram"],
             // Dynamic exclusivity checks cost ~10% of a script's run time (scripts/bench.sh);
             // debug builds, which the tests run, keep them. The shell is one thread by design
             // (fork is only safe so; PipesAndProcessesTests checks /proc's Threads: 1), so
@@ -57,11 +60,11 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-ltinfo"], .when(configuration: .release))]
         ),
         .testTarget(name: "IPCSysTests", dependencies: ["IPCSys"]),
-        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching"]),
+        .testTarget(name: "IPCShellTests", dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching", "IPCDiagram"]),
         .testTarget(
             name: "IntegrationTests",
             // Depends on the executable so `swift test` always builds the binary it runs.
-            dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching", "IPCSys", "ipcsh"],
+            dependencies: ["IPCShell", "IPCSyntax", "IPCTeaching", "IPCSys", "IPCDiagram", "ipcsh"],
             resources: [.copy("Peers")]
         ),
     ],

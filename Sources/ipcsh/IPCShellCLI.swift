@@ -30,6 +30,7 @@ struct IPCShellCLI: ParsableCommand {
         ipcsh replay <file> [<option> ...]   (ipcsh replay --help)
         ipcsh check <file> ...
         ipcsh emit-c <file> [<arg> ...] [-o <out.c>]
+        ipcsh diagram <file> [<arg> ...] [-o <out.svg>] [--mermaid]
         """,
         discussion: """
         Without FILE or -c, ipcsh is an interactive shell when stdin is a terminal and reads \
@@ -92,6 +93,7 @@ struct IPCShellCLI: ParsableCommand {
             Glibc.exit(runTeachingCommand(first, Array(arguments.dropFirst())))
         }
         if arguments.first == "emit-c" { Glibc.exit(EmitCCommand.run(Array(arguments.dropFirst()))) }
+        if arguments.first == "diagram" { Glibc.exit(DiagramCommand.run(Array(arguments.dropFirst()))) }
         // -V, as python, psql and sqlite3 take it (swift-argument-parser knows only --version).
         if arguments.first == "-V" {
             print(IPCShellVersion.current)
@@ -182,7 +184,7 @@ struct IPCShellCLI: ParsableCommand {
             // With -c, the words after the commands are $1, $2, ... (as sh -c takes them).
             session.positionalStack = [["ipcsh"] + (script.map { [$0] } ?? []) + scriptArguments]
             session.argumentsOrigin = .commandText
-            status = runNonInteractive(interpreter) { () throws(ControlFlow) in
+            status = Self.runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.run(source: commands, file: "-c")
             }
         } else if let script, interpreter.recorder == nil {
@@ -193,7 +195,7 @@ struct IPCShellCLI: ParsableCommand {
                 output.diagnostic(Diagnostic("ipcsh: cannot read \(script): \(error.symbol) (\(error.text))"), withLocation: true)
                 return 1
             }
-            status = runNonInteractive(interpreter) { () throws(ControlFlow) in
+            status = Self.runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: fd, file: script)
             }
             Plumbing.close(fd)
@@ -209,16 +211,18 @@ struct IPCShellCLI: ParsableCommand {
                 return 1
             }
             (interpreter.recorder as? Recorder)?.keepComments(of: script, source: bytes)
-            status = runNonInteractive(interpreter) { () throws(ControlFlow) in
+            status = Self.runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(streaming: bytes, file: script)
             }
         } else if isatty(STDIN_FILENO) == 1 {
+            // The interactive shell logs its events from the start: `diagram -o FILE.svg` draws the session so far.
+            session.diagramLog = try? DiagramLog(session: session)
             status = REPL(interpreter: interpreter).run()
         } else {
             // Commands run as they arrive, as sh runs them from a pipe.
             session.positionalStack = [["ipcsh"]]
             session.argumentsOrigin = .standardInput
-            status = runNonInteractive(interpreter) { () throws(ControlFlow) in
+            status = Self.runNonInteractive(interpreter) { () throws(ControlFlow) in
                 try interpreter.runTopLevel(reading: STDIN_FILENO, file: "<stdin>", refusesBinary: false)
             }
         }
@@ -239,7 +243,7 @@ struct IPCShellCLI: ParsableCommand {
     }
 
     /// Runs a script, `-c` or stdin, ends the session and computes the exit status.
-    private func runNonInteractive(_ interpreter: Interpreter, _ body: () throws(ControlFlow) -> Void) -> Int32 {
+    static func runNonInteractive(_ interpreter: Interpreter, _ body: () throws(ControlFlow) -> Void) -> Int32 {
         var status: Int32
         do {
             try body()

@@ -157,17 +157,7 @@ final class BenchTests: IPCTestCase {
         XCTAssertTrue(texts.contains("MB/s"), "\(texts)")
 
         // A real browser draws it: the screenshot is not blank.
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("chromium is not installed (scripts/install-deps.sh installs it): the SVG was checked, not rendered")
-        }
-        let png = dir.appendingPathComponent("bench.png")
-        let shot = try Harness.runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                    "--user-data-dir=\(dir.appendingPathComponent("profile").path)",
-                                                    "--screenshot=\(png.path)", "--window-size=960,1000", svg.absoluteString], timeout: 90)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: png.path), shot.stderr)
-        let check = try Harness.runPython(SVGTexts.inkFraction, [png.path])
-        XCTAssertEqual(check.status, 0, check.stderr)
-        let ink = Double(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let ink = try SVGTexts.renderedInk(svg, in: dir, window: "960,1000")
         // Bars, labels and grid cover a few percent of the picture; a blank page has none.
         XCTAssertGreaterThan(ink, 0.02, "the rendered chart is (nearly) blank")
     }
@@ -186,6 +176,22 @@ enum SVGTexts {
         func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
             if name == "text" { inText = false; texts.append(current) }
         }
+    }
+
+    /// Renders an SVG in headless Chromium and returns the fraction of the screenshot that is
+    /// not white; skips the test when Chromium is not installed.
+    static func renderedInk(_ svg: URL, in dir: URL, window: String) throws -> Double {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("chromium is not installed (scripts/install-deps.sh installs it): the SVG was checked, not rendered")
+        }
+        let png = dir.appendingPathComponent(svg.deletingPathExtension().lastPathComponent + ".png")
+        let shot = try Harness.runProgram(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                                    "--user-data-dir=\(dir.appendingPathComponent("profile").path)",
+                                                    "--screenshot=\(png.path)", "--window-size=\(window)", svg.absoluteString], timeout: 90)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: png.path), shot.stderr)
+        let check = try Harness.runPython(inkFraction, [png.path])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        return Double(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     static func collect(_ data: Data) throws -> Set<String> {

@@ -165,10 +165,11 @@ extension StaticString {
         return true
     }
 
-    /// Starts with `-` (an option's name).
+    /// Starts with `--` (an option's name).
     @inline(__always)
     var isOptionName: Bool {
-        hasPointerRepresentation ? utf8CodeUnitCount > 0 && utf8Start.pointee == UInt8(ascii: "-")
-                                 : unicodeScalar == "-"
+        // Options are "--x"; a positional keyword may be a single-dash word (diagram's "-o").
+        hasPointerRepresentation ? utf8CodeUnitCount > 1 && utf8Start.pointee == UInt8(ascii: "-") && utf8Start[1] == UInt8(ascii: "-")
+                                 : false
     }
 }

@@ -321,6 +321,7 @@ enum DataCommands {
             if let from = src.baseAddress { (base + offset).copyMemory(from: from, byteCount: src.count) }
         }
         if !raw { (base + offset + data.count).storeBytes(of: 0, as: UInt8.self) }
+        if let log = ctx.session.diagramLog { data.withUnsafeBufferPointer { log.memory(true, region: region, offset: offset, bytes: $0) } }
         return .none
     }
 
@@ -333,6 +334,7 @@ enum DataCommands {
         let limit = min(ctx.integer("LEN") ?? Int.max, memory.count - offset)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: limit)
         let end = bytes.firstIndex(of: 0) ?? limit
+        if let log = ctx.session.diagramLog { log.memory(false, region: region, offset: offset, bytes: bytes[0..<end]) }
         if ctx.binding == nil, end > DataCommands.streamedReadSize, ctx.output.writesRawPieces {
             // A long C string that is printed is escaped and written piece by piece: a 64 MiB
             // region of control bytes would take 256 MiB as one escaped value. `$_` is then empty.
@@ -462,6 +464,7 @@ extension DataCommands {
             }
             bytes = Array(available[0..<length])
             startOffset = offset
+            if let log = ctx.session.diagramLog { log.memory(false, region: region, offset: offset, bytes: bytes) }
         } else if let target = ctx.descriptor("NAME") {
             try rejectOptions(["--at"], for: "a descriptor", ctx)
             let wanted = layout?.size ?? ctx.integer("LEN") ?? 4096

@@ -47,7 +47,7 @@ enum SessionCommands {
         if let mode = ctx.string("MODE") {
             ctx.session.setTracing(mode == "on")
         }
-        ctx.output.info("trace: \(SyscallTrace.isOn ? "on" : "off")")
+        ctx.output.info("trace: \(ctx.session.isTracing ? "on" : "off")")
         return .none
     }
 

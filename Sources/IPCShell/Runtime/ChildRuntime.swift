@@ -44,6 +44,7 @@ extension Interpreter {
         _ = supervisor.shutdown()
         session.removeOwnSocketFiles()
         session.output.flush()
+        session.diagramLog?.exiting(status)
         Processes.exitChild(status)
     }
 
@@ -62,6 +63,7 @@ extension Interpreter {
                     _ = supervisor.shutdown()
                     session.removeOwnSocketFiles()
                     session.output.flush()
+                    session.diagramLog?.exiting(code)
                     Processes.exitChild(code)
                 case .interrupted:
                     if Signals.terminationSignal != nil { break }
@@ -75,7 +77,9 @@ extension Interpreter {
         _ = supervisor.shutdown()
         session.removeOwnSocketFiles()
         session.output.flush()
-        Processes.exitChild(terminated.map { 128 + $0 } ?? (session.lastStatus == 0 ? 0 : 1))
+        let status = terminated.map { 128 + $0 } ?? (session.lastStatus == 0 ? 0 : 1)
+        session.diagramLog?.exiting(status)
+        Processes.exitChild(status)
     }
 }
 

@@ -159,6 +159,7 @@ public final class Interpreter {
                             _ body: () throws -> CommandResult) throws {
         if Signals.interruptPending { throw ControlFlow.interrupted }
         if UserSignals.caughtPending { try runSignalHandlers() }
+        if let log = session.diagramLog { log.commandStarted() }
         do {
             let result = try body()
             session.lastStatus = 0
@@ -178,6 +179,7 @@ public final class Interpreter {
                 }
             case .handle(let handle):
                 session.lastResult = Array(handle.name.utf8)
+                if let log = session.diagramLog, let child = handle as? ChildHandle { log.named(child.pid, child.name) }
             case .structure(let text, let fields):
                 session.lastResult = text
                 if let name = binding {
@@ -307,6 +309,7 @@ public final class Interpreter {
         defer { runningSignalHandlers = false }
         while let caught = UserSignals.takeCaught() {
             guard let block = session.signalHandlers[caught.signal] else { continue }
+            session.diagramLog?.handled(signal: caught.signal, sender: caught.sender)
             let names = ["signal", "sender", "value"]
             let saved = names.map { session.variables[$0] }
             session.variables["signal"] = Array(UserSignals.name(caught.signal).utf8)

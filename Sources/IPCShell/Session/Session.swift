@@ -70,11 +70,27 @@ public final class Session {
 
     /// `trace on|off`: every system call of the IPCSys layer prints a line on stderr.
     public func setTracing(_ on: Bool) {
-        if on {
-            let output = self.output
-            SyscallTrace.sink = { entry in output.trace(entry.description) }
-        } else {
-            SyscallTrace.sink = nil
+        isTracing = on
+        installTraceSink()
+    }
+
+    /// `trace on`.
+    public private(set) var isTracing = false
+
+    /// The event log `diagram` draws from (`ipcsh diagram`, the interactive shell), nil when
+    /// this session is not logged. Forked children inherit it and log to it.
+    public var diagramLog: DiagramLog? {
+        didSet { installTraceSink() }
+    }
+
+    /// One sink for both readers of the structured trace: `trace on` and the diagram's log.
+    private func installTraceSink() {
+        let output = self.output
+        switch (isTracing, diagramLog) {
+        case (false, nil): SyscallTrace.sink = nil
+        case (true, nil): SyscallTrace.sink = { entry in output.trace(entry.description) }
+        case (false, let log?): SyscallTrace.sink = { entry in log.record(entry) }
+        case (true, let log?): SyscallTrace.sink = { entry in log.record(entry); output.trace(entry.description) }
         }
     }
 
