@@ -36,7 +36,7 @@ enum EmitCCommand {
         let plan = CommandPlan(source: source, file: file)
         let program: String
         do throws(CEmitError) {
-            program = try CEmitter.emit(plan, source: file)
+            program = try CEmitter.emit(plan, origin: "ipcsh emit-c \(file)")
         } catch {
             return fail(error.diagnostic.render(withLocation: true), 1)
         }

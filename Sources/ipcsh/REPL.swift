@@ -13,6 +13,7 @@ struct REPL {
         let session = interpreter.session
         session.isInteractive = true
         session.argumentsOrigin = .interactive
+        session.typedCommands = []
         let output = session.output
         output.flushEachCommand = true
         let registry = interpreter.registry

@@ -204,6 +204,35 @@ final class EmitCTests: IPCTestCase {
         try compareCalls(examples.appendingPathComponent("shm-reader.ipcs"), arguments: [key, "1"])
     }
 
+    /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the
+    /// one that failed, not help), as a program that compiles and prints what the session did.
+    func testEmitCInTheShellTranslatesTheSessionTypedSoFar() throws {
+        try XCTSkipUnless(TmuxSession.isAvailable, "tmux is not installed")
+        let dir = try makeDirectory()
+        let shell = try TmuxSession(testCase: self, historyPath: dir.appendingPathComponent("history").path, directory: dir.path)
+        try shell.enter("p = pipe")
+        try shell.enter("write p.w typed-in-the-shell")
+        try shell.enter("read p.r")
+        try shell.enter("read nosuchthing")
+        try shell.enter("help pipe")
+        try shell.enter("repeat 2 { echo round $i }")
+        _ = try shell.waitForScreen("the loop") { $0.contains("round 1") }
+        try shell.enter("emit-c -o lesson.c")
+        _ = try shell.waitForScreen("the program") { $0.contains("emit-c: 4 command(s) written to lesson.c") }
+        try shell.enter("status")
+        try shell.enter("emit-c -o refused.c")
+        _ = try shell.waitForScreen("the refusal") { $0.contains("emit-c: status has no C form here (in: status)") }
+        try shell.enter("exit")
+        _ = try shell.waitForScreen("the end") { _ in (try? shell.exitStatus()) != nil }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("refused.c").path))
+        let source = dir.appendingPathComponent("lesson.c").path, binary = dir.appendingPathComponent("lesson").path
+        let compiled = try Harness.runProgram("/usr/bin/env", ["cc", "-Wall", "-Wextra", "-Werror", "-o", binary, source])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let c = try Harness.runProgram(binary, [])
+        XCTAssertEqual(c.stdout.split(separator: "\n").map { VolatileMask.apply(String($0)) },
+                       ["p: read end p.r = fd N, write end p.w = fd N", "typed-in-the-shell", "round 0", "round 1"])
+    }
+
     func testACommandWithoutACFormIsRefusedWithItsLineAndNothingIsWritten() throws {
         let dir = try makeDirectory()
         let script = dir.appendingPathComponent("refused.ipcs")
@@ -219,6 +248,6 @@ final class EmitCTests: IPCTestCase {
         try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
         let v = try Harness.run(["emit-c", script.path])
         XCTAssertEqual(v.status, 1)
-        XCTAssertTrue(v.stderr.contains("refused.ipcs:1:1: error: emit-c: $HOME has no C form here"), v.stderr)
+        XCTAssertTrue(v.stderr.contains("refused.ipcs:1:1: error: emit-c: \"$HOME\" has no C form here"), v.stderr)
     }
 }

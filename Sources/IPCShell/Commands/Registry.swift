@@ -65,6 +65,7 @@ public struct CommandRegistry: Sendable {
         registry.add(hints: SignalCommands.hints)
         registry.add(SeeingCommands.all)
         registry.add(DiagramCommands.all)
+        registry.add(EmitCCommands.all)
         registry.add(BenchCommands.all)
         registry.add(DataCommands.all)
         registry.add(hints: DataCommands.hints)

@@ -13,21 +13,6 @@ public enum DiagramOutput {
     /// Writes `text` to `path` whole or not at all (a temporary file renamed over it).
     /// Returns the error to report, nil when written.
     public static func write(_ text: String, to path: String) -> String? {
-        do throws(ReplacementFile.OpenError) {
-            let target = try ReplacementFile.open(path)
-            let bytes = Array(text.utf8)
-            let writeFailed = bytes.withUnsafeBytes { target.write($0) }
-            let closeFailed = target.close()
-            if let failed = writeFailed ?? closeFailed {
-                target.discard()
-                return "cannot write \(path): \(Errno.symbol(failed)) (\(Errno.text(failed)))"
-            }
-            do throws(SystemCallError) { try target.replace() } catch {
-                return "cannot write \(path): \(error)"
-            }
-        } catch {
-            return "cannot create \(path): \(Errno.symbol(error.errno)) (\(Errno.text(error.errno)))"
-        }
-        return nil
+        ReplacementFile.writeWhole(path, Array(text.utf8))
     }
 }

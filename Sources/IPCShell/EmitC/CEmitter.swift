@@ -5,11 +5,12 @@ import IPCSyntax
 /// `if (fork() == 0) { ...; _exit(0); }`. A command without a C form is refused with its place
 /// and a reason, never dropped or approximated.
 public enum CEmitter {
-    public static func emit(_ plan: CommandPlan, source: String) throws(CEmitError) -> String {
+    /// `origin`: what made the program, for its first comment (`ipcsh emit-c lesson.ipcs`).
+    public static func emit(_ plan: CommandPlan, origin: String) throws(CEmitError) -> String {
         var program = CProgram()
         try lower(plan.steps, into: &program)
         if program.cleanupOnExit { endSession(&program) }
-        return program.render(source: source)
+        return program.render(origin: origin)
     }
 
     static func lower(_ steps: [PlanStep], into program: inout CProgram) throws(CEmitError) {

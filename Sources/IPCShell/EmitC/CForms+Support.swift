@@ -45,7 +45,7 @@ extension CProgram {
                     format += "%s"
                     arguments.append("(argc > \(n) ? argv[\(n)] : \(CProgram.literal(fallback)))")
                 default:
-                    throw CEmitError("emit-c: \(CEmitter.wordText(word)) has no C form here: literal words, $i (a loop's counter), variables set before, $1 and ${1:-DEFAULT} are translated", at: location)
+                    throw CEmitError("emit-c: \"\(CEmitter.wordText(word))\" has no C form here: literal words, $i (a loop's counter), variables set before, $1 and ${1:-DEFAULT} are translated", at: location)
                 }
             }
             return (format, arguments)
@@ -76,7 +76,7 @@ extension CProgram {
             }
             let (format, arguments) = try self.format(.unexpanded(word), at: bound.location)
             if format == "%s", arguments.count == 1 { return "(int)strtol(\(arguments[0]), NULL, 0)" }
-            throw CEmitError("emit-c: \(CEmitter.wordText(word)) is not a number C can know here", at: bound.location)
+            throw CEmitError("emit-c: \"\(CEmitter.wordText(word))\" is not a number C can know here", at: bound.location)
         default:
             throw CEmitError("emit-c: \(bound.spec.name)'s argument has no C form here", at: bound.location)
         }

@@ -62,13 +62,24 @@ public final class Interpreter {
         let recording = recorder
         recording?.begin(command)
         defer { if recorder === recording { recording?.end() } }
+        let failuresBefore = failureCount
         try reportingFailure(at: command.location) { () throws in try execute(command) }
+        if session.typedCommands != nil, failureCount == failuresBefore, !Interpreter.isLeftOutOfEmitC(command) {
+            session.typedCommands?.append(command.source)
+        }
         // A signal the command itself brought (signal send self USR1) is handled now, not only
         // before a next command that may never come.
         if UserSignals.caughtPending { try runSignalHandlers() }
         // Recording: let children's output arrive before the next command, as check and replay do.
         if recording != nil || settlesAfterEachCommand { settleChildren() } else { supervisor.drainAvailable() }
         if session.output.flushEachCommand { session.output.flush() }
+    }
+
+    /// What `emit-c` in the shell leaves out of the session typed so far: asking for help, and
+    /// the pictures and programs made of the session (`emit-c`, `diagram`, `record`).
+    static func isLeftOutOfEmitC(_ command: Command) -> Bool {
+        guard case .word(let first)? = command.arguments.first, let name = first.literalText else { return false }
+        return ["help", "emit-c", "diagram", "record"].contains(name)
     }
 
     /// Runs one simple top-level command of a script (neither recording nor settling after each

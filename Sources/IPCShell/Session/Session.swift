@@ -79,6 +79,11 @@ public final class Session {
 
     /// The event log `diagram` draws from (`ipcsh diagram`, the interactive shell), nil when
     /// this session is not logged. Forked children inherit it and log to it.
+    /// The interactive session's commands as typed, those that ran without failing (`emit-c`
+    /// inside the shell translates them); nil where they are not kept (a script: `ipcsh emit-c
+    /// SCRIPT` translates the file).
+    public var typedCommands: [String]?
+
     public var diagramLog: DiagramLog? {
         didSet { installTraceSink() }
     }
