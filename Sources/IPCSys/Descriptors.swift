@@ -143,6 +143,13 @@ public enum Descriptors {
         if wanted != flags { _ = try valueOrErrno("fcntl") { fcntl(fd, F_SETFL, wanted) } }
     }
 
+    /// `fcntl(fd, F_SETFL, flags | O_APPEND)`: every write goes to the end, whoever shares the
+    /// descriptor (the diagram's log, written by every process of a session). Untraced plumbing.
+    public static func setAppendOnly(_ fd: Int32) throws(SystemCallError) {
+        let flags = try valueOrErrno("fcntl") { fcntl(fd, F_GETFL) }
+        _ = try valueOrErrno("fcntl") { fcntl(fd, F_SETFL, flags | O_APPEND) }
+    }
+
     /// Whether `path` is a FIFO.
     public static func isFIFO(_ path: String) -> Bool {
         var st = stat()

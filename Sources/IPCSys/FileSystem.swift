@@ -72,6 +72,30 @@ public enum FileSystem {
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), type: st.st_mode & S_IFMT)
     }
 
+    /// The identity of the file behind a descriptor (`fstat`): a pipe's is the same in every
+    /// process that holds an end, whatever its number there.
+    public static func identity(descriptor fd: Int32) -> FileIdentity? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), type: st.st_mode & S_IFMT)
+    }
+
+    /// Everything in the file behind `fd`, read from its start with `pread` (the offset shared
+    /// with other processes is left alone).
+    public static func contents(ofDescriptor fd: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 && Errno.current == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+            offset += off_t(n)
+        }
+        return bytes
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

@@ -49,7 +49,7 @@ final class CompletionTests: ShellTestCase {
     func testCommandsAtTheStart() {
         XCTAssertEqual(complete(""), shell.interpreter.registry.topLevel)
         XCTAssertEqual(complete("sh"), ["shm"])
-        XCTAssertEqual(Set(complete("e")), ["echo", "eventfd", "exit", "expect"])
+        XCTAssertEqual(Set(complete("e")), ["echo", "emit-c", "eventfd", "exit", "expect"])
         XCTAssertEqual(complete("zz"), [])
     }
 

@@ -402,6 +402,8 @@ final class TeachingTests: IPCTestCase {
             #"unlink\("\#(f)"\) = 0"#,
             #"open\("\#(f)", O_RDONLY\) = -1 ENOENT \(No such file or directory\)"#,
             #"fork\(\) = (\d+)"#,
+            // wait: the waitpid a C program makes there (the reaper's WNOHANG is untraced).
+            #"waitpid\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0\) = \d+"#,
         ]
         let parent = trace.filter { !$0.hasPrefix("[") }
         XCTAssertEqual(parent.count, patterns.count, parent.joined(separator: "\n"))
@@ -414,7 +416,8 @@ final class TeachingTests: IPCTestCase {
         XCTAssertEqual(parent.first, "pipe([\(ends[0]), \(ends[1])]) = 0")
         XCTAssertTrue(parent[1].hasPrefix("write(\(ends[1]), "), parent[1])
         // The child's pipe() is traced in the child, with its prefix and real pid.
-        let pid = try XCTUnwrap(parent.last.flatMap { Int($0.dropFirst("fork() = ".count)) })
+        let pid = try XCTUnwrap(parent.dropLast().last.flatMap { Int($0.dropFirst("fork() = ".count)) })
+        XCTAssertEqual(parent.last, "waitpid(\(pid), [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0) = \(pid)")
         XCTAssertTrue(r.stderr.contains("\n[child1 \(pid)] pipe(["), r.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [], "the FIFO was removed")
     }

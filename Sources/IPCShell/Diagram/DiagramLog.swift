@@ -30,27 +30,17 @@ public final class DiagramLog {
         SyscallTrace.sink = nil
         defer { SyscallTrace.sink = sink }
         let fd = try Mappings.memoryFile("ipcsh-diagram")
-        _ = fcntl(fd, F_SETFL, O_APPEND)
+        try Descriptors.setAppendOnly(fd)
         self.fd = fd
         self.session = session
         named(getpid(), "ipcsh")
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { Plumbing.close(fd) }
 
     /// Every event logged so far by every process of the session.
     public func events() -> [DiagramEvent] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        var offset: off_t = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-            offset += off_t(n)
-        }
-        return DiagramEvent.parse(log: String(decoding: bytes, as: UTF8.self))
+        DiagramEvent.parse(log: String(decoding: FileSystem.contents(ofDescriptor: fd), as: UTF8.self))
     }
 
     // MARK: What the runtime tells it
@@ -93,15 +83,7 @@ public final class DiagramLog {
             eventCount += 1
         }
         let bytes = Array(event.line.utf8)
-        bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                done += n
-            }
-        }
+        bytes.withUnsafeBytes { FileSystem.writeAll(fd, $0) }
     }
 
     // MARK: The trace sink
@@ -179,9 +161,8 @@ public final class DiagramLog {
 
     /// The kernel object behind a descriptor, the same in every process: `ino:DEV:INODE`.
     func identity(_ fd: Int32) -> String {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return "fd:\(getpid()):\(fd)" }
-        return "ino:\(st.st_dev):\(st.st_ino)"
+        guard let file = FileSystem.identity(descriptor: fd) else { return "fd:\(getpid()):\(fd)" }
+        return "ino:\(file.device):\(file.inode)"
     }
 
     /// The session's name for a descriptor (`p.w`), or `fd 5`.
@@ -195,10 +176,7 @@ public final class DiagramLog {
         return session.allHandles.first { $0.field(field) == text }?.name ?? "\(field) \(value)"
     }
 
-    static func isFIFO(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
-    }
+    static func isFIFO(_ path: String) -> Bool { Descriptors.isFIFO(path) }
 
     static func bytes(_ value: TraceValue) -> [UInt8]? {
         switch value {
