@@ -47,6 +47,7 @@ final class EmitCTests: IPCTestCase {
         "shmget": "shmget", "shmat": "shmat", "shmdt": "shmdt", "shmctl": "shmctl",
         "mkfifo": "mkfifo", "mknod": "mkfifo", "mknodat": "mkfifo", "open": "open", "openat": "open",
         "unlink": "unlink", "unlinkat": "unlink",
+        "semget": "semget", "semop": "semop", "semtimedop": "semop", "semctl": "semctl",
     ]
 
     /// `name(fd, ...)` of one trace or strace line, when it is a compared call on a descriptor
@@ -202,6 +203,40 @@ final class EmitCTests: IPCTestCase {
         defer { _ = try? Harness.run(["-c", "shm rm \(key)"]) }
         try emitCompileAndCompare(examples.appendingPathComponent("shm-reader.ipcs"), arguments: [key, "1"])
         try compareCalls(examples.appendingPathComponent("shm-reader.ipcs"), arguments: [key, "1"])
+    }
+
+    /// The producer/consumer example (a segment, a semaphore set, a consumer forked with a
+    /// loop), with a private key and with a numeric one: the same lines, the same calls.
+    func testTheProducerConsumerExampleTranslates() throws {
+        let script = Harness.packageRoot.appendingPathComponent("examples/producer-consumer.ipcs")
+        try emitCompileAndCompare(script, arguments: ["private", "3", "3"])
+        try compareCalls(script, arguments: ["private", "3", "3"])
+        try emitCompileAndCompare(script, arguments: [String(Harness.uniqueKey()), "2", "2"])
+    }
+
+    /// The semaphore forms the example does not use: --undo, --nowait, a value kept, a set
+    /// opened again by its key, and cleanup on removing the set at the end.
+    func testSemaphoreOperationsTranslate() throws {
+        let dir = try makeDirectory()
+        let script = dir.appendingPathComponent("sem.ipcs")
+        try """
+            set key $1
+            cleanup on
+            lock = sem create $key 2 --value 1
+            again = sem create $key 2
+            sem wait lock 0 --undo
+            v = sem get lock 0
+            echo "value $v"
+            sem wait lock 1 --nowait
+            sem get lock
+            fork { sem post again 1; sem get again }
+            wait
+            both = sem get lock
+            echo "both: $both"
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let key = String(Harness.uniqueKey())
+        try emitCompileAndCompare(script, arguments: [key])
+        try compareCalls(script, arguments: [key])
     }
 
     /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the

@@ -24,6 +24,111 @@ enum SemaphoreCommands {
         SystemCallHint("semctl", EPERM) { "only the set's owner or creator (or root) can do that" },
     ]
 
+    // MARK: C forms (emit-c)
+
+    static let semunDeclaration = """
+        /* semctl's fourth argument: the caller defines it (man 2 semctl). */
+        union semun { int val; struct semid_ds *buf; unsigned short *array; };
+        """
+
+    /// sem create in C: as the shell, semget(IPC_CREAT | IPC_EXCL), or else the set the key
+    /// names; SETALL for a new set; IPC_STAT for the line it prints.
+    static let createC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--mode") { throw CEmitError("emit-c: sem create --mode has no C form here", at: bound.location) }
+        guard let count = bound.integer("NSEMS") else {
+            throw CEmitError("emit-c: sem create's NSEMS has no C form here (a literal one has)", at: bound.location)
+        }
+        let value = bound.integer("--value") ?? 0
+        let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")
+        let name = c.name("sem", binding: bound.binding)
+        c.handles[name] = .semaphores
+        c.include("sys/ipc.h", "sys/sem.h", "errno.h")
+        c.declare(fileScope: semunDeclaration)
+        if c.isTopLevel { c.createdSemaphoreSets.append(name) }
+        c.line("int \(name)_created = 1;")
+        c.line("int \(name)_id = semget(\(keyC), \(count), IPC_CREAT | IPC_EXCL | 0600);")
+        if !bound.flag("--excl") {
+            c.open("if (\(name)_id == -1 && errno == EEXIST)")
+            c.line("\(name)_created = 0;")
+            c.line("\(name)_id = semget(\(keyC), 0, 0);")
+            c.close()
+        }
+        c.check("\(name)_id == -1", "semget")
+        c.open("if (\(name)_created)")
+        c.line("unsigned short values[\(count)];")
+        c.line("for (int k = 0; k < \(count); k++) values[k] = \(value);")
+        c.check("semctl(\(name)_id, 0, SETALL, (union semun){ .array = values }) == -1", "semctl")
+        c.close()
+        c.line("struct semid_ds \(name)_ds;")
+        c.check("semctl(\(name)_id, 0, IPC_STAT, (union semun){ .buf = &\(name)_ds }) == -1", "semctl")
+        let counted = ["(int)\(name)_ds.sem_nsems", "\(name)_ds.sem_nsems == 1 ? \"\" : \"s\""]
+        c.open("if (\(name)_created)")
+        c.say("\(name): created semaphore set key \(keyText), semid %d, %d semaphore%s at \(value)", keyArguments + ["\(name)_id"] + counted)
+        c.close()
+        c.open("else")
+        c.say("\(name): key \(keyText) already existed: opened semid %d, %d semaphore%s (values kept)", keyArguments + ["\(name)_id"] + counted)
+        c.close()
+    }
+
+    /// sem wait / sem post in C: one semop of N-1 or N+1.
+    static func operationC(_ change: Int) -> CForm {
+        { bound, c throws(CEmitError) in
+            if bound.optionGiven("--timeout") {
+                throw CEmitError("emit-c: \(bound.spec.name) --timeout has no C form here", at: bound.location)
+            }
+            let set = try c.handle(bound, "NAME", .semaphores)
+            let number = try c.integer(bound, "N") ?? "0"
+            var flags: [String] = []
+            if bound.flag("--undo") { flags.append("SEM_UNDO") }
+            if bound.flag("--nowait") { flags.append("IPC_NOWAIT") }
+            c.check("semop(\(set.name)_id, &(struct sembuf){ \(number), \(change), \(flags.isEmpty ? "0" : flags.joined(separator: " | ")) }, 1) == -1", "semop")
+        }
+    }
+
+    /// sem set in C: semctl(SETVAL).
+    static let setC: CForm = { bound, c throws(CEmitError) in
+        let set = try c.handle(bound, "NAME", .semaphores)
+        guard let number = try c.integer(bound, "N"), let value = try c.integer(bound, "VALUE") else { return }
+        c.check("semctl(\(set.name)_id, \(number), SETVAL, (union semun){ .val = \(value) }) == -1", "semctl")
+    }
+
+    /// sem get in C: semctl(GETVAL) of one, or GETALL printed (or kept) as the shell shows it.
+    static let getC: CForm = { bound, c throws(CEmitError) in
+        let set = try c.handle(bound, "NAME", .semaphores)
+        let variable = try bound.binding.map { name throws(CEmitError) in try c.variableName(name, bound) }
+        if let number = try c.integer(bound, "N") {
+            let value = variable ?? c.temporary("value")
+            c.line("int \(value) = semctl(\(set.name)_id, \(number), GETVAL);")
+            c.check("\(value) == -1", "semctl")
+            if let variable {
+                c.declare(variable, CVariable(format: "%d", argument: variable, integer: variable, assignable: false))
+            } else {
+                c.say("%d", [value])
+            }
+            return
+        }
+        let values = c.temporary("values"), text = variable ?? c.temporary("line")
+        c.line("unsigned short \(values)[\(set.name)_ds.sem_nsems];")
+        c.check("semctl(\(set.name)_id, 0, GETALL, (union semun){ .array = \(values) }) == -1", "semctl")
+        c.line("char \(text)[\(set.name)_ds.sem_nsems * 6 + 1];")
+        c.line("\(text)[0] = '\\0';")
+        c.line("for (unsigned long k = 0; k < \(set.name)_ds.sem_nsems; k++) sprintf(\(text) + strlen(\(text)), k ? \" %d\" : \"%d\", \(values)[k]);")
+        c.include("string.h")
+        if let variable {
+            c.declare(variable, CVariable(format: "%s", argument: variable, integer: nil, assignable: false))
+        } else {
+            c.say("%s", [text])
+        }
+    }
+
+    /// sem rm in C: semctl(IPC_RMID).
+    static let rmC: CForm = { bound, c throws(CEmitError) in
+        let set = try c.handle(bound, "NAME|KEY", .semaphores)
+        c.check("semctl(\(set.name)_id, 0, IPC_RMID) == -1", "semctl")
+        c.say("\(set.name): removed")
+        c.createdSemaphoreSets.removeAll { $0 == set.name }
+    }
+
     static let create = CommandSpec(
         "sem create", summary: "semget with IPC_CREAT: make a set of NSEMS semaphores (SETALL to --value), or find it",
         arguments: [ArgumentSpec("KEY", .key), ArgumentSpec("NSEMS", .count)],
@@ -33,7 +138,8 @@ enum SemaphoreCommands {
             OptionSpec("--excl", summary: "fail with EEXIST if the key is taken (IPC_EXCL)"),
         ],
         example: "s = sem create 3306 2 --value 1",
-        discussion: "A set this command creates gets its values with semctl(SETALL) right after semget, as C programs do (a new set's values are 0). A set that already existed keeps its values. The set outlives the shell until sem rm (or ipcrm -s)."
+        discussion: "A set this command creates gets its values with semctl(SETALL) right after semget, as C programs do (a new set's values are 0). A set that already existed keeps its values. The set outlives the shell until sem rm (or ipcrm -s).",
+        cForm: createC
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         let count = ctx.integer("NSEMS") ?? 0
@@ -168,7 +274,8 @@ enum SemaphoreCommands {
         "sem wait", summary: "P: sem op NAME N-1 (take one, waiting while it is 0)",
         arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
         options: operationOptions,
-        example: "sem wait s 0 --undo"
+        example: "sem wait s 0 --undo",
+        cForm: operationC(-1)
     ) { ctx in
         guard let set = try semaphores(ctx) else { return .none }
         try perform(set, ["\(ctx.integer("N") ?? 0)-1"], ctx)
@@ -179,7 +286,8 @@ enum SemaphoreCommands {
         "sem post", summary: "V: sem op NAME N+1 (give one back, waking a waiter)",
         arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
         options: operationOptions,
-        example: "sem post s 0"
+        example: "sem post s 0",
+        cForm: operationC(1)
     ) { ctx in
         guard let set = try semaphores(ctx) else { return .none }
         try perform(set, ["\(ctx.integer("N") ?? 0)+1"], ctx)
@@ -189,7 +297,8 @@ enum SemaphoreCommands {
     static let set = CommandSpec(
         "sem set", summary: "semctl(SETVAL): set semaphore N to VALUE",
         arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count), ArgumentSpec("VALUE", .count)],
-        example: "sem set s 0 1"
+        example: "sem set s 0 1",
+        cForm: setC
     ) { ctx in
         guard let set = try semaphores(ctx) else { return .none }
         let number = ctx.integer("N") ?? 0
@@ -208,7 +317,8 @@ enum SemaphoreCommands {
         "sem get", summary: "semctl(GETVAL) of semaphore N, or every value (GETALL)",
         arguments: [ArgumentSpec("NAME", .handle([.sem])), ArgumentSpec("N", .count, optional: true)],
         example: "v = sem get s 0",
-        discussion: "Without N, prints every value in order, separated by spaces."
+        discussion: "Without N, prints every value in order, separated by spaces.",
+        cForm: getC
     ) { ctx in
         guard let set = try semaphores(ctx) else { return .none }
         if let number = ctx.integer("N") {
@@ -262,7 +372,8 @@ enum SemaphoreCommands {
     static let rm = CommandSpec(
         "sem rm", summary: "semctl(IPC_RMID): remove a set (at once: waiting processes get EIDRM)",
         arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.sem]))],
-        example: "sem rm s"
+        example: "sem rm s",
+        cForm: rmC
     ) { ctx in
         if let set = ctx.handle("NAME|KEY", as: SemaphoreSetHandle.self) {
             if set.removed { throw ctx.failure("sem rm: \(set.name) was already removed") }

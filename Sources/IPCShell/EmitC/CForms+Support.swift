@@ -94,7 +94,12 @@ extension CProgram {
         guard let expression = try integer(bound, name) else {
             throw CEmitError("emit-c: \(bound.spec.name)'s key has no C form here (a number, private or a variable holding a number has)", at: bound.location)
         }
-        return ("(key_t)\(expression)", "0x%08x", ["(unsigned)\(expression)"])
+        // The shell shows key 0 as private: so does the program.
+        let shown = temporary("key")
+        line("char \(shown)[16];")
+        line("if ((key_t)\(expression) == IPC_PRIVATE) snprintf(\(shown), sizeof \(shown), \"private\");")
+        line("else snprintf(\(shown), sizeof \(shown), \"0x%08x\", (unsigned)\(expression));")
+        return ("(key_t)\(expression)", "%s", [shown])
     }
 
     /// The C name of a script variable the command sets: the same name, unless C or the
