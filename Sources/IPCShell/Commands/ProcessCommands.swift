@@ -166,6 +166,11 @@ enum ProcessCommands {
         c.open("")
         c.line("int status;")
         for name in names {
+            // Waiting for an actor ends its conversation: it runs what it was sent, then exits.
+            if c.openActors.contains(name) {
+                c.check("close(\(name)_ctl[1]) == -1", "close")
+                c.openActors.removeAll { $0 == name }
+            }
             c.check("waitpid(\(name), &status, 0) == -1", "waitpid")
             c.open("if (WIFEXITED(status))")
             c.say("\(name) (pid %d) exited with status %d", ["(int)\(name)", "WEXITSTATUS(status)"])

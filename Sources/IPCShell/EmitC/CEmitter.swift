@@ -35,36 +35,58 @@ public enum CEmitter {
                 program.loopCounters.removeLast()
                 program.close()
             case .fork(let bound, let body):
-                guard let body else {
-                    throw CEmitError("emit-c: an actor (fork without a block) has no C form here", at: bound.location,
-                                     hint: "fork { BODY } is translated; actors driven with @NAME are not yet")
-                }
                 guard !program.inChild else {
                     throw CEmitError("emit-c: a fork inside a fork has no C form here", at: bound.location)
                 }
+                if bound.anyOptionGiven { throw CEmitError("emit-c: fork's options have no C form here", at: bound.location) }
                 let name = program.name("child", binding: bound.binding)
                 program.handles[name] = .child
                 program.children.append(name)
                 program.include("unistd.h", "sys/types.h")
-                program.comment("fork { ... }")
+                if body == nil {
+                    program.comment("\(name) = fork: an actor, which runs each command the parent sends it (@\(name) ...)")
+                    program.line("int \(name)_ctl[2];")
+                    program.check("pipe(\(name)_ctl) == -1", "pipe")
+                } else {
+                    program.comment("fork { ... }")
+                }
                 program.line("fflush(stdout);")
                 program.line("pid_t \(name) = fork();")
                 program.check("\(name) == -1", "fork")
                 program.open("if (\(name) == 0)")
                 program.line("snprintf(prefix, sizeof prefix, \"[\(name) %d] \", (int)getpid());")
+                // The parent's ends of the actors' control pipes: an actor sees the end of its
+                // commands only when no other process holds them.
+                for actor in program.openActors { program.line("close(\(actor)_ctl[1]);") }
                 program.inChild = true
-                try lower(body, into: &program)
+                if let body {
+                    try lower(body, into: &program)
+                } else {
+                    program.line("close(\(name)_ctl[1]);")
+                    program.actorLoop(name)
+                }
                 program.inChild = false
                 program.line("fflush(stdout);")
                 program.line("_exit(0);")
                 program.close()
-                program.say("\(name): forked pid %d", ["(int)\(name)"])
+                if body == nil {
+                    program.line("close(\(name)_ctl[0]);")
+                    program.say("\(name): actor pid %d waiting for commands: @\(name) COMMAND", ["(int)\(name)"])
+                } else {
+                    program.say("\(name): forked pid %d", ["(int)\(name)"])
+                }
             case .procedure(_, let bound, _), .source(let bound):
                 throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location)
             case .call(let proc, _, _, let location):
                 throw CEmitError("emit-c: the call of \(proc) has no C form here", at: location)
-            case .send(let actor, _, let location):
-                throw CEmitError("emit-c: @\(actor) (a command sent to an actor) has no C form here", at: location)
+            case .send(let actor, let body, let location):
+                guard !program.inChild else {
+                    throw CEmitError("emit-c: @\(actor) inside a fork or an actor has no C form here", at: location)
+                }
+                program.comment("@\(actor) ...: the actor runs its next case")
+                try program.send(to: actor, at: location) { (actorProgram: inout CProgram) throws(CEmitError) in
+                    try lower(body, into: &actorProgram)
+                }
             case .invalid(let diagnostic):
                 throw CEmitError(diagnostic)
             }
@@ -112,7 +134,9 @@ public enum CEmitter {
 
     static func describe(_ value: ArgumentValue) -> String {
         switch value {
-        case .bytes(let b): return Escaping.display(b.array)
+        case .bytes(let b):
+            let text = Escaping.display(b.array)
+            return text.isEmpty || text.contains(" ") ? "\"" + text + "\"" : text
         case .integer(let n): return String(n)
         case .key(let k): return k == 0 ? "private" : String(k)
         case .symbol(let s): return s.written

@@ -7,6 +7,17 @@ public struct CProgram {
     private(set) var includes: Set<String> = ["stdio.h", "stdlib.h"]
     private(set) var lines: [String] = []
     private var depth = 1
+    /// Actors (`r = fork`), in order: the commands sent to each become the cases of its loop.
+    private(set) var actors: [String] = []
+    /// Actors whose control pipe is still open in the parent (until `wait`).
+    var openActors: [String] = []
+    private var actorCases: [String: [String]] = [:]
+    private var actorDepth: [String: Int] = [:]
+    /// What each actor had when it was forked: its own copy of the handles and variables.
+    private var actorHandles: [String: [String: CHandle]] = [:]
+    private var actorVariables: [String: [String: CVariable]] = [:]
+    /// Cases are numbered across the program.
+    private var stepCounter = 0
     /// Handle name (as the session names it) -> what it is in C.
     var handles: [String: CHandle] = [:]
     /// Children forked so far, in order (for `wait`).
@@ -46,6 +57,66 @@ public struct CProgram {
     mutating func temporary(_ stem: String) -> String {
         textCounter += 1
         return "\(stem)\(textCounter)"
+    }
+
+    /// An actor's loop, in the child: the cases are filled in as the parent sends it commands.
+    mutating func actorLoop(_ name: String) {
+        actors.append(name)
+        openActors.append(name)
+        actorHandles[name] = handles
+        actorVariables[name] = variables
+        line("int step;")
+        open("while (read(\(name)_ctl[0], &step, sizeof step) == (ssize_t)sizeof step)")
+        open("switch (step)")
+        actorDepth[name] = depth
+        line("/*@actor \(name)@*/")
+        close()
+        close()
+    }
+
+    /// `@NAME COMMAND`: the parent sends the next case's number; `body` writes the case, in the
+    /// actor's loop, with what the actor has (its handles and variables as at the fork).
+    mutating func send(to name: String, at location: SourceLocation,
+                       _ body: (inout CProgram) throws(CEmitError) -> Void) throws(CEmitError) {
+        guard let caseDepth = actorDepth[name] else {
+            throw CEmitError("emit-c: @\(name) names no actor this script forked (NAME = fork) before", at: location)
+        }
+        guard openActors.contains(name) else {
+            throw CEmitError("emit-c: @\(name) after wait \(name): the actor has ended", at: location)
+        }
+        stepCounter += 1
+        let step = stepCounter
+        include("unistd.h")
+        open("")
+        line("int step = \(step);")
+        check("write(\(name)_ctl[1], &step, sizeof step) == -1", "write")
+        close()
+        // The case, written where the actor's loop is.
+        let saved = (lines, depth, handles, variables, scopes, loopCounters, inChild)
+        lines = actorCases[name] ?? []
+        depth = caseDepth
+        handles = actorHandles[name] ?? [:]
+        variables = actorVariables[name] ?? [:]
+        scopes = [[]]
+        loopCounters = []
+        inChild = true
+        open("case \(step):")
+        let before = handles.count
+        do throws(CEmitError) {
+            try body(&self)
+        } catch {
+            (lines, depth, handles, variables, scopes, loopCounters, inChild) = saved
+            throw error
+        }
+        let madeHandle = handles.count != before
+        line("break;")
+        close()
+        actorCases[name] = lines
+        (lines, depth, handles, variables, scopes, loopCounters, inChild) = saved
+        if madeHandle {
+            throw CEmitError("emit-c: a handle made inside the actor \(name) has no C form here", at: location,
+                             hint: "make it before the actor is forked, or in a fork { } block")
+        }
     }
 
     /// Not inside a block: what is declared here lives to the end of main.
@@ -111,7 +182,15 @@ public struct CProgram {
         out += "static char prefix[64] = \"\";\n\n"
         out += usesArguments ? "int main(int argc, char **argv)\n{\n" : "int main(void)\n{\n"
         out += "    setvbuf(stdout, NULL, _IOLBF, 0);\n"
-        for l in lines { out += l + "\n" }
+        for l in lines {
+            let trimmed = l.drop { $0 == " " }
+            if trimmed.hasPrefix("/*@actor "), trimmed.hasSuffix("@*/") {
+                let name = String(trimmed.dropFirst("/*@actor ".count).dropLast(3))
+                for c in actorCases[name] ?? [] { out += c + "\n" }
+                continue
+            }
+            out += l + "\n"
+        }
         out += "    return 0;\n}\n"
         return out
     }
