@@ -192,13 +192,13 @@ _ipcsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    replay|check|emit-c|help)
+    replay|check|emit-c|diagram|help)
         # Offer subcommand argument completions
         "_ipcsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'replay check emit-c help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'replay check emit-c diagram help' -- "${cur}"))
         ;;
     esac
 }
@@ -245,6 +245,30 @@ _ipcsh_check() {
 _ipcsh_emit-c() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-o --output)
+    __ipcsh_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-o'|'--output')
+        __ipcsh_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __ipcsh_add_completions -o plusdirs -fX '!*.@(ipcs)'
+        return
+        ;;
+    esac
+}
+
+_ipcsh_diagram() {
+    repeating_flags=()
+    non_repeating_flags=(--mermaid --version -h --help)
     repeating_options=()
     non_repeating_options=(-o --output)
     __ipcsh_offer_flags_options -1

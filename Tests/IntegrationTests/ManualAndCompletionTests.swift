@@ -83,7 +83,7 @@ final class ManualAndCompletionTests: XCTestCase {
             let words = usage.split(separator: " ").joined(separator: " ")
             XCTAssertTrue(flat.contains(words), "the rendered page lacks the usage line \(usage)")
         }
-        for form in ["ipcsh replay", "ipcsh check", "ipcsh emit-c", "--keep-going", "--record file", "-o, --output out.c",
+        for form in ["ipcsh replay", "ipcsh check", "ipcsh emit-c", "ipcsh diagram", "--mermaid", "--keep-going", "--record file", "-o, --output out.c",
                      "~/.ipcsh_history", "NO_COLOR", "shmget(2)", "mq_overview(7)"] {
             XCTAssertTrue(text.contains(form), "the rendered page lacks \(form)")
         }
