@@ -82,9 +82,14 @@ struct IPCShellCLI: ParsableCommand {
             if first.hasPrefix("--generate-completion-script") || first == "---completion"
                 || first == "--experimental-dump-help" {
                 declaresSubcommands = true
-                if let script = CompletionScripts.script(Array(arguments)) {
-                    print(script, terminator: "")
-                    Glibc.exit(0)
+                do throws(CompletionScripts.Mismatch) {
+                    if let script = try CompletionScripts.script(Array(arguments)) {
+                        print(script, terminator: "")
+                        Glibc.exit(0)
+                    }
+                } catch {
+                    FileHandleShim.writeStderr("ipcsh: cannot adapt the completion script: \(error.message)\n")
+                    Glibc.exit(1)
                 }
             }
             if first == "--generate-manual" { Glibc.exit(printManual(Array(arguments.dropFirst()))) }
