@@ -21,16 +21,20 @@ enum CompletionScripts {
     }
 
     /// The script for the shell named in `arguments` (`--generate-completion-script bash`, or
-    /// `--generate-completion-script=bash`), or nil to let swift-argument-parser answer (no
-    /// shell named, an unknown one: it autodetects, or says which it knows).
+    /// `--generate-completion-script=bash`), or for $SHELL's when none is named (as
+    /// swift-argument-parser autodetects it); nil to let swift-argument-parser answer (an
+    /// unknown shell: it says which it knows; `---completion`, `--experimental-dump-help`).
     static func script(_ arguments: [String]) throws(Mismatch) -> String? {
-        guard let first = arguments.first else { return nil }
-        let shell = first.hasPrefix("--generate-completion-script=")
+        guard let first = arguments.first, first.hasPrefix("--generate-completion-script") else { return nil }
+        var shell = first.hasPrefix("--generate-completion-script=")
             ? String(first.dropFirst("--generate-completion-script=".count))
             : arguments.count > 1 ? arguments[1] : ""
+        if shell.isEmpty { shell = CompletionShell.autodetected()?.rawValue ?? "" }
         guard ["bash", "zsh", "fish"].contains(shell) else { return nil }
         var generated = ""
-        do { _ = try IPCShellCLI.parseAsRoot(arguments) } catch { generated = IPCShellCLI.fullMessage(for: error) }
+        do { _ = try IPCShellCLI.parseAsRoot(["--generate-completion-script", shell]) } catch {
+            generated = IPCShellCLI.fullMessage(for: error)
+        }
         guard !generated.isEmpty else { return nil }
         if !generated.hasSuffix("\n") { generated += "\n" }
         var script = Script(shell: shell, text: generated)

@@ -54,6 +54,10 @@ final class ManualAndCompletionTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(shell): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("keep-going") && r.stdout.contains("emit-c"), "\(shell) script lacks options or subcommands")
             try assertCurrent(r.stdout, Harness.packageRoot.appendingPathComponent(path), regenerate: "scripts/gen-language-doc.sh")
+            // No shell named: $SHELL's, adapted as well (not swift-argument-parser's script as it stands).
+            let detected = try Harness.run(["--generate-completion-script"], environment: ["SHELL": "/usr/bin/" + shell])
+            XCTAssertEqual(detected.status, 0, "\(shell): \(detected.stderr)")
+            XCTAssertTrue(detected.stdout == r.stdout, "SHELL=/usr/bin/\(shell) ipcsh --generate-completion-script differs from --generate-completion-script \(shell)")
         }
     }
 
