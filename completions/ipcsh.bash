@@ -192,13 +192,13 @@ _ipcsh() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    replay|check|emit-c|help)
+    replay|check|emit-c|diagram)
         # Offer subcommand argument completions
         "_ipcsh_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'replay check emit-c help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'replay check emit-c diagram' -- "${cur}"))
         ;;
     esac
 }
@@ -266,18 +266,34 @@ _ipcsh_emit-c() {
     esac
 }
 
-_ipcsh_help() {
+_ipcsh_diagram() {
     repeating_flags=()
-    non_repeating_flags=(--version)
+    non_repeating_flags=(--mermaid --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(-o --output)
     __ipcsh_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-o'|'--output')
+        __ipcsh_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __ipcsh_add_completions -o plusdirs -fX '!*.@(ipcs)'
+        return
+        ;;
+    esac
 }
 
 complete -o filenames -F _ipcsh ipcsh
 
-# Added by ipcsh --generate-completion-script bash: the first word is a script or one of
-# replay, check and emit-c; after a script come the script's own arguments (file names).
+# Added by ipcsh --generate-completion-script bash: the first word after ipcsh's options is
+# a script or one of replay, check, emit-c, diagram; a script's own arguments are file names.
 _ipcsh_command_line() {
     local -i i
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -287,7 +303,7 @@ _ipcsh_command_line() {
             ;;
         -*)
             ;;
-        replay|check|emit-c)
+        replay|check|emit-c|diagram)
             local state
             state="$(shopt -p;shopt -po)"
             trap "${state//$'\n'/;}" RETURN
@@ -308,7 +324,9 @@ _ipcsh_command_line() {
         esac
     done
     _ipcsh "${@}"
-    [[ "${2}" = -* ]] || COMPREPLY+=($(compgen -W 'replay check emit-c' -- "${2}"))
+    # The first word (not an option, nor the value of -c or --record): also a subcommand.
+    [[ "${2}" = -* || "${3}" = -c || "${3}" = --record ]] \
+        || COMPREPLY+=($(compgen -W 'replay check emit-c diagram' -- "${2}"))
 }
 
 complete -o filenames -F _ipcsh_command_line ipcsh

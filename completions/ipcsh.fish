@@ -20,7 +20,7 @@ function __ipcsh_parse_tokens -S
     set -l unparsed_tokens (__ipcsh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'ipcsh'
-        __ipcsh_parse_subcommand -r 2 'c=' 'keep-going' 'cleanup' 'trace' 'record=' 'version' 'h/help'
+        __ipcsh_parse_subcommand 0 'c=' 'keep-going' 'cleanup' 'trace' 'record=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'replay'
             __ipcsh_parse_subcommand 1 'step' 'speed=' 'no-pause' 'keep' 'version' 'h/help'
@@ -28,8 +28,10 @@ function __ipcsh_parse_tokens -S
             __ipcsh_parse_subcommand -r 1 'version' 'h/help'
         case 'emit-c'
             __ipcsh_parse_subcommand -r 2 'o/output=' 'version' 'h/help'
-        case 'help'
-            __ipcsh_parse_subcommand -r 1 'version'
+        case 'diagram'
+            __ipcsh_parse_subcommand -r 2 'o/output=' 'mermaid' 'version' 'h/help'
+        case '?*'
+            set -a commands '(script)'
         end
     end
 end
@@ -91,10 +93,10 @@ complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "i
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 1' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'ipcs\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh" version' -l 'version' -d 'Show the version.'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 2' -fa 'replay' -d 'Replay a recording for an audience: each command typed out at the recorded pace, then run for real.'
-complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 2' -fa 'check' -d 'Re-run recordings and verify that they still print what they recorded.'
-complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 2' -fa 'emit-c' -d 'Write the C program that makes the script\'s system calls in the same order and prints the same lines (ids, addresses, pids and descriptor numbers aside).'
-complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 2' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 1' -fa 'replay' -d 'Replay a recording for an audience: each command typed out at the recorded pace, then run for real.'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 1' -fa 'check' -d 'Re-run recordings and verify that they still print what they recorded.'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 1' -fa 'emit-c' -d 'Write the C program that makes the script\'s system calls in the same order and prints the same lines (ids, addresses, pids and descriptor numbers aside).'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh" -eq 1' -fa 'diagram' -d 'Run the script, its output as usual, then draw what its processes did as a sequence diagram.'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh replay" -eq 1' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'ipcs\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh replay" step' -l 'step' -d 'Wait for Enter before each command (q quits).'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh replay" speed' -l 'speed' -d 'Divide the recorded pauses (and typing) by X (at least 0.01).' -rfka ''
@@ -109,4 +111,20 @@ complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh e
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh emit-c" o output' -s 'o' -l 'output' -d 'Write the program to this file (replaced only once complete) instead of stdout.' -rF
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh emit-c" version' -l 'version' -d 'Show the version.'
 complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh emit-c" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh help" version' -l 'version' -d 'Show the version.'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_positional "ipcsh diagram" -eq 1' -fa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'ipcs\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh diagram" o output' -s 'o' -l 'output' -d 'Write the diagram to this file (default: FILE\'s name with .svg; with --mermaid, stdout).' -rF
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh diagram" mermaid' -l 'mermaid' -d 'Mermaid text instead of SVG (on stdout without -o: the script\'s own output then goes to stderr).'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh diagram" version' -l 'version' -d 'Show the version.'
+complete -c 'ipcsh' -n '__ipcsh_should_offer_completions_for_flags_or_options "ipcsh diagram" h help' -s 'h' -l 'help' -d 'Show help information.'
+
+# Added by ipcsh --generate-completion-script fish: after a script, its own arguments (file names).
+function __ipcsh_completing_script_arguments
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __ipcsh_parse_tokens
+    test "$commands" = 'ipcsh (script)'
+end
+
+complete -c 'ipcsh' -n '__ipcsh_completing_script_arguments' -F

@@ -1,3 +1,4 @@
+import ArgumentParser
 @preconcurrency import Glibc
 import IPCShell
 import IPCSys
@@ -98,4 +99,27 @@ enum DiagramCommand {
         FileHandleShim.writeStderr(message + "\n")
         return code
     }
+}
+
+/// `diagram`'s command line as swift-argument-parser would declare it: `DiagramCommand` parses it
+/// by hand (its `-o` and `--mermaid` may come after the script's arguments); this declaration is
+/// what the completion scripts and the manual (`ipcsh --generate-manual`) show of it.
+struct DiagramArguments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagram",
+        abstract: "Run the script, its output as usual, then draw what its processes did as a sequence diagram.",
+        discussion: "A lifeline per process, an arrow per message from the write to the read that took it, a bar where a process was blocked.")
+
+    @Argument(help: ArgumentHelp("The script (or recording) to run and draw.", valueName: "file"), completion: .file(extensions: ["ipcs"]))
+    var file: String
+
+    @Argument(help: ArgumentHelp("Arguments for the script: $1, $2, ... and $#.", valueName: "arg"))
+    var arguments: [String] = []
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the diagram to this file (default: FILE's name with .svg; with --mermaid, stdout).", valueName: "out.svg"),
+            completion: .file())
+    var output: String?
+
+    @Flag(help: "Mermaid text instead of SVG (on stdout without -o: the script's own output then goes to stderr).")
+    var mermaid = false
 }

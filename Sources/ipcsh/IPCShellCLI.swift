@@ -7,8 +7,8 @@ import IPCSyntax
 
 @main
 struct IPCShellCLI: ParsableCommand {
-    /// `replay`, `check` and `emit-c` are dispatched by hand in `main()`, before any argument
-    /// parsing, so the everyday command lines never build a tree of subcommands. The completion
+    /// `replay`, `check`, `emit-c` and `diagram` are dispatched by hand in `main()`, before any
+    /// argument parsing, so the everyday command lines never build a tree of subcommands. The completion
     /// scripts (`--generate-completion-script`) and the manual (`--generate-manual`) are made
     /// from a configuration that declares them as subcommands, so that they list them too.
     nonisolated(unsafe) static var declaresSubcommands = false
@@ -18,7 +18,7 @@ struct IPCShellCLI: ParsableCommand {
     /// What `ipcsh --generate-completion-script` and `ipcsh --generate-manual` describe.
     static let documented: CommandConfiguration = {
         var configuration = plain
-        configuration.subcommands = [ReplayCommand.self, CheckCommand.self, EmitCArguments.self]
+        configuration.subcommands = [ReplayCommand.self, CheckCommand.self, EmitCArguments.self, DiagramArguments.self]
         return configuration
     }()
 
@@ -82,9 +82,14 @@ struct IPCShellCLI: ParsableCommand {
             if first.hasPrefix("--generate-completion-script") || first == "---completion"
                 || first == "--experimental-dump-help" {
                 declaresSubcommands = true
-                if let script = CompletionScripts.script(Array(arguments)) {
-                    print(script, terminator: "")
-                    Glibc.exit(0)
+                do throws(CompletionScripts.Mismatch) {
+                    if let script = try CompletionScripts.script(Array(arguments)) {
+                        print(script, terminator: "")
+                        Glibc.exit(0)
+                    }
+                } catch {
+                    FileHandleShim.writeStderr("ipcsh: cannot adapt the completion script: \(error.message)\n")
+                    Glibc.exit(1)
                 }
             }
             if first == "--generate-manual" { Glibc.exit(printManual(Array(arguments.dropFirst()))) }
