@@ -296,6 +296,41 @@ final class EmitCTests: IPCTestCase {
         XCTAssertTrue(refused.stderr.contains("actors.ipcs:2:1: error: emit-c: a handle made inside the actor r has no C form here"), refused.stderr)
     }
 
+    /// Procs become functions (`static void send(int argc, const char **argv)`): their `$1` is
+    /// the call's first word, they see the session's handles, they nest blocks, call each other,
+    /// and run in a forked child too.
+    func testProcsBecomeFunctions() throws {
+        let dir = try makeDirectory()
+        let script = dir.appendingPathComponent("procs.ipcs")
+        try """
+            proc send {
+                write p.w "$1 says $2" --size 32
+            }
+            proc show {
+                repeat 2 { repeat 2 { echo "[$1] round $i" } }
+                read p.r 32
+            }
+            proc both { send $1 "from both"; show $1 }
+            p = pipe
+            send alice hi
+            show first
+            set who bob
+            send $who "hello there"
+            fork { show child; both carol }
+            wait
+            """.write(to: script, atomically: true, encoding: .utf8)
+        try emitCompileAndCompare(script)
+        try compareCalls(script)
+        let c = try Harness.run(["emit-c", script.path])
+        XCTAssertTrue(c.stdout.contains("static void send(int argc, const char **argv)\n{"), c.stdout)
+        XCTAssertTrue(c.stdout.contains("send(3, (const char *[]){ \"send\", \"alice\", \"hi\", NULL });"), c.stdout)
+        // What a proc prints, kept in a variable, is refused, not approximated.
+        try "proc hi { echo hi }\nx = hi\n".write(to: script, atomically: true, encoding: .utf8)
+        let refused = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("procs.ipcs:2:1: error: emit-c: keeping what hi prints in a variable has no C form here"), refused.stderr)
+    }
+
     /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the
     /// one that failed, not help), as a program that compiles and prints what the session did.
     func testEmitCInTheShellTranslatesTheSessionTypedSoFar() throws {

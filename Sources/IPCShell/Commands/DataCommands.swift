@@ -30,8 +30,10 @@ enum DataCommands {
         let (format, arguments) = try c.format(data, at: bound.location)
         c.include("string.h")
         c.open("")
-        c.line("char data[4096];")
-        c.line("int len = snprintf(data, sizeof data, \"\(format)\"\(arguments.map { ", " + $0 }.joined()));")
+        let args = arguments.map { ", " + $0 }.joined()
+        c.line("int len = snprintf(NULL, 0, \"\(format)\"\(args));")
+        c.line("char data[len + 1];")
+        c.line("snprintf(data, sizeof data, \"\(format)\"\(args));")
         if c.handles[target.name] == .segment, target.end == nil {
             let offset = bound.integer("--at") ?? 0
             let raw = bound.flag("--raw")
@@ -40,6 +42,7 @@ enum DataCommands {
             let fd = c.handles[target.name] == .pipe ? "\(target.name)[1]" : target.name
             c.include("unistd.h")
             if let size = bound.integer("--size") {
+                c.line("if (len > \(size)) { fprintf(stderr, \"write: DATA is %d bytes, more than --size \(size)\\n\", len); exit(1); }")
                 c.line("char message[\(max(1, size))];")
                 c.line("memset(message, 0, sizeof message);")
                 c.line("memcpy(message, data, (size_t)len);")

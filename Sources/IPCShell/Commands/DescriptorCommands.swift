@@ -11,7 +11,7 @@ enum DescriptorCommands {
         let name = c.name("pipe", binding: bound.binding)
         c.handles[name] = .pipe
         c.include("unistd.h")
-        c.line("int \(name)[2];")
+        c.global("int", "\(name)[2]")
         c.check("pipe(\(name)) == -1", "pipe")
         c.say("\(name): read end \(name).r = fd %d, write end \(name).w = fd %d", ["\(name)[0]", "\(name)[1]"])
     }

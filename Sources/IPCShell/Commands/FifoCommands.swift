@@ -33,7 +33,8 @@ enum FifoCommands {
         c.handles[name] = .descriptor
         c.include("fcntl.h")
         let flags = direction == "read" ? "O_RDONLY" : direction == "write" ? "O_WRONLY" : "O_RDWR"
-        c.line("int \(name) = open(\(path), \(flags));")
+        c.global("int", name)
+        c.line("\(name) = open(\(path), \(flags));")
         c.check("\(name) == -1", "open")
         let how = direction == "rdwr" ? "reading and writing" : direction == "read" ? "reading" : "writing"
         c.say("\(name): opened %s for \(how) (fd %d)", [path, name])

@@ -45,8 +45,11 @@ enum SemaphoreCommands {
         c.include("sys/ipc.h", "sys/sem.h", "errno.h")
         c.declare(fileScope: semunDeclaration)
         if c.isTopLevel { c.createdSemaphoreSets.append(name) }
-        c.line("int \(name)_created = 1;")
-        c.line("int \(name)_id = semget(\(keyC), \(count), IPC_CREAT | IPC_EXCL | 0600);")
+        c.global("int", "\(name)_created")
+        c.global("int", "\(name)_id")
+        c.global("struct semid_ds", "\(name)_ds")
+        c.line("\(name)_created = 1;")
+        c.line("\(name)_id = semget(\(keyC), \(count), IPC_CREAT | IPC_EXCL | 0600);")
         if !bound.flag("--excl") {
             c.open("if (\(name)_id == -1 && errno == EEXIST)")
             c.line("\(name)_created = 0;")
@@ -59,7 +62,6 @@ enum SemaphoreCommands {
         c.line("for (int k = 0; k < \(count); k++) values[k] = \(value);")
         c.check("semctl(\(name)_id, 0, SETALL, (union semun){ .array = values }) == -1", "semctl")
         c.close()
-        c.line("struct semid_ds \(name)_ds;")
         c.check("semctl(\(name)_id, 0, IPC_STAT, (union semun){ .buf = &\(name)_ds }) == -1", "semctl")
         let counted = ["(int)\(name)_ds.sem_nsems", "\(name)_ds.sem_nsems == 1 ? \"\" : \"s\""]
         c.open("if (\(name)_created)")

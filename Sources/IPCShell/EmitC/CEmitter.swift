@@ -35,8 +35,8 @@ public enum CEmitter {
                 program.loopCounters.removeLast()
                 program.close()
             case .fork(let bound, let body):
-                guard !program.inChild else {
-                    throw CEmitError("emit-c: a fork inside a fork has no C form here", at: bound.location)
+                guard !program.inChild && !program.inFunction else {
+                    throw CEmitError("emit-c: a fork inside a fork, an actor or a proc has no C form here", at: bound.location)
                 }
                 if bound.anyOptionGiven { throw CEmitError("emit-c: fork's options have no C form here", at: bound.location) }
                 let name = program.name("child", binding: bound.binding)
@@ -45,13 +45,14 @@ public enum CEmitter {
                 program.include("unistd.h", "sys/types.h")
                 if body == nil {
                     program.comment("\(name) = fork: an actor, which runs each command the parent sends it (@\(name) ...)")
-                    program.line("int \(name)_ctl[2];")
+                    program.global("int", "\(name)_ctl[2]")
                     program.check("pipe(\(name)_ctl) == -1", "pipe")
                 } else {
                     program.comment("fork { ... }")
                 }
                 program.line("fflush(stdout);")
-                program.line("pid_t \(name) = fork();")
+                program.global("pid_t", name)
+                program.line("\(name) = fork();")
                 program.check("\(name) == -1", "fork")
                 program.open("if (\(name) == 0)")
                 program.line("snprintf(prefix, sizeof prefix, \"[\(name) %d] \", (int)getpid());")
@@ -75,13 +76,37 @@ public enum CEmitter {
                 } else {
                     program.say("\(name): forked pid %d", ["(int)\(name)"])
                 }
-            case .procedure(_, let bound, _), .source(let bound):
+            case .procedure(let name, let bound, let body):
+                _ = try program.variableName(name, bound)
+                if program.procBodies[name] != nil || program.functionNames.contains(name) {
+                    throw CEmitError("emit-c: proc \(name) is defined again here; a C function is defined once", at: bound.location)
+                }
+                // Lowered at its first call, when the handles it names exist.
+                program.procBodies[name] = body
+            case .source(let bound):
                 throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location)
-            case .call(let proc, _, _, let location):
-                throw CEmitError("emit-c: the call of \(proc) has no C form here", at: location)
+            case .call(let proc, let words, let binding, let location):
+                if binding != nil {
+                    throw CEmitError("emit-c: keeping what \(proc) prints in a variable has no C form here", at: location)
+                }
+                if let body = program.procBodies.removeValue(forKey: proc) {
+                    try program.function(proc, comment: "proc \(proc) { ... }") { (function: inout CProgram) throws(CEmitError) in
+                        try lower(body, into: &function)
+                    }
+                }
+                guard program.functionNames.contains(proc) else {
+                    throw CEmitError("emit-c: \(proc) is called inside its own body before C knows it", at: location)
+                }
+                var arguments = [CProgram.literal(Array(proc.utf8))]
+                for word in words {
+                    let value: ArgumentValue = word.singleLiteral.map { .bytes($0) } ?? .unexpanded(word)
+                    arguments.append(try program.string([value], at: location))
+                }
+                program.comment(([proc] + words.map(wordText)).joined(separator: " "))
+                program.line("\(proc)(\(words.count + 1), (const char *[]){ \(arguments.joined(separator: ", ")), NULL });")
             case .send(let actor, let body, let location):
-                guard !program.inChild else {
-                    throw CEmitError("emit-c: @\(actor) inside a fork or an actor has no C form here", at: location)
+                guard !program.inChild && !program.inFunction else {
+                    throw CEmitError("emit-c: @\(actor) inside a fork, an actor or a proc has no C form here", at: location)
                 }
                 program.comment("@\(actor) ...: the actor runs its next case")
                 try program.send(to: actor, at: location) { (actorProgram: inout CProgram) throws(CEmitError) in

@@ -18,6 +18,12 @@ public struct CProgram {
     private var actorVariables: [String: [String: CVariable]] = [:]
     /// Cases are numbered across the program.
     private var stepCounter = 0
+    /// Procs defined so far, their bodies lowered into a function at their first call.
+    var procBodies: [String: [PlanStep]] = [:]
+    private(set) var functionNames: [String] = []
+    private var functionTexts: [String] = []
+    /// Lowering a proc's function (no fork or actor there).
+    var inFunction = false
     /// Handle name (as the session names it) -> what it is in C.
     var handles: [String: CHandle] = [:]
     /// Children forked so far, in order (for `wait`).
@@ -48,6 +54,15 @@ public struct CProgram {
     private(set) var declarations: [String] = []
     /// Semaphore sets this program created and has not removed (for `cleanup on`).
     var createdSemaphoreSets: [String] = []
+
+    /// The session's handles as C variables at file scope (`int p[2];`), so that a proc's
+    /// function sees them as the shell's procs do; one declaration per name.
+    private(set) var globals: [String] = []
+
+    mutating func global(_ type: String, _ declarator: String) {
+        let text = "\(type) \(declarator);"
+        if !globals.contains(text) { globals.append(text) }
+    }
 
     mutating func declare(fileScope text: String) {
         if !declarations.contains(text) { declarations.append(text) }
@@ -119,6 +134,30 @@ public struct CProgram {
         }
     }
 
+    /// A proc as `static void NAME(int argc, const char **argv)`: its `$1` is `argv[1]`, as in
+    /// main; it sees the session's handles (file scope), not main's variables.
+    mutating func function(_ name: String, comment: String, _ body: (inout CProgram) throws(CEmitError) -> Void) throws(CEmitError) {
+        functionNames.append(name)
+        let saved = (lines, depth, variables, scopes, loopCounters, usesArguments, inFunction)
+        lines = []
+        depth = 1
+        variables = [:]
+        scopes = [[]]
+        loopCounters = []
+        inFunction = true
+        line("(void)argc;")
+        line("(void)argv;")
+        do throws(CEmitError) { try body(&self) } catch {
+            (lines, depth, variables, scopes, loopCounters, usesArguments, inFunction) = saved
+            throw error
+        }
+        var text = "/* \(comment.replacing("*/", with: "* /")) */\nstatic void \(name)(int argc, const char **argv)\n{\n"
+        for l in lines { text += l + "\n" }
+        text += "}\n"
+        functionTexts.append(text)
+        (lines, depth, variables, scopes, loopCounters, usesArguments, inFunction) = saved
+    }
+
     /// Not inside a block: what is declared here lives to the end of main.
     var isTopLevel: Bool { depth == 1 }
 
@@ -178,8 +217,17 @@ public struct CProgram {
         out += "   same order, printing the same lines (ids, addresses, pids and descriptor numbers aside). */\n"
         for header in includes.sorted() { out += "#include <\(header)>\n" }
         for declaration in declarations { out += "\n" + declaration + "\n" }
+        if !globals.isEmpty {
+            out += "\n/* The session's handles, named as the shell names them. */\n"
+            for g in globals { out += g + "\n" }
+        }
         out += "\n/* \"[child1 4242] \" in a forked child, as the shell shows a child's lines. */\n"
         out += "static char prefix[64] = \"\";\n\n"
+        if !functionNames.isEmpty {
+            for name in functionNames { out += "static void \(name)(int argc, const char **argv);\n" }
+            for text in functionTexts { out += "\n" + text }
+            out += "\n"
+        }
         out += usesArguments ? "int main(int argc, char **argv)\n{\n" : "int main(void)\n{\n"
         out += "    setvbuf(stdout, NULL, _IOLBF, 0);\n"
         for l in lines {
