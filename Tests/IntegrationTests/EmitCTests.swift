@@ -331,6 +331,64 @@ final class EmitCTests: IPCTestCase {
         XCTAssertTrue(refused.stderr.contains("procs.ipcs:2:1: error: emit-c: keeping what hi prints in a variable has no C form here"), refused.stderr)
     }
 
+    /// The struct examples: `struct` becomes the C declaration, `sizeof` C's, `write --as` a
+    /// zeroed struct with its members set, `v = read --as` a struct copied out, `$v.cnt` a member.
+    func testTheStructExamplesTranslate() throws {
+        let key = String(Harness.uniqueKey())
+        let examples = Harness.packageRoot.appendingPathComponent("examples")
+        try emitCompileAndCompare(examples.appendingPathComponent("struct-writer.ipcs"), arguments: [key, "1"])
+        try compareCalls(examples.appendingPathComponent("struct-writer.ipcs"), arguments: [key, "1"])
+        let made = try Harness.run(["-c", """
+            struct shmseg { int cnt; char buf[64]; }
+            s = shm create \(key) 68
+            shm attach s
+            write s --as shmseg cnt=42 buf="from the test"
+            shm detach s
+            """])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        defer { _ = try? Harness.run(["-c", "shm rm \(key)"]) }
+        try emitCompileAndCompare(examples.appendingPathComponent("struct-reader.ipcs"), arguments: [key, "1"])
+        try compareCalls(examples.appendingPathComponent("struct-reader.ipcs"), arguments: [key, "1"])
+        let c = try Harness.run(["emit-c", examples.appendingPathComponent("struct-reader.ipcs").path])
+        XCTAssertTrue(c.stdout.contains("struct shmseg { int cnt; char buf[64]; };"), c.stdout)
+    }
+
+    /// The FIFO receiver example, as C and as the script, each fed by the sender example (the
+    /// shell, a real peer): the same lines.
+    func testTheFifoReceiverExampleTranslates() throws {
+        let dir = try makeDirectory()
+        let examples = Harness.packageRoot.appendingPathComponent("examples")
+        let source = dir.appendingPathComponent("receiver.c").path, binary = dir.appendingPathComponent("receiver").path
+        XCTAssertEqual(try Harness.run(["emit-c", examples.appendingPathComponent("fifo-receiver.ipcs").path, "-o", source]).status, 0)
+        let compiled = try Harness.runProgram("/usr/bin/env", ["cc", "-Wall", "-Wextra", "-Werror", "-o", binary, source])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        func receive(_ program: String, _ arguments: [String]) throws -> String {
+            let fifo = dir.appendingPathComponent("fifo").path
+            let out = Pipe()
+            let receiver = Process()
+            receiver.executableURL = URL(fileURLWithPath: program)
+            receiver.arguments = arguments + [fifo]
+            receiver.standardOutput = out
+            receiver.standardError = FileHandle.nullDevice
+            try receiver.run()
+            defer { if receiver.isRunning { receiver.terminate() } }
+            // The sender opens the FIFO the receiver made.
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: fifo) && Date() < deadline { usleep(20_000) }
+            let sent = try Harness.run([examples.appendingPathComponent("fifo-sender.ipcs").path, fifo, "one", "two", "three"])
+            XCTAssertEqual(sent.status, 0, sent.stderr)
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            receiver.waitUntilExit()
+            XCTAssertEqual(receiver.terminationStatus, 0)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: fifo), "the receiver removed its FIFO")
+            return text
+        }
+        let c = try receive(binary, [])
+        let shell = try receive(Harness.ipcshPath, [examples.appendingPathComponent("fifo-receiver.ipcs").path])
+        XCTAssertEqual(perProcess(c), perProcess(shell), "C:\n\(c)\nshell:\n\(shell)")
+        XCTAssertTrue(c.contains("recv: three"), c)
+    }
+
     /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the
     /// one that failed, not help), as a program that compiles and prints what the session did.
     func testEmitCInTheShellTranslatesTheSessionTypedSoFar() throws {

@@ -20,8 +20,76 @@ enum DataCommands {
     static let maximumWriteSize = 16 << 20
 
     /// write in C: a segment's C string (memcpy and a NUL), or one write() of a pipe end.
+    /// The struct `--as STRUCT` names, declared before in the script.
+    static func structC(_ bound: BoundCommand, _ c: CProgram) throws(CEmitError) -> CStruct {
+        guard case .bytes(let b)? = bound.option("--as"), let layout = c.structs[b.string] else {
+            throw CEmitError("emit-c: --as names no struct the script declared before", at: bound.location)
+        }
+        return layout
+    }
+
+    /// write --as STRUCT MEMBER=VALUE... of a segment in C: a zeroed struct, each member set
+    /// (a number, or a character array's text), copied in whole.
+    static func writeStructC(_ bound: BoundCommand, _ target: HandleSymbol, _ c: inout CProgram) throws(CEmitError) {
+        let layout = try structC(bound, c)
+        guard c.handles[target.name] == .segment, target.end == nil else {
+            throw CEmitError("emit-c: write --as to \(target.written) has no C form here (to a segment it has)", at: bound.location)
+        }
+        let offset = try c.integer(bound, "--at") ?? "0"
+        c.include("string.h")
+        c.open("")
+        c.line("struct \(layout.name) value;")
+        c.line("memset(&value, 0, sizeof value);")
+        for assignment in bound.variadicValues {
+            // MEMBER=VALUE: the member is the literal text before the first =.
+            var path = "", rest: ArgumentValue
+            switch assignment {
+            case .bytes(let b):
+                let bytes = b.array
+                guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { throw CEmitError("emit-c: write --as takes MEMBER=VALUE words", at: bound.location) }
+                path = String(decoding: bytes[..<eq], as: UTF8.self)
+                rest = .bytes(WordBytes(Array(bytes[(eq + 1)...])))
+            case .unexpanded(let word):
+                guard case .literal(let first)? = word.parts.first, let eq = first.firstIndex(of: UInt8(ascii: "=")) else {
+                    throw CEmitError("emit-c: write --as takes MEMBER=VALUE words", at: bound.location)
+                }
+                path = String(decoding: first[..<eq], as: UTF8.self)
+                let after = Array(first[(eq + 1)...])
+                rest = .unexpanded(Word(parts: (after.isEmpty ? [] : [.literal(after)]) + word.parts.dropFirst(), location: word.location, wasQuoted: word.wasQuoted))
+            default:
+                throw CEmitError("emit-c: write --as takes MEMBER=VALUE words", at: bound.location)
+            }
+            guard let (member, _) = layout.member(at: path), case .scalar(let scalar) = member.type, !scalar.isFloatingPoint else {
+                throw CEmitError("emit-c: write --as \(layout.name) \(path)=... has no C form here (whole-number members and character arrays have)", at: bound.location)
+            }
+            if let count = member.count {
+                guard scalar.isCharacter else {
+                    throw CEmitError("emit-c: write --as \(path)=..., an array of \(scalar.rawValue), has no C form here", at: bound.location)
+                }
+                let (format, arguments) = try c.format(rest, at: bound.location)
+                let args = arguments.map { ", " + $0 }.joined()
+                c.open("")
+                c.line("int len = snprintf(NULL, 0, \"\(format)\"\(args));")
+                c.line("if (len > \(count)) { fprintf(stderr, \"write: \(path) holds \(count) bytes; the string given is %d\\n\", len); exit(1); }")
+                c.line("char text[len + 1];")
+                c.line("snprintf(text, sizeof text, \"\(format)\"\(args));")
+                c.line("memcpy(value.\(path), text, (size_t)len);")
+                c.close()
+            } else {
+                c.line("value.\(path) = \(try c.integer(rest, at: bound.location));")
+            }
+        }
+        c.line("if (\(offset) + sizeof value > \(target.name)_ds.shm_segsz) { fprintf(stderr, \"write: struct \(layout.name) does not fit in \(target.name)\\n\"); exit(1); }")
+        c.line("memcpy(\(target.name) + \(offset), &value, sizeof value);")
+        c.close()
+    }
+
     static let writeC: CForm = { bound, c throws(CEmitError) in
         guard let target = c.symbol(bound, "NAME") else { throw CEmitError("emit-c: write's target has no C form here", at: bound.location) }
+        if bound.optionGiven("--as") && !bound.flag("--nonblock") && !bound.optionGiven("--timeout") && !bound.optionGiven("--size") && !bound.flag("--raw") {
+            try writeStructC(bound, target, &c)
+            return
+        }
         if bound.optionGiven("--as") || bound.flag("--nonblock") || bound.optionGiven("--timeout") {
             throw CEmitError("emit-c: write --as, --nonblock and --timeout have no C form here", at: bound.location)
         }
@@ -138,6 +206,20 @@ enum DataCommands {
     /// EOF at end of file).
     static let readC: CForm = { bound, c throws(CEmitError) in
         guard let target = c.symbol(bound, "NAME") else { throw CEmitError("emit-c: read's target has no C form here", at: bound.location) }
+        if bound.optionGiven("--as"), !bound.flag("--hex"), !bound.flag("--nonblock"), !bound.optionGiven("--timeout") {
+            // v = read seg --as STRUCT: the struct copied out of the segment; $v.cnt, $v.buf.
+            let layout = try structC(bound, c)
+            guard let binding = bound.binding, c.handles[target.name] == .segment, target.end == nil else {
+                throw CEmitError("emit-c: read --as has a C form kept in a variable, from a segment (v = read seg --as STRUCT)", at: bound.location)
+            }
+            let variable = try c.variableName(binding, bound)
+            let offset = try c.integer(bound, "--at") ?? "0"
+            c.include("string.h")
+            c.line("struct \(layout.name) \(variable);")
+            c.line("memcpy(&\(variable), \(target.name) + \(offset), sizeof \(variable));")
+            c.declare(variable, CVariable(format: "%s", argument: variable, integer: nil, assignable: false, structure: layout))
+            return
+        }
         if bound.anyOptionGiven && !(bound.optionGiven("--at") && !bound.optionGiven("--as") && !bound.flag("--hex")) {
             throw CEmitError("emit-c: read's options have no C form here", at: bound.location)
         }

@@ -27,8 +27,8 @@ enum SharedMemoryCommands {
 
     /// shm create in C: shmget, exclusively first, as the shell does.
     static let createC: CForm = { bound, c throws(CEmitError) in
-        guard let size = bound.integer("SIZE") else {
-            throw CEmitError("emit-c: shm create's size has no C form here (a literal one has)", at: bound.location)
+        guard let size = try c.integer(bound, "SIZE") else {
+            throw CEmitError("emit-c: shm create's size has no C form here", at: bound.location)
         }
         if bound.anyOptionGiven { throw CEmitError("emit-c: shm create's options have no C form here", at: bound.location) }
         let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")

@@ -31,7 +31,11 @@ extension CProgram {
             for part in word.parts {
                 switch part {
                 case .literal(let bytes): format += CProgram.formatText(bytes)
-                case .variable(name: let name, field: nil) where variables[name] != nil:
+                case .variable(name: let name, field: let field?) where variables[name]?.structure != nil:
+                    let (f, a) = try member(of: name, field, at: location)
+                    format += f
+                    arguments += a
+                case .variable(name: let name, field: nil) where variables[name] != nil && variables[name]?.structure == nil:
                     format += variables[name]!.format
                     arguments.append(variables[name]!.argument)
                 case .variable(name: "i", field: nil) where !loopCounters.isEmpty:
@@ -54,6 +58,28 @@ extension CProgram {
         }
     }
 
+    /// `$v.cnt` of a struct read whole: a whole number (`%lld`) or a character array (its C
+    /// string, at most the array's length), as the shell shows them.
+    func member(of name: String, _ path: String, at location: SourceLocation) throws(CEmitError) -> (String, [String]) {
+        guard let layout = variables[name]?.structure, let (member, _) = layout.member(at: path) else {
+            throw CEmitError("emit-c: $\(name).\(path) names no member of the struct \(name) holds", at: location)
+        }
+        let expression = "\(name).\(path)"
+        guard case .scalar(let scalar) = member.type, !scalar.isFloatingPoint else {
+            throw CEmitError("emit-c: $\(name).\(path) (\(member.declaration)) has no C form here: whole numbers and character arrays have", at: location)
+        }
+        if let count = member.count {
+            guard scalar.isCharacter else {
+                throw CEmitError("emit-c: $\(name).\(path), an array of \(scalar.rawValue), has no C form here", at: location)
+            }
+            return ("%.*s", ["(int)strnlen(\(expression), \(count))", expression])
+        }
+        if scalar.isCharacter {
+            throw CEmitError("emit-c: $\(name).\(path), one \(scalar.rawValue), has no C form here", at: location)
+        }
+        return scalar.isSigned ? ("%lld", ["(long long)\(expression)"]) : ("%llu", ["(unsigned long long)\(expression)"])
+    }
+
     /// `argv[n]`, after the check the shell makes: `$1 is not set: 0 argument(s) were given`.
     mutating func argument(_ n: Int) -> String {
         usesArguments = true
@@ -65,20 +91,30 @@ extension CProgram {
     /// an argument of the program (`strtol`, base 0 as the shell reads 0x numbers); nil when
     /// the argument was not given.
     mutating func integer(_ bound: BoundCommand, _ name: StaticString) throws(CEmitError) -> String? {
-        switch bound.value(name) ?? bound.option(name) {
-        case nil: return nil
-        case .integer(let n)?: return String(n)
-        case .key(let k)?: return String(k)
-        case .unexpanded(let word)?:
+        guard let value = bound.value(name) ?? bound.option(name) else { return nil }
+        return try integer(value, at: bound.location)
+    }
+
+    /// The C expression of a number given as a value (see `integer(_:_:)`).
+    mutating func integer(_ value: ArgumentValue, at location: SourceLocation) throws(CEmitError) -> String {
+        switch value {
+        case .integer(let n): return String(n)
+        case .key(let k): return String(k)
+        case .bytes(let b):
+            let text = b.string
+            if let n = Int(text) { return String(n) }
+            if text.hasPrefix("0x"), let n = Int(text.dropFirst(2), radix: 16) { return String(n) }
+            throw CEmitError("emit-c: '\(Escaping.display(b.array))' is not a whole number", at: location)
+        case .unexpanded(let word):
             if word.parts.count == 1, case .variable(let v, nil) = word.parts[0] {
                 if let expression = variables[v]?.integer { return expression }
                 if v == "i", let counter = loopCounters.last { return counter }
             }
-            let (format, arguments) = try self.format(.unexpanded(word), at: bound.location)
+            let (format, arguments) = try self.format(.unexpanded(word), at: location)
             if format == "%s", arguments.count == 1 { return "(int)strtol(\(arguments[0]), NULL, 0)" }
-            throw CEmitError("emit-c: \"\(CEmitter.wordText(word))\" is not a number C can know here", at: bound.location)
+            throw CEmitError("emit-c: \"\(CEmitter.wordText(word))\" is not a number C can know here", at: location)
         default:
-            throw CEmitError("emit-c: \(bound.spec.name)'s argument has no C form here", at: bound.location)
+            throw CEmitError("emit-c: this argument has no C form here", at: location)
         }
     }
 

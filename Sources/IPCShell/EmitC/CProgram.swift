@@ -24,6 +24,8 @@ public struct CProgram {
     private var functionTexts: [String] = []
     /// Lowering a proc's function (no fork or actor there).
     var inFunction = false
+    /// Structs declared so far (`struct shmseg { ... }`), laid out as the shell lays them out.
+    var structs: [String: CStruct] = [:]
     /// Handle name (as the session names it) -> what it is in C.
     var handles: [String: CHandle] = [:]
     /// Children forked so far, in order (for `wait`).
@@ -276,6 +278,8 @@ struct CVariable {
     var integer: String?
     /// `int rounds` and `const char *path` can be set again; a buffer made to its text's length cannot.
     var assignable: Bool
+    /// A struct read whole (`v = read seg --as shmseg`): its members are `$v.cnt`, `$v.buf`.
+    var structure: CStruct? = nil
 }
 
 /// What a handle is in the C program.
