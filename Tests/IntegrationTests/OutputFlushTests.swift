@@ -24,6 +24,20 @@ final class OutputFlushTests: IPCTestCase {
         XCTAssertEqual(shell.wait(timeout: 10), 0)
     }
 
+    /// A shell driven through a pipe, waiting for its next command, writes an actor's line as it
+    /// relays it: the driver may be waiting for that line before it sends more.
+    func testAnActorsLineIsWrittenWhileTheShellWaitsForInput() throws {
+        let shell = try BackgroundProgram(Harness.ipcshPath, [])
+        defer { shell.stop() }
+        shell.send("a = fork")
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasPrefix("a: actor pid "), true)
+        // The actor prints well after the shell has gone back to waiting for input.
+        shell.send("@a sleep 300ms; echo late")
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasSuffix("] late"), true)
+        shell.send("wait a")
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasPrefix("a (pid "), true)
+    }
+
     /// 200 write/read pairs whose data is always there print 200 lines to a file in one or two
     /// write() calls, not one per read (counted with strace).
     func testReadsThatDoNotWaitDoNotFlush() throws {

@@ -192,7 +192,11 @@ enum SeeingCommands {
         case "open", "openat":
             let index = call == "open" ? 0 : 1
             let path = index < a.count ? ProcessInspection.readString(pid, address: a[index]) : nil
-            return ("blocked in open(\(path.map { "\"\($0)\"" } ?? "?"))", nil)
+            // The direction says which side it waits for (a FIFO's read waits for a writer), in fifo open's words.
+            let modes = ["read", "write", "rdwr"] // O_RDONLY, O_WRONLY, O_RDWR
+            let access = index + 1 < a.count ? Int(a[index + 1] & UInt64(O_ACCMODE)) : modes.count
+            let mode = access < modes.count ? ", " + modes[access] : ""
+            return ("blocked in open(\(path.map { "\"\($0)\"" } ?? "?")\(mode))", nil)
         case "wait4": return ("waiting for a child (wait4)", nil)
         case "nanosleep", "clock_nanosleep": return ("sleeping (\(call))", nil)
         case "rt_sigtimedwait": return ("blocked in sigtimedwait (signal wait)", nil)

@@ -68,7 +68,14 @@ extension Interpreter {
         do {
             return try reader.nextPiece(waitForInput: { () throws(ControlFlow) in
                 session.output.flush()
-                _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: nil)
+                // Children's output relayed while the shell waits is flushed too (the condition is
+                // checked after each relay): a program driving the shell through a pipe may wait for
+                // an actor's line before it sends the next command.
+                _ = try supervisor.wait(for: fd, timeoutMilliseconds: nil, until: {
+                    let output = self.session.output
+                    if output.hasPendingOutput { output.flush() }
+                    return false
+                })
             })
         } catch {
             switch error {
