@@ -48,6 +48,7 @@ final class EmitCTests: IPCTestCase {
         "mkfifo": "mkfifo", "mknod": "mkfifo", "mknodat": "mkfifo", "open": "open", "openat": "open",
         "unlink": "unlink", "unlinkat": "unlink",
         "semget": "semget", "semop": "semop", "semtimedop": "semop", "semctl": "semctl",
+        "msgget": "msgget", "msgsnd": "msgsnd", "msgrcv": "msgrcv", "msgctl": "msgctl",
     ]
 
     /// `name(fd, ...)` of one trace or strace line, when it is a compared call on a descriptor
@@ -387,6 +388,34 @@ final class EmitCTests: IPCTestCase {
         let shell = try receive(Harness.ipcshPath, [examples.appendingPathComponent("fifo-receiver.ipcs").path])
         XCTAssertEqual(perProcess(c), perProcess(shell), "C:\n\(c)\nshell:\n\(shell)")
         XCTAssertTrue(c.contains("recv: three"), c)
+    }
+
+    /// System V queues, with actors blocked in msgrcv: the message-types example without its
+    /// `mq stat` (which has no C form), and a queue opened again by its key.
+    func testMessageQueuesTranslate() throws {
+        let dir = try makeDirectory()
+        let example = try String(contentsOf: Harness.packageRoot.appendingPathComponent("examples/msg-types.ipcs"), encoding: .utf8)
+        let script = dir.appendingPathComponent("msg-types.ipcs")
+        try example.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("mq stat") }
+            .joined(separator: "\n").write(to: script, atomically: true, encoding: .utf8)
+        try emitCompileAndCompare(script)
+        try compareCalls(script)
+        let keyed = dir.appendingPathComponent("keyed.ipcs")
+        try """
+            set key $1
+            cleanup on
+            a = mq create $key
+            b = mq create $key
+            c = mq open $key
+            mq send a 7 "to $key"
+            m = mq recv c 7
+            echo "got $m.data of type $m.type ($m)"
+            mq send b 1 one
+            mq recv a --nonblock
+            """.write(to: keyed, atomically: true, encoding: .utf8)
+        let key = String(Harness.uniqueKey())
+        try emitCompileAndCompare(keyed, arguments: [key])
+        try compareCalls(keyed, arguments: [key])
     }
 
     /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the

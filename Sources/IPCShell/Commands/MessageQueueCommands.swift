@@ -22,6 +22,132 @@ enum MessageQueueCommands {
         SystemCallHint("msgctl", EPERM) { "only the queue's owner or creator (or root) can do that" },
     ]
 
+    // MARK: C forms (emit-c)
+
+    /// The message buffer of msgsnd/msgrcv, as the textbook declares it: the body holds
+    /// kernel.msgmax bytes on the machine that made the program.
+    static var messageDeclaration: String {
+        let size = MessageQueues.maximumMessageSize() ?? 8192
+        return "/* A message as msgsnd and msgrcv take it: its type, then its body (kernel.msgmax bytes here). */\nstruct message { long mtype; char mtext[\(size)]; };"
+    }
+
+    /// mq create in C: as the shell, msgget(IPC_CREAT | IPC_EXCL), or else the queue the key
+    /// names; IPC_STAT for the line it prints.
+    static let createC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--mode") { throw CEmitError("emit-c: mq create --mode has no C form here", at: bound.location) }
+        let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")
+        let name = c.name("mq", binding: bound.binding)
+        c.handles[name] = .queue
+        c.include("sys/ipc.h", "sys/msg.h", "errno.h")
+        c.global("int", "\(name)_created")
+        c.global("int", "\(name)_id")
+        c.global("struct msqid_ds", "\(name)_ds")
+        if c.isTopLevel { c.createdQueues.append(name) }
+        c.line("\(name)_created = 1;")
+        c.line("\(name)_id = msgget(\(keyC), IPC_CREAT | IPC_EXCL | 0600);")
+        if !bound.flag("--excl") {
+            c.open("if (\(name)_id == -1 && errno == EEXIST)")
+            c.line("\(name)_created = 0;")
+            c.line("\(name)_id = msgget(\(keyC), 0);")
+            c.close()
+        }
+        c.check("\(name)_id == -1", "msgget")
+        c.check("msgctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "msgctl")
+        c.open("if (\(name)_created)")
+        c.say("\(name): created queue key \(keyText), msqid %d, mode %04o", keyArguments + ["\(name)_id", "(unsigned)(\(name)_ds.msg_perm.mode & 0777)"])
+        c.close()
+        c.open("else")
+        c.say("\(name): key \(keyText) already existed: opened msqid %d (%lu message%s waiting)",
+              keyArguments + ["\(name)_id", "(unsigned long)\(name)_ds.msg_qnum", "\(name)_ds.msg_qnum == 1 ? \"\" : \"s\""])
+        c.close()
+    }
+
+    /// mq open in C: msgget without IPC_CREAT, and IPC_STAT.
+    static let openC: CForm = { bound, c throws(CEmitError) in
+        let (keyC, keyText, keyArguments) = try c.key(bound, "KEY")
+        let name = c.name("mq", binding: bound.binding)
+        c.handles[name] = .queue
+        c.include("sys/ipc.h", "sys/msg.h")
+        c.global("int", "\(name)_id")
+        c.global("struct msqid_ds", "\(name)_ds")
+        c.line("\(name)_id = msgget(\(keyC), 0);")
+        c.check("\(name)_id == -1", "msgget")
+        c.check("msgctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "msgctl")
+        c.say("\(name): opened queue key \(keyText), msqid %d (%lu message%s waiting)",
+              keyArguments + ["\(name)_id", "(unsigned long)\(name)_ds.msg_qnum", "\(name)_ds.msg_qnum == 1 ? \"\" : \"s\""])
+    }
+
+    /// mq send in C: the words (joined by spaces) as the body, no NUL after them, one msgsnd.
+    static let sendC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--as") || bound.optionGiven("--timeout") {
+            throw CEmitError("emit-c: mq send --as and --timeout have no C form here", at: bound.location)
+        }
+        let queue = try c.handle(bound, "NAME", .queue)
+        guard let type = try c.integer(bound, "TYPE") else { return }
+        var formats: [String] = [], arguments: [String] = []
+        for value in bound.variadicValues {
+            let (f, a) = try c.format(value, at: bound.location)
+            formats.append(f)
+            arguments += a
+        }
+        let args = arguments.map { ", " + $0 }.joined()
+        let format = formats.joined(separator: " ")
+        c.declare(fileScope: messageDeclaration)
+        c.include("string.h")
+        c.open("")
+        c.line("struct message message;")
+        c.line("message.mtype = \(type);")
+        c.line("int len = snprintf(NULL, 0, \"\(format)\"\(args));")
+        c.line("if (len > (int)sizeof message.mtext) { fprintf(stderr, \"mq send: the body is %d bytes; a message holds at most %zu (kernel.msgmax)\\n\", len, sizeof message.mtext); exit(1); }")
+        c.line("char text[len + 1];")
+        c.line("snprintf(text, sizeof text, \"\(format)\"\(args));")
+        c.line("memcpy(message.mtext, text, (size_t)len);")
+        c.check("msgsnd(\(queue.name)_id, &message, (size_t)len, \(bound.flag("--nonblock") ? "IPC_NOWAIT" : "0")) == -1", "msgsnd")
+        c.close()
+    }
+
+    /// mq recv in C: one msgrcv, its trailing NULs dropped, printed as `type 2: DATA` (or
+    /// kept: `$m.type`, `$m.data`).
+    static let recvC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--as") || bound.optionGiven("--timeout") {
+            throw CEmitError("emit-c: mq recv --as and --timeout have no C form here", at: bound.location)
+        }
+        let queue = try c.handle(bound, "NAME", .queue)
+        let type = try c.integer(bound, "TYPE") ?? "0"
+        var flags: [String] = []
+        if bound.flag("--nonblock") { flags.append("IPC_NOWAIT") }
+        if bound.flag("--except") { flags.append("MSG_EXCEPT") }
+        if bound.flag("--noerror") { flags.append("MSG_NOERROR") }
+        if bound.flag("--except") { c.gnuSource = true }
+        c.declare(fileScope: messageDeclaration)
+        let variable = try bound.binding.map { name throws(CEmitError) in try c.variableName(name, bound) }
+        let message = variable.map { "\($0)_message" } ?? c.temporary("message")
+        let length = variable.map { "\($0)_len" } ?? c.temporary("len")
+        let size = try c.integer(bound, "--size").map { "(size_t)\($0)" } ?? "sizeof \(message).mtext"
+        if bound.optionGiven("--size") {
+            c.line("if (\(size) > sizeof \(message).mtext) { fprintf(stderr, \"mq recv: --size is above kernel.msgmax\\n\"); exit(1); }")
+        }
+        c.line("struct message \(message);")
+        c.line("ssize_t \(length) = msgrcv(\(queue.name)_id, &\(message), \(size), \(type), \(flags.isEmpty ? "0" : flags.joined(separator: " | ")));")
+        c.check("\(length) == -1", "msgrcv")
+        c.line("while (\(length) > 0 && \(message).mtext[\(length) - 1] == 0) \(length)--;")
+        guard let variable else {
+            c.say("type %ld: %.*s", ["\(message).mtype", "(int)\(length)", "\(message).mtext"])
+            return
+        }
+        c.declare(variable, CVariable(format: "type %ld: %.*s", argument: "\(message).mtype, (int)\(length), \(message).mtext",
+                                      integer: nil, assignable: false,
+                                      fields: ["type": ("%ld", "\(message).mtype"), "data": ("%.*s", "(int)\(length), \(message).mtext")]))
+    }
+
+    /// mq rm in C: msgctl(IPC_RMID).
+    static let rmC: CForm = { bound, c throws(CEmitError) in
+        let queue = try c.handle(bound, "NAME|KEY", .queue)
+        c.check("msgctl(\(queue.name)_id, IPC_RMID, NULL) == -1", "msgctl")
+        c.say("\(queue.name): removed")
+        c.createdQueues.removeAll { $0 == queue.name }
+    }
+
     static let create = CommandSpec(
         "mq create", summary: "msgget with IPC_CREAT: make a queue, or find the one with this key",
         arguments: [ArgumentSpec("KEY", .key)],
@@ -30,7 +156,8 @@ enum MessageQueueCommands {
             OptionSpec("--excl", summary: "fail with EEXIST if the key is taken (IPC_EXCL)"),
         ],
         example: "q = mq create 3306",
-        discussion: "Says whether the queue was created or already existed. The queue and its messages outlive the shell until mq rm (or ipcrm -q)."
+        discussion: "Says whether the queue was created or already existed. The queue and its messages outlive the shell until mq rm (or ipcrm -q).",
+        cForm: createC
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         let mode = Int32(ctx.integer("--mode") ?? 0o600)
@@ -50,7 +177,8 @@ enum MessageQueueCommands {
     static let open = CommandSpec(
         "mq open", summary: "msgget an existing queue by key",
         arguments: [ArgumentSpec("KEY", .key)],
-        example: "q = mq open 3306"
+        example: "q = mq open 3306",
+        cForm: openC
     ) { ctx in
         let key = try ctx.key("KEY") ?? IPC_PRIVATE
         guard key != IPC_PRIVATE else {
@@ -101,7 +229,8 @@ enum MessageQueueCommands {
             OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D if the queue stays full"),
         ],
         example: "mq send q 20 \"hello\"",
-        discussion: "The body is DATA's bytes, with no NUL after them (a C receiver gets exactly the bytes sent). A full queue makes msgsnd wait, as in C; Ctrl-C or --timeout ends the wait."
+        discussion: "The body is DATA's bytes, with no NUL after them (a C receiver gets exactly the bytes sent). A full queue makes msgsnd wait, as in C; Ctrl-C or --timeout ends the wait.",
+        cForm: sendC
     ) { ctx in
         guard let queue = try queue(ctx) else { return .none }
         let type = ctx.integer("TYPE") ?? 1
@@ -128,7 +257,8 @@ enum MessageQueueCommands {
             OptionSpec("--timeout", .duration, valueName: "D", summary: "give up after D without a message"),
         ],
         example: "m = mq recv q 20",
-        discussion: "TYPE 0 (the default) takes the first message; TYPE > 0 the first of that type (with --except, the first of any other type); TYPE < 0 the first of the lowest type up to |TYPE|. Prints type 20: DATA; bound (m = mq recv q), $m.type and $m.data. An empty queue makes msgrcv wait, as in C; Ctrl-C or --timeout ends the wait."
+        discussion: "TYPE 0 (the default) takes the first message; TYPE > 0 the first of that type (with --except, the first of any other type); TYPE < 0 the first of the lowest type up to |TYPE|. Prints type 20: DATA; bound (m = mq recv q), $m.type and $m.data. An empty queue makes msgrcv wait, as in C; Ctrl-C or --timeout ends the wait.",
+        cForm: recvC
     ) { ctx in
         guard let queue = try queue(ctx) else { return .none }
         let type = ctx.integer("TYPE") ?? 0
@@ -189,7 +319,8 @@ enum MessageQueueCommands {
     static let rm = CommandSpec(
         "mq rm", summary: "msgctl(IPC_RMID): remove a queue and its messages (at once: waiting processes get EIDRM)",
         arguments: [ArgumentSpec("NAME|KEY", .handleOrKey([.mq]))],
-        example: "mq rm q"
+        example: "mq rm q",
+        cForm: rmC
     ) { ctx in
         if let queue = ctx.handle("NAME|KEY", as: MessageQueueHandle.self) {
             if queue.removed { throw ctx.failure("mq rm: \(queue.name) was already removed") }

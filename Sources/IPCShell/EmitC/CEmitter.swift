@@ -121,7 +121,8 @@ public enum CEmitter {
     /// `cleanup on`: at the end, what this program made and did not remove goes, as the shell
     /// removes it when the session ends (its notes on stderr).
     static func endSession(_ program: inout CProgram) {
-        guard !program.createdSegments.isEmpty || !program.createdFIFOs.isEmpty || !program.createdSemaphoreSets.isEmpty else { return }
+        let left = program.createdSegments + program.createdSemaphoreSets + program.createdQueues + program.createdFIFOs
+        guard !left.isEmpty else { return }
         program.comment("cleanup on: the end of the session removes what it made")
         for name in program.createdSegments {
             program.open("if (\(name)_created)")
@@ -133,6 +134,12 @@ public enum CEmitter {
             program.open("if (\(name)_created)")
             program.check("semctl(\(name)_id, 0, IPC_RMID) == -1", "semctl")
             program.line("fprintf(stderr, \"cleanup: removed \(name) (semid %d)\\n\", \(name)_id);")
+            program.close()
+        }
+        for name in program.createdQueues {
+            program.open("if (\(name)_created)")
+            program.check("msgctl(\(name)_id, IPC_RMID, NULL) == -1", "msgctl")
+            program.line("fprintf(stderr, \"cleanup: removed \(name) (msqid %d)\\n\", \(name)_id);")
             program.close()
         }
         for path in program.createdFIFOs {

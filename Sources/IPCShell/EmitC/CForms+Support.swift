@@ -31,6 +31,10 @@ extension CProgram {
             for part in word.parts {
                 switch part {
                 case .literal(let bytes): format += CProgram.formatText(bytes)
+                case .variable(name: let name, field: let field?) where variables[name]?.fields[field] != nil:
+                    let shown = variables[name]!.fields[field]!
+                    format += shown.format
+                    arguments.append(shown.arguments)
                 case .variable(name: let name, field: let field?) where variables[name]?.structure != nil:
                     let (f, a) = try member(of: name, field, at: location)
                     format += f
