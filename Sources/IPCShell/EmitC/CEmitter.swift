@@ -179,13 +179,21 @@ public enum CEmitter {
 
     /// A word as written: `hello-$i`.
     static func wordText(_ word: Word) -> String {
-        word.parts.map { part -> String in
-            switch part {
-            case .literal(let bytes): return Escaping.display(bytes)
-            case .variable(let name, let field): return "$" + name + (field.map { "." + $0 } ?? "")
-            case .positional(let n): return "$\(n)"
-            default: return "$..."
-            }
-        }.joined()
+        word.parts.map(partText).joined()
+    }
+
+    /// A substitution as written: `$key`, `$v.cnt`, `$1`, `${1:-3306}`, `$#`.
+    static func partText(_ part: WordPart) -> String {
+        switch part {
+        case .literal(let bytes): return Escaping.display(bytes)
+        case .variable(let name, let field): return "$" + name + (field.map { "." + $0 } ?? "")
+        case .positional(let n): return "$\(n)"
+        case .argumentCount: return "$#"
+        case .allArguments: return "$@"
+        case .lastStatus: return "$?"
+        case .lastResult: return "$_"
+        case .withDefault(let inner, let fallback):
+            return "${" + partText(inner).dropFirst() + ":-" + Escaping.display(fallback) + "}"
+        }
     }
 }
