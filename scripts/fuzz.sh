@@ -104,31 +104,30 @@ probe_toolchain() {
 
 # CIPCShims, IPCSys, IPCSyntax and IPCShell (-enable-testing: the targets reach internal API
 # with @testable import), instrumented for coverage and ASan. Whole folders, so new files join.
+# The Swift modules IPCShell is built from, in dependency order (IPCShell last): a target that
+# IPCShell comes to depend on is added here (Package.swift says which).
+modules=(IPCSys IPCBench IPCDiagram IPCSyntax IPCShell)
+
 build_library() {
-    local stamp=$out/obj/library.stamp print
-    print=$(fingerprint Sources/CIPCShims Sources/IPCSys Sources/IPCBench Sources/IPCSyntax Sources/IPCShell)
+    local stamp=$out/obj/library.stamp print m files=()
+    print=$(fingerprint Sources/CIPCShims "${modules[@]/#/Sources/}")
     if [ -f "$out/obj/IPCShell.o" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$print" ]; then return; fi
     probe_toolchain
-    echo "fuzz: building IPCSys, IPCSyntax and IPCShell for fuzzing (about a minute)"
+    echo "fuzz: building ${modules[*]} for fuzzing (about a minute)"
     rm -f "$stamp"
-    local sys=() bench=() syntax=() shell=()
-    mapfile -t sys < <(find Sources/IPCSys -name '*.swift' | sort)
-    mapfile -t bench < <(find Sources/IPCBench -name '*.swift' | sort)
-    mapfile -t syntax < <(find Sources/IPCSyntax -name '*.swift' | sort)
-    mapfile -t shell < <(find Sources/IPCShell -name '*.swift' | sort)
     "$clang" -O1 -g -fsanitize=address,fuzzer-no-link -ISources/CIPCShims/include \
-        -c Sources/CIPCShims/shims.c -o "$out/obj/shims.o" &&
-    "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCSys \
-        -emit-module -emit-module-path "$out/modules/IPCSys.swiftmodule" -c "${sys[@]}" -o "$out/obj/IPCSys.o" &&
-    "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCBench \
-        -emit-module -emit-module-path "$out/modules/IPCBench.swiftmodule" -c "${bench[@]}" -o "$out/obj/IPCBench.o" &&
-    "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCSyntax -package-name ipcsh \
-        -emit-module -emit-module-path "$out/modules/IPCSyntax.swiftmodule" -c "${syntax[@]}" -o "$out/obj/IPCSyntax.o" &&
-    "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name IPCShell -package-name ipcsh \
-        -emit-module -emit-module-path "$out/modules/IPCShell.swiftmodule" -c "${shell[@]}" -o "$out/obj/IPCShell.o" || {
-        echo "fuzz: FAILED: building the sources for fuzzing (errors above)" >&2
+        -c Sources/CIPCShims/shims.c -o "$out/obj/shims.o" || {
+        echo "fuzz: FAILED: building the C shims for fuzzing (errors above)" >&2
         exit 1
     }
+    for m in "${modules[@]}"; do
+        mapfile -t files < <(find "Sources/$m" -name '*.swift' | sort)
+        "$swiftc" -parse-as-library -wmo -enable-testing "${swift_flags[@]}" -module-name "$m" -package-name ipcsh \
+            -emit-module -emit-module-path "$out/modules/$m.swiftmodule" -c "${files[@]}" -o "$out/obj/$m.o" || {
+            echo "fuzz: FAILED: building $m for fuzzing (errors above)" >&2
+            exit 1
+        }
+    done
     echo "$print" >"$stamp"
 }
 
@@ -137,12 +136,14 @@ build_target() {
     src=$(harness "$t")
     stamp=$out/bin/$t.stamp
     build_library
-    print=$(fingerprint "$src" "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCBench.o" "$out/obj/IPCSys.o" "$out/obj/shims.o")
+    local objects=("${modules[@]/#/$out/obj/}")
+    objects=("${objects[@]/%/.o}" "$out/obj/shims.o")
+    print=$(fingerprint "$src" "${objects[@]}")
     if [ -x "$out/bin/$t" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$print" ]; then return; fi
     echo "fuzz: building target $t"
     rm -f "$stamp"
     "$swiftc" -parse-as-library "${swift_flags[@]}" -module-name "$(basename "$src" .swift)" "$src" \
-        "$out/obj/IPCShell.o" "$out/obj/IPCSyntax.o" "$out/obj/IPCBench.o" "$out/obj/IPCSys.o" "$out/obj/shims.o" -o "$out/bin/$t" || {
+        "${objects[@]}" -o "$out/bin/$t" || {
         echo "fuzz: FAILED: building target $t from $src (errors above)" >&2
         exit 1
     }
