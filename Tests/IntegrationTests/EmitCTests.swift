@@ -49,6 +49,8 @@ final class EmitCTests: IPCTestCase {
         "unlink": "unlink", "unlinkat": "unlink",
         "semget": "semget", "semop": "semop", "semtimedop": "semop", "semctl": "semctl",
         "msgget": "msgget", "msgsnd": "msgsnd", "msgrcv": "msgrcv", "msgctl": "msgctl",
+        "mq_open": "mq_open", "mq_send": "mq_send", "mq_timedsend": "mq_send", "mq_receive": "mq_receive",
+        "mq_timedreceive": "mq_receive", "mq_getattr": "mq_getattr", "mq_getsetattr": "mq_getattr", "mq_unlink": "mq_unlink",
     ]
 
     /// `name(fd, ...)` of one trace or strace line, when it is a compared call on a descriptor
@@ -416,6 +418,15 @@ final class EmitCTests: IPCTestCase {
         let key = String(Harness.uniqueKey())
         try emitCompileAndCompare(keyed, arguments: [key])
         try compareCalls(keyed, arguments: [key])
+    }
+
+    /// POSIX message queues: the priorities example (create with attributes, send with
+    /// priorities, receive kept as $job.prio and $job.data, stat, rm).
+    func testThePosixQueueExampleTranslates() throws {
+        let script = Harness.packageRoot.appendingPathComponent("examples/pmq-priorities.ipcs")
+        try emitCompileAndCompare(script)
+        try compareCalls(script)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "/dev/mqueue/ipcsh-example-jobs"))
     }
 
     /// `emit-c -o FILE` in the interactive shell: the commands typed so far that ran (not the

@@ -18,6 +18,121 @@ enum PosixQueueCommands {
         SystemCallHint("mq_unlink", ENOENT) { "no queue has that name (pmq ls lists them)" },
     ]
 
+    // MARK: C forms (emit-c)
+
+    /// The queue's name as a C string literal (a literal name: a variable's could be out of scope
+    /// where the queue is used again).
+    static func pathC(_ bound: BoundCommand, _ c: CProgram) throws(CEmitError) -> String {
+        if case .symbol(let s)? = bound.value("NAME"), let path = c.posixPaths[s.name] { return path }
+        guard let name = bound.string("NAME") else {
+            throw CEmitError("emit-c: \(bound.spec.name)'s NAME has no C form here (a literal /name has)", at: bound.location)
+        }
+        // pmq rm takes a handle's name too.
+        if let path = c.posixPaths[name], c.handles[name] == .posixQueue { return path }
+        return CProgram.literal(Array(name.utf8))
+    }
+
+    /// pmq create in C: as the shell, mq_open(O_CREAT | O_EXCL) with the attributes asked for,
+    /// or else the queue the name names; mq_getattr for the line it prints.
+    static let createC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--mode") { throw CEmitError("emit-c: pmq create --mode has no C form here", at: bound.location) }
+        let path = try pathC(bound, c)
+        let name = c.name("pmq", binding: bound.binding)
+        c.handles[name] = .posixQueue
+        c.posixPaths[name] = path
+        c.include("mqueue.h", "fcntl.h", "sys/stat.h", "errno.h")
+        c.global("mqd_t", name)
+        c.global("int", "\(name)_created")
+        c.global("struct mq_attr", "\(name)_attr")
+        if c.isTopLevel { c.createdPosixQueues.append((name, path)) }
+        let maxmsg = bound.integer("--maxmsg"), msgsize = bound.integer("--msgsize")
+        var attributes = "NULL"
+        if maxmsg != nil || msgsize != nil {
+            c.line("\(name)_attr = (struct mq_attr){ .mq_maxmsg = \(maxmsg ?? 10), .mq_msgsize = \(msgsize ?? 8192) };")
+            attributes = "&\(name)_attr"
+        }
+        c.line("\(name)_created = 1;")
+        c.line("\(name) = mq_open(\(path), O_RDWR | O_CREAT | O_EXCL, 0600, \(attributes));")
+        if !bound.flag("--excl") {
+            c.open("if (\(name) == (mqd_t)-1 && errno == EEXIST)")
+            c.line("\(name)_created = 0;")
+            c.line("\(name) = mq_open(\(path), O_RDWR);")
+            c.close()
+        }
+        c.check("\(name) == (mqd_t)-1", "mq_open")
+        c.check("mq_getattr(\(name), &\(name)_attr) == -1", "mq_getattr")
+        let numbers = ["(int)\(name)", "\(name)_attr.mq_maxmsg", "\(name)_attr.mq_msgsize", "\(name)_attr.mq_curmsgs"]
+        c.open("if (\(name)_created)")
+        c.say("\(name): created %s (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers)
+        c.close()
+        c.open("else")
+        c.say("\(name): %s already existed: opened it (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers)
+        c.close()
+    }
+
+    /// pmq send in C: one mq_send of the words (joined by spaces), with its priority.
+    static let sendC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--as") || bound.flag("--nonblock") || bound.optionGiven("--timeout") {
+            throw CEmitError("emit-c: pmq send --as, --nonblock and --timeout have no C form here", at: bound.location)
+        }
+        guard case .symbol(let queue)? = bound.value("NAME"), c.handles[queue.name] == .posixQueue else {
+            throw CEmitError("emit-c: pmq send names a queue the script did not make before it", at: bound.location)
+        }
+        let text = try c.string(bound.variadicValues, at: bound.location)
+        c.include("string.h")
+        c.check("mq_send(\(queue.name), \(text), strlen(\(text)), \(try c.integer(bound, "--prio") ?? "0")) == -1", "mq_send")
+    }
+
+    /// pmq recv in C: mq_getattr for the size, one mq_receive, printed as `prio 9: DATA` (or
+    /// kept: `$m.prio`, `$m.data`).
+    static let recvC: CForm = { bound, c throws(CEmitError) in
+        if bound.optionGiven("--as") || bound.flag("--nonblock") || bound.optionGiven("--timeout") {
+            throw CEmitError("emit-c: pmq recv --as, --nonblock and --timeout have no C form here", at: bound.location)
+        }
+        guard case .symbol(let queue)? = bound.value("NAME"), c.handles[queue.name] == .posixQueue else {
+            throw CEmitError("emit-c: pmq recv names a queue the script did not make before it", at: bound.location)
+        }
+        let variable = try bound.binding.map { name throws(CEmitError) in try c.variableName(name, bound) }
+        let stem = variable ?? c.temporary("message")
+        c.line("struct mq_attr \(stem)_attr;")
+        c.check("mq_getattr(\(queue.name), &\(stem)_attr) == -1", "mq_getattr")
+        c.line("char \(stem)_data[\(stem)_attr.mq_msgsize];")
+        c.line("unsigned \(stem)_prio;")
+        c.line("ssize_t \(stem)_len = mq_receive(\(queue.name), \(stem)_data, \(stem)_attr.mq_msgsize, &\(stem)_prio);")
+        c.check("\(stem)_len == -1", "mq_receive")
+        let data = "(int)\(stem)_len, \(stem)_data"
+        guard let variable else {
+            c.say("prio %u: %.*s", ["\(stem)_prio", data])
+            return
+        }
+        c.declare(variable, CVariable(format: "prio %u: %.*s", argument: "\(stem)_prio, \(data)", integer: nil, assignable: false,
+                                      fields: ["prio": ("%u", "\(stem)_prio"), "data": ("%.*s", data)]))
+    }
+
+    /// pmq stat in C: mq_getattr, and the four lines the shell prints.
+    static let statC: CForm = { bound, c throws(CEmitError) in
+        if bound.anyOptionGiven { throw CEmitError("emit-c: pmq stat --json has no C form here", at: bound.location) }
+        guard case .symbol(let queue)? = bound.value("NAME"), c.handles[queue.name] == .posixQueue, let path = c.posixPaths[queue.name] else {
+            throw CEmitError("emit-c: pmq stat names a queue the script did not make before it", at: bound.location)
+        }
+        let attributes = c.temporary("attr")
+        c.line("struct mq_attr \(attributes);")
+        c.check("mq_getattr(\(queue.name), &\(attributes)) == -1", "mq_getattr")
+        c.say(HelpText.pad("name:", 10) + "%s", [path])
+        c.say(HelpText.pad("maxmsg:", 10) + "%ld", ["\(attributes).mq_maxmsg"])
+        c.say(HelpText.pad("msgsize:", 10) + "%ld bytes", ["\(attributes).mq_msgsize"])
+        c.say(HelpText.pad("curmsgs:", 10) + "%ld waiting", ["\(attributes).mq_curmsgs"])
+    }
+
+    /// pmq rm in C: mq_unlink.
+    static let rmC: CForm = { bound, c throws(CEmitError) in
+        let path = try pathC(bound, c)
+        c.include("mqueue.h")
+        c.check("mq_unlink(\(path)) == -1", "mq_unlink")
+        c.say("removed %s", [path])
+        c.createdPosixQueues.removeAll { $0.path == path }
+    }
+
     static let create = CommandSpec(
         "pmq create", summary: "mq_open with O_CREAT: make a POSIX message queue, or open the one with this name",
         arguments: [ArgumentSpec("NAME", .posixName(.pmq, orHandle: false))],
@@ -28,7 +143,8 @@ enum PosixQueueCommands {
             OptionSpec("--excl", summary: "fail with EEXIST if the name is taken (O_EXCL)"),
         ],
         example: "q = pmq create /orders --maxmsg 5",
-        discussion: "The queue outlives the shell until pmq rm (mq_unlink). An unprivileged process may ask for at most /proc/sys/fs/mqueue/msg_max messages of msgsize_max bytes."
+        discussion: "The queue outlives the shell until pmq rm (mq_unlink). An unprivileged process may ask for at most /proc/sys/fs/mqueue/msg_max messages of msgsize_max bytes.",
+        cForm: createC
     ) { ctx in
         let path = ctx.string("NAME") ?? ""
         try PosixNames.check(path, for: "pmq create")
@@ -85,7 +201,8 @@ enum PosixQueueCommands {
             OptionSpec("--nonblock", summary: "fail with EAGAIN instead of waiting when the queue is full"),
             OptionSpec("--timeout", .duration, valueName: "D", summary: "mq_timedsend: give up after D"),
         ],
-        example: "pmq send q \"urgent\" --prio 9"
+        example: "pmq send q \"urgent\" --prio 9",
+        cForm: sendC
     ) { ctx in
         guard let (queue, mqd) = try queue(ctx) else { return .none }
         let priority = ctx.integer("--prio") ?? 0
@@ -116,7 +233,8 @@ enum PosixQueueCommands {
             OptionSpec("--timeout", .duration, valueName: "D", summary: "mq_timedreceive: give up after D"),
         ],
         example: "m = pmq recv q",
-        discussion: "Prints prio P: DATA; bound (m = pmq recv q), $m.prio and $m.data. An empty queue makes mq_receive wait; Ctrl-C or --timeout ends the wait."
+        discussion: "Prints prio P: DATA; bound (m = pmq recv q), $m.prio and $m.data. An empty queue makes mq_receive wait; Ctrl-C or --timeout ends the wait.",
+        cForm: recvC
     ) { ctx in
         guard let (queue, mqd) = try queue(ctx) else { return .none }
         let layout = try DataCommands.structLayout(ctx)
@@ -145,7 +263,8 @@ enum PosixQueueCommands {
         "pmq stat", summary: "mq_getattr: the queue's limits and how many messages wait",
         arguments: [ArgumentSpec("NAME", .handle([.pmq]))],
         options: [OptionSpec("--json", summary: "one JSON document: name, maxmsg, msgsize (bytes), curmsgs, nonblock, numbers typed")],
-        example: "pmq stat q"
+        example: "pmq stat q",
+        cForm: statC
     ) { ctx in
         guard let (queue, mqd) = try queue(ctx) else { return .none }
         let a = try POSIXMessageQueues.attributes(mqd)
@@ -163,7 +282,8 @@ enum PosixQueueCommands {
     static let rm = CommandSpec(
         "pmq rm", summary: "mq_unlink: remove a queue's name (it goes when the last descriptor closes)",
         arguments: [ArgumentSpec("NAME", .posixName(.pmq, orHandle: true))],
-        example: "pmq rm /orders"
+        example: "pmq rm /orders",
+        cForm: rmC
     ) { ctx in
         let given = ctx.string("NAME") ?? ""
         let handle = ctx.session.handle(named: given) as? PosixQueueHandle

@@ -122,6 +122,7 @@ public enum CEmitter {
     /// removes it when the session ends (its notes on stderr).
     static func endSession(_ program: inout CProgram) {
         let left = program.createdSegments + program.createdSemaphoreSets + program.createdQueues + program.createdFIFOs
+            + program.createdPosixQueues.map(\.name)
         guard !left.isEmpty else { return }
         program.comment("cleanup on: the end of the session removes what it made")
         for name in program.createdSegments {
@@ -140,6 +141,12 @@ public enum CEmitter {
             program.open("if (\(name)_created)")
             program.check("msgctl(\(name)_id, IPC_RMID, NULL) == -1", "msgctl")
             program.line("fprintf(stderr, \"cleanup: removed \(name) (msqid %d)\\n\", \(name)_id);")
+            program.close()
+        }
+        for queue in program.createdPosixQueues {
+            program.open("if (\(queue.name)_created)")
+            program.check("mq_unlink(\(queue.path)) == -1", "mq_unlink")
+            program.line("fprintf(stderr, \"cleanup: removed %s\\n\", \(queue.path));")
             program.close()
         }
         for path in program.createdFIFOs {

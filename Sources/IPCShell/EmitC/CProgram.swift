@@ -60,6 +60,10 @@ public struct CProgram {
     var gnuSource = false
     /// Message queues this program created and has not removed (for `cleanup on`).
     var createdQueues: [String] = []
+    /// POSIX queues this program created and has not unlinked: handle name and path literal.
+    var createdPosixQueues: [(name: String, path: String)] = []
+    /// Each POSIX queue handle's name, as a C string literal.
+    var posixPaths: [String: String] = [:]
 
     /// The session's handles as C variables at file scope (`int p[2];`), so that a proc's
     /// function sees them as the shell's procs do; one declaration per name.
@@ -301,6 +305,8 @@ enum CHandle {
     case semaphores
     /// `int q_id`: a System V message queue.
     case queue
+    /// `mqd_t q`: a POSIX message queue descriptor.
+    case posixQueue
     /// `int f`: one descriptor (a FIFO opened with `fifo open`).
     case descriptor
 }
