@@ -469,6 +469,15 @@ final class EmitCTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("emit-c translates: cleanup, close, echo, expect, fifo make"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         XCTAssertEqual(r.stdout, "")
+        // A fork in a loop makes a child per turn: refused, not translated as one.
+        try "repeat 3 { fork { echo hi } }\nwait\n".write(to: script, atomically: true, encoding: .utf8)
+        let loop = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(loop.status, 1)
+        XCTAssertTrue(loop.stderr.contains("refused.ipcs:1:12: error: emit-c: a fork inside repeat has no C form here"), loop.stderr)
+        try "repeat 2 { p = pipe }\n".write(to: script, atomically: true, encoding: .utf8)
+        let handles = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(handles.status, 1)
+        XCTAssertTrue(handles.stderr.contains("refused.ipcs:1:12: error: emit-c: pipe inside repeat has no C form here"), handles.stderr)
         // A substitution other than a loop's counter is refused too, not approximated.
         try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
         let v = try Harness.run(["emit-c", script.path])

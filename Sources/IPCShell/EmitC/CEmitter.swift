@@ -22,7 +22,13 @@ public enum CEmitter {
                                      hint: "emit-c translates: " + CommandRegistry.standard.specs.values.filter { $0.cForm != nil }.map(\.name).sorted().joined(separator: ", ") + ", repeat and fork { }")
                 }
                 program.comment(bound.spec.name + sourceText(bound))
+                let namesBefore = program.namesMade
                 try form(bound, &program)
+                // The shell names each turn's handle anew (shm1, shm2, ...): one C variable cannot be them all.
+                if !program.loopCounters.isEmpty && program.namesMade != namesBefore {
+                    throw CEmitError("emit-c: \(bound.spec.name) inside repeat has no C form here (each turn makes another handle)",
+                                     at: bound.location, hint: "make the handle before the loop, and use it inside")
+                }
             case .loop(let bound, let body):
                 guard let count = try program.integer(bound, "N") else {
                     throw CEmitError("emit-c: repeat needs a count here", at: bound.location)
@@ -39,6 +45,11 @@ public enum CEmitter {
                     throw CEmitError("emit-c: a fork inside a fork, an actor or a proc has no C form here", at: bound.location)
                 }
                 if bound.anyOptionGiven { throw CEmitError("emit-c: fork's options have no C form here", at: bound.location) }
+                // Each turn of a loop forks another child (child1, child2, ...): one pid_t cannot hold them.
+                guard program.loopCounters.isEmpty else {
+                    throw CEmitError("emit-c: a fork inside repeat has no C form here (each turn makes another child)", at: bound.location,
+                                     hint: "fork once, and loop inside the fork's block")
+                }
                 let name = program.name("child", binding: bound.binding)
                 program.handles[name] = .child
                 program.children.append(name)

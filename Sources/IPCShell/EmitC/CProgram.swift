@@ -32,6 +32,8 @@ public struct CProgram {
     var children: [String] = []
     /// Per kind, how many handles were named after it (`pipe1`, `child2`), as the session counts.
     private var counters: [String: Int] = [:]
+    /// How many handles the program has named so far (a command inside a loop may make none).
+    private(set) var namesMade = 0
     /// The loop counters in scope, innermost last: `$i` is the last.
     var loopCounters: [String] = []
     /// Inside a forked child's body.
@@ -205,6 +207,7 @@ public struct CProgram {
 
     /// The name the session gives a handle: the binding (`p = pipe`), or KIND plus a counter.
     mutating func name(_ kind: String, binding: String?) -> String {
+        namesMade += 1
         counters[kind, default: 0] += 1
         return binding ?? "\(kind)\(counters[kind]!)"
     }
