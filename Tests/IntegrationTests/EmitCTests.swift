@@ -478,6 +478,10 @@ final class EmitCTests: IPCTestCase {
         let handles = try Harness.run(["emit-c", script.path])
         XCTAssertEqual(handles.status, 1)
         XCTAssertTrue(handles.stderr.contains("refused.ipcs:1:12: error: emit-c: pipe inside repeat has no C form here"), handles.stderr)
+        try "proc mk { q = pipe }\nmk\n".write(to: script, atomically: true, encoding: .utf8)
+        let inProc = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(inProc.status, 1)
+        XCTAssertTrue(inProc.stderr.contains("emit-c: pipe inside a proc has no C form here"), inProc.stderr)
         // A substitution other than a loop's counter is refused too, not approximated.
         try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
         let v = try Harness.run(["emit-c", script.path])

@@ -29,6 +29,10 @@ public enum CEmitter {
                     throw CEmitError("emit-c: \(bound.spec.name) inside repeat has no C form here (each turn makes another handle)",
                                      at: bound.location, hint: "make the handle before the loop, and use it inside")
                 }
+                if program.inFunction && program.namesMade != namesBefore {
+                    throw CEmitError("emit-c: \(bound.spec.name) inside a proc has no C form here (each call makes another handle)",
+                                     at: bound.location, hint: "make the handle before the proc is called, and use it inside")
+                }
             case .loop(let bound, let body):
                 guard let count = try program.integer(bound, "N") else {
                     throw CEmitError("emit-c: repeat needs a count here", at: bound.location)
