@@ -86,6 +86,15 @@ int ipcsh_sigint_pending(void) { return sigint_pending || terminate_signal; }
 
 int ipcsh_terminate_signal(void) { return terminate_signal; }
 
+void ipcsh_request_terminate(int signo) {
+    if (!terminate_signal) terminate_signal = signo;
+    if (signal_pipe[1] >= 0) {
+        unsigned char b = (unsigned char)signo;
+        ssize_t r = write(signal_pipe[1], &b, 1);
+        (void)r;
+    }
+}
+
 int ipcsh_take_terminate(void) {
     int was = terminate_signal;
     terminate_signal = 0;

@@ -33,17 +33,21 @@ public enum FileSystem {
         return result
     }
 
-    /// `write()` all of `bytes` to `fd`, retrying short writes and EINTR (used for stdout/stderr).
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    /// `write()` all of `bytes` to `fd`, retrying short writes and EINTR (used for stdout/stderr);
+    /// the errno of a write that failed (EPIPE: the reader is gone), or nil.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if Errno.current == EINTR { continue }
-                return
+                return Errno.current
             }
+            if n == 0 { return EIO }
             offset += n
         }
+        return nil
     }
 
     /// The names in a directory (without `.` and `..`).

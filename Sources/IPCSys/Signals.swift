@@ -94,6 +94,10 @@ public enum Signals {
         return signal == 0 ? nil : signal
     }
 
+    /// Ends the session as if `signal` had come (it is not sent): SIGPIPE when stdout's reader
+    /// is gone (`ipcsh script | head -1`), as sh dies of it, but with the session's clean-up.
+    public static func requestTermination(_ signal: Int32) { ipcsh_request_terminate(signal) }
+
     /// Takes the termination request (and any Ctrl-C), so the clean-up's own waits can run.
     @discardableResult
     public static func takeTermination() -> Int32? {

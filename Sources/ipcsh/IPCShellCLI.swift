@@ -260,7 +260,8 @@ struct IPCShellCLI: ParsableCommand {
             case .interrupted:
                 interpreter.session.output.flush()
                 if let signal = Signals.terminationSignal {
-                    FileHandleShim.writeStderr("terminated by SIG\(Signals.name(signal)): ending the session\n")
+                    // A closed stdout (SIGPIPE) ends the session quietly, as it ends sh.
+                    if signal != SIGPIPE { FileHandleShim.writeStderr("terminated by SIG\(Signals.name(signal)): ending the session\n") }
                     status = 128 + signal
                 } else {
                     // As at the prompt: on a terminal, the ^C it echoed where the cursor was gets a line of its own.

@@ -95,4 +95,40 @@ final class OutputFlushTests: IPCTestCase {
         let polls = calls[first...last].filter { $0.hasPrefix("poll(") || $0.hasPrefix("ppoll(") }
         XCTAssertTrue(polls.isEmpty, polls.joined(separator: "\n"))
     }
+
+    /// While the shell waits (`wait`), a child's lines reach a pipe as they come, not when the
+    /// wait ends: here the first one is read while the child still sleeps.
+    func testChildrensLinesGoOutWhileTheShellWaits() throws {
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", "fork { echo early; sleep 3s; echo late }\nwait"])
+        defer { shell.stop() }
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasPrefix("child1: forked pid"), true)
+        let start = Date()
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasSuffix("] early"), true)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2.5, "the line came only when the wait ended")
+        XCTAssertEqual(shell.readLine(timeout: 10)?.hasSuffix("] late"), true)
+        XCTAssertEqual(shell.wait(timeout: 10), 0)
+    }
+
+    /// `ipcsh script | head -1`: once nobody reads stdout, the session ends as sh ends of SIGPIPE
+    /// (status 141, no more commands) but with its clean-up: the segment `cleanup on` covers is
+    /// removed, and no "terminated" message is printed.
+    func testAClosedStdoutEndsTheSessionWithItsCleanUp() throws {
+        let dir = try makeDirectory()
+        let marker = dir.appendingPathComponent("marker").path
+        let key = Harness.uniqueKey()
+        let script = dir.appendingPathComponent("head.ipcs")
+        try """
+            cleanup on
+            b = shm create \(key) 64
+            repeat 40 { echo line $i; sleep 100ms }
+            fifo make \(marker)
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let r = try Harness.runProgram("/bin/bash", ["-c", "\"$0\" \"$1\" | head -1; exit ${PIPESTATUS[0]}", Harness.ipcshPath, script.path])
+        XCTAssertEqual(r.status, 141, r.stderr)
+        XCTAssertEqual(r.stdout, "cleanup on exit: on\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the script went on after its reader left")
+        XCTAssertTrue(r.stderr.contains("cleanup: removed b"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("terminated"), r.stderr)
+        XCTAssertEqual(shmget(key, 0, 0), -1, "the segment is gone")
+    }
 }

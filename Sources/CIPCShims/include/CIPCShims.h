@@ -31,6 +31,8 @@ int ipcsh_sigint_pending(void);
 /* SIGTERM/SIGHUP: the signal that asked the session to end (0: none); take clears it. */
 int ipcsh_terminate_signal(void);
 int ipcsh_take_terminate(void);
+/* The session is to end as if signo had come (SIGPIPE: stdout's reader is gone). */
+void ipcsh_request_terminate(int signo);
 /* After fork() in a child: a fresh self-pipe, so the child's signals do not wake the parent. */
 int ipcsh_signals_reinit_in_child(void);
 /* In a forked child: TERM and HUP kill it as they would any process (kill child1 says so);

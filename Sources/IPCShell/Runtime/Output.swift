@@ -155,9 +155,18 @@ public final class Output {
 
     public func flush() {
         guard !buffer.isEmpty, !captureOnly else { return }
-        buffer.withUnsafeBytes { FileSystem.writeAll(stdoutFD, $0) }
+        let failed = stdoutGone ? nil : buffer.withUnsafeBytes { FileSystem.writeAll(stdoutFD, $0) }
         buffer.removeAll(keepingCapacity: true)
+        // Nobody reads stdout any more (`ipcsh script | head -1`): the session ends, as sh ends of
+        // SIGPIPE, but with its clean-up (children, `cleanup on`) and status 141.
+        if failed == EPIPE {
+            stdoutGone = true
+            Signals.requestTermination(SIGPIPE)
+        }
     }
+
+    /// stdout's reader went away: what is printed from now on is dropped.
+    public private(set) var stdoutGone = false
 
     /// Colors a piece of text when colors are on (for tables).
     public func styled(_ text: String, _ code: String) -> String {

@@ -154,7 +154,14 @@ public final class Supervisor {
                 return false
             }
             if fds[0].revents != 0 { Signals.drainWakeups() }
-            for (i, r) in relays.enumerated() where fds[i + 1].revents != 0 { relay(r) }
+            var relayed = false
+            for (i, r) in relays.enumerated() where fds[i + 1].revents != 0 {
+                relay(r)
+                relayed = true
+            }
+            // While the shell waits, children's lines go out as they come (`ipcsh script | tee`
+            // shows them then, not when the wait ends); a reader that went away is seen here.
+            if relayed && timeout != 0 { session.output.flush() }
             if Signals.interruptPending { throw ControlFlow.interrupted }
             if fd != nil, let last = fds.last, last.revents != 0 { return true }
             if n == 0 && timeout == 0 {
