@@ -39,7 +39,7 @@ struct IPCShellCLI: ParsableCommand {
         Recordings: ipcsh --record FILE records a session; ipcsh replay FILE [--step] [--speed X] [--keep] \
         shows it to a class; ipcsh check FILE... verifies that recordings still hold.
 
-        Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C).
+        Exit status: 0 success, 1 a command failed, 2 bad ipcsh arguments, 130 interrupted (Ctrl-C), 141 stdout closed by its reader (after the clean-up).
 
         -V is short for --version.
         """,
