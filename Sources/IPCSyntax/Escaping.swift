@@ -1,4 +1,5 @@
-/// Shows bytes as text: printable ASCII and valid UTF-8 as they are, everything else as `\xHH`.
+/// Shows bytes as text: printable ASCII and valid UTF-8 as they are (but the C1 controls,
+/// U+0080...U+009F), everything else as `\xHH`.
 public enum Escaping {
     public static func display(_ bytes: some Collection<UInt8>) -> String {
         String(decoding: escaped(bytes), as: UTF8.self)
@@ -63,7 +64,10 @@ public enum Escaping {
                 i += 1
                 continue
             }
-            if b >= 0xC2, let length = utf8SequenceLength(bytes, at: i) {
+            // U+0080...U+009F (C2 80...C2 9F) are the C1 controls: a terminal may take U+009B as
+            // CSI and run what follows as an escape sequence, so they are shown as bytes.
+            let isC1 = b == 0xC2 && i + 1 < bytes.count && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F
+            if b >= 0xC2, !isC1, let length = utf8SequenceLength(bytes, at: i) {
                 i += length
                 continue
             }

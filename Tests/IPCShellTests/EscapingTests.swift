@@ -24,6 +24,18 @@ final class EscapingTests: XCTestCase {
         XCTAssertEqual(Escaping.display(Array("héllo → 🙂".utf8)), "héllo → 🙂")
     }
 
+    /// U+0080...U+009F are valid UTF-8 but C1 controls (U+009B is CSI to some terminals): shown
+    /// as bytes, so data read from a peer cannot drive the terminal. U+00A0 and above stay text.
+    func testC1ControlsAreHexThoughValidUTF8() {
+        XCTAssertEqual(Escaping.display([0xC2, 0x9B, 0x33, 0x31, 0x6D]), "\\xc2\\x9b31m")
+        XCTAssertEqual(Escaping.display([0x41, 0xC2, 0x80, 0xC2, 0x9F, 0x42]), "A\\xc2\\x80\\xc2\\x9fB")
+        XCTAssertEqual(Escaping.display([0xC2, 0xA0, 0xC2, 0xA9]), "\u{A0}©")
+        // The memory path (a segment's C string) escapes them the same way.
+        let bytes: [UInt8] = [0x78, 0xC2, 0x9B, 0x79]
+        let shown = bytes.withUnsafeBytes { Escaping.escaped($0[...]) }
+        XCTAssertEqual(String(decoding: shown, as: UTF8.self), "x\\xc2\\x9by")
+    }
+
     func testInvalidUTF8IsHex() {
         // A lead byte without its continuation, an overlong NUL, a UTF-16 surrogate, a truncated sequence.
         XCTAssertEqual(Escaping.display([0xC3, 0x41]), "\\xc3A")
