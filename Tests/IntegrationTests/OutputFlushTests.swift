@@ -131,4 +131,26 @@ final class OutputFlushTests: IPCTestCase {
         XCTAssertFalse(r.stderr.contains("terminated"), r.stderr)
         XCTAssertEqual(shmget(key, 0, 0), -1, "the segment is gone")
     }
+
+    /// A proc called without keeping its output prints each line as it comes (here while it
+    /// still sleeps), and what it printed is still `$_`; kept (`x = slow`), nothing is shown.
+    func testAProcsLinesGoOutAsTheyCome() throws {
+        let shell = try BackgroundProgram(Harness.ipcshPath, ["-c", """
+            proc slow { echo one; sleep 3s; echo two }
+            slow
+            echo "last: $_"
+            x = slow
+            echo "x: $x"
+            """])
+        defer { shell.stop() }
+        let start = Date()
+        XCTAssertEqual(shell.readLine(timeout: 10), "one")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2.5, "the proc's first line came only when it ended")
+        XCTAssertEqual(shell.readLine(timeout: 10), "two")
+        XCTAssertEqual(shell.readLine(timeout: 10), "last: one")
+        XCTAssertEqual(shell.readLine(timeout: 10), "two")
+        XCTAssertEqual(shell.readLine(timeout: 10), "x: one")
+        XCTAssertEqual(shell.readLine(timeout: 10), "two")
+        XCTAssertEqual(shell.wait(timeout: 10), 0)
+    }
 }

@@ -9,7 +9,7 @@ enum BuiltinCommands {
         "proc", summary: "define a procedure: NAME ARG... runs BLOCK with $1 ... $#, $@; what it prints is its result",
         arguments: [ArgumentSpec("NAME", .name), ArgumentSpec("BLOCK", .block)],
         example: "proc greet { echo \"hello, $1\" }",
-        discussion: "Call it like a command: greet world, or msg = greet world. rpc serve makes every proc a JSON-RPC method.",
+        discussion: "Call it like a command: greet world prints its lines as they come (and leaves them in $_), msg = greet world keeps them in msg instead. rpc serve makes every proc a JSON-RPC method, its printed lines the result.",
         flow: .procedure
     ) { ctx in
         let name = ctx.string("NAME") ?? ""

@@ -16,7 +16,7 @@ protocol CommandHost: AnyObject {
     /// Runs a script file in this session (`source`).
     func runFile(_ path: String, arguments: [String], location: SourceLocation) throws
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.
-    func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation) throws -> [UInt8]
+    func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation, showing: Bool) throws -> [UInt8]
 
     /// Runs the `signal on` blocks of the signals caught so far (`sleep` does, when one wakes it).
     func runSignalHandlers() throws(ControlFlow)

@@ -374,7 +374,7 @@ struct RPCServer<Host: CommandHost> {
         }
         do {
             let result = try interpreter.callProc(method, body: body, arguments: arguments,
-                                                  at: SourceLocation(file: "rpc", line: 1, column: 1))
+                                                  at: SourceLocation(file: "rpc", line: 1, column: 1), showing: false)
             output.info("rpc: \(method)(\(arguments.map { RPCServer.loggable($0) }.joined(separator: ", "))) ok")
             return isNotification ? nil : .object([("jsonrpc", .string("2.0")),
                                                    ("result", .string(String(decoding: result, as: UTF8.self))), ("id", id)])

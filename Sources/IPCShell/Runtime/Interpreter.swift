@@ -278,8 +278,13 @@ public final class Interpreter {
         } else if let body = session.procs[name] {
             if let binding = command.binding { try session.checkBindable(binding) }
             let arguments = words.dropFirst().map { $0.bytes.string }
-            return .printed(try callProc(name, body: body, arguments: arguments, at: command.location),
-                            bound: command.binding != nil, session: session)
+            guard command.binding == nil else {
+                return .printed(try callProc(name, body: body, arguments: arguments, at: command.location), bound: true, session: session)
+            }
+            // Not kept: its lines go out as they come (a proc that sleeps between them shows
+            // each in its time); what it printed is still `$_`.
+            session.lastResult = try callProc(name, body: body, arguments: arguments, at: command.location, showing: true)
+            return .none
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes.array))'", at: first.word.location, hint: unknownCommandHint(name))
         }
@@ -334,12 +339,15 @@ public final class Interpreter {
     private var runningSignalHandlers = false
 
     /// Runs a proc with `$1 ... $#` set; what it prints is its result.
-    public func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation) throws -> [UInt8] {
+    /// `showing`: the proc's lines are printed as they come too (a call that does not keep
+    /// its output: `greet world`, not `x = greet world` or an RPC call).
+    public func callProc(_ name: String, body: Block, arguments: [String], at location: SourceLocation,
+                         showing: Bool = false) throws -> [UInt8] {
         guard session.positionalStack.count < 64 else {
             throw Diagnostic("\(name): procs nested too deeply (does it call itself forever?)", at: location)
         }
         session.pushArguments([name] + arguments, from: .proc(name))
-        session.output.beginCapture()
+        session.output.beginCapture(showing: showing)
         defer { session.popArguments() }
         do {
             try runBlock(body)

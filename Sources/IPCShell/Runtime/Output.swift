@@ -45,15 +45,17 @@ public final class Output {
         emit(text, stream: .stdout, color: nil)
     }
 
-    /// Captured standard output of running procs (innermost last).
-    private var captures: [[UInt8]] = []
+    /// Captured standard output of running procs (innermost last); a capture that `shows` its
+    /// lines also lets them through (to the capture outside it, or out), as they come.
+    private var captures: [(bytes: [UInt8], shows: Bool)] = []
 
-    /// Starts capturing standard output (a proc's output is its result).
-    public func beginCapture() { captures.append([]) }
+    /// Starts capturing standard output (a proc's output is its result). `showing`: the lines
+    /// are also printed as they come (a proc called without keeping its output).
+    public func beginCapture(showing: Bool = false) { captures.append(([], showing)) }
 
     /// Ends the innermost capture: what was printed, without the final newline.
     public func endCapture() -> [UInt8] {
-        var bytes = captures.popLast() ?? []
+        var bytes = captures.popLast()?.bytes ?? []
         if bytes.last == 0x0A { bytes.removeLast() }
         return bytes
     }
@@ -71,8 +73,12 @@ public final class Output {
     /// Raw bytes as one line (data read from the kernel, already escaped).
     public func line(bytes: [UInt8]) {
         if !captures.isEmpty {
-            captures[captures.count - 1] += bytes + [0x0A]
-            return
+            var index = captures.count - 1
+            while index >= 0 {
+                captures[index].bytes += bytes + [0x0A]
+                if !captures[index].shows { return }
+                index -= 1
+            }
         }
         if tap != nil || !linePrefix.isEmpty {
             line(String(decoding: bytes, as: UTF8.self))
@@ -125,8 +131,12 @@ public final class Output {
 
     private func emit(_ text: String, stream: Stream, color: String?, capturable: Bool = true) {
         if stream == .stdout && capturable && !captures.isEmpty {
-            captures[captures.count - 1] += Array(text.utf8) + [0x0A]
-            return
+            var index = captures.count - 1
+            while index >= 0 {
+                captures[index].bytes += Array(text.utf8) + [0x0A]
+                if !captures[index].shows { return }
+                index -= 1
+            }
         }
         linesWritten &+= 1
         tap?(text, stream)
