@@ -153,4 +153,16 @@ final class OutputFlushTests: IPCTestCase {
         XCTAssertEqual(shell.readLine(timeout: 10), "two")
         XCTAssertEqual(shell.wait(timeout: 10), 0)
     }
+
+    /// A child forked inside a proc whose output is kept: its lines, relayed to the shell while
+    /// the proc waits, are part of the value (they were lost: the child inherited the capture).
+    func testAChildForkedInAKeptProcIsPartOfItsValue() throws {
+        let r = try Harness.runCommands("""
+            proc p { fork { echo from-child }; wait }
+            x = p
+            echo "x=[$x]"
+            """)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.range(of: #"x=\[\[child1 \d+\] from-child\n"#, options: .regularExpression) != nil, r.stdout)
+    }
 }

@@ -112,6 +112,9 @@ public final class Output {
     /// no recording, nothing inherited in the buffer.
     public func becomeChildOutput() {
         buffer.removeAll(keepingCapacity: true)
+        // A child forked inside a proc writes to its relay pipe; the parent, still in the proc,
+        // captures the relayed lines. A capture inherited here would keep them from ever going out.
+        captures.removeAll()
         stdoutFD = 1
         stderrFD = 2
         useColor = false
