@@ -84,13 +84,15 @@ public enum DiagramSVG {
                 out += text(x[i] + 10, ey + 4, ending, attributes: "font-size=\"11\" fill=\"#333333\"")
             }
         }
-        // Blocks: under the arrows.
+        // Shapes first (bars, then arrows), every label after them: no bar or arrow drawn later
+        // covers a label (a bar on one lifeline used to hide the text of an arrow crossing it).
+        var labels = ""
         for b in diagram.blocks {
             let top = y(b.startRow), bottom = max(y(b.endRow), y(b.startRow) + 8)
             let bx = x[b.participant]
             out += "<rect x=\"\(f(bx - 5))\" y=\"\(f(top))\" width=\"10\" height=\"\(f(bottom - top))\" fill=\"#f5b7b1\" stroke=\"#c0392b\"/>\n"
-            out += text(bx + 9, top + 4, b.label, attributes: "font-size=\"11\" fill=\"#c0392b\"", halo: true)
-            out += text(bx + 9, bottom + 12, b.release, attributes: "font-size=\"11\" fill=\"#c0392b\" font-style=\"italic\"", halo: true)
+            labels += text(bx + 9, top + 4, b.label, attributes: "font-size=\"11\" fill=\"#c0392b\"", halo: true)
+            labels += text(bx + 9, bottom + 12, b.release, attributes: "font-size=\"11\" fill=\"#c0392b\" font-style=\"italic\"", halo: true)
         }
         // Messages.
         for m in diagram.messages {
@@ -100,26 +102,27 @@ public enum DiagramSVG {
             if let to = m.to, to == m.from {
                 // To itself: a loop.
                 out += "<path d=\"M\(f(x1)),\(f(y1)) h30 v12 h-24\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" marker-end=\"url(#head-\(m.style.rawValue))\"/>\n"
-                out += text(x1 + 36, y1 + 4, m.label, attributes: "fill=\"\(color)\"", halo: true)
+                labels += text(x1 + 36, y1 + 4, m.label, attributes: "fill=\"\(color)\"", halo: true)
                 continue
             }
             if let to = m.to {
                 let x2 = x[to], inset = 6.0
                 let direction = x2 > x1 ? 1.0 : -1.0
                 out += "<line x1=\"\(f(x1 + direction * inset))\" y1=\"\(f(y1))\" x2=\"\(f(x2 - direction * inset))\" y2=\"\(f(y2))\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dash) marker-end=\"url(#head-\(m.style.rawValue))\"/>\n"
-                out += text((x1 + x2) / 2, min(y1, y2) + (y2 - y1) / 2 - 5, m.label,
+                labels += text((x1 + x2) / 2, min(y1, y2) + (y2 - y1) / 2 - 5, m.label,
                             attributes: "text-anchor=\"middle\" fill=\"\(color)\"", halo: true)
             } else {
                 // Nobody took it: a short arrow to an open circle.
                 let x2 = x1 + 60
                 out += "<line x1=\"\(f(x1 + 6))\" y1=\"\(f(y1))\" x2=\"\(f(x2))\" y2=\"\(f(y1))\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"2,3\"/>"
                 out += "<circle cx=\"\(f(x2 + 4))\" cy=\"\(f(y1))\" r=\"4\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
-                out += text(x2 + 12, y1 + 4, m.label, attributes: "fill=\"\(color)\"", halo: true)
+                labels += text(x2 + 12, y1 + 4, m.label, attributes: "fill=\"\(color)\"", halo: true)
             }
         }
         for note in diagram.notes {
-            out += text(x[note.participant] + 9, y(note.row) + 4, note.text, attributes: "font-size=\"11\" fill=\"#333333\"", halo: true)
+            labels += text(x[note.participant] + 9, y(note.row) + 4, note.text, attributes: "font-size=\"11\" fill=\"#333333\"", halo: true)
         }
+        out += labels
         // Legend.
         let entries = legend
         var lx = margin
