@@ -482,6 +482,11 @@ final class EmitCTests: IPCTestCase {
         let inProc = try Harness.run(["emit-c", script.path])
         XCTAssertEqual(inProc.status, 1)
         XCTAssertTrue(inProc.stderr.contains("emit-c: pipe inside a proc has no C form here"), inProc.stderr)
+        // A name the shell refuses to bind is refused here too.
+        try "s = sem create private 1\nall = sem get s 0\n".write(to: script, atomically: true, encoding: .utf8)
+        let reserved = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(reserved.status, 1)
+        XCTAssertTrue(reserved.stderr.contains("refused.ipcs:2:1: error: emit-c: 'all' is a command name and cannot name a handle"), reserved.stderr)
         // A substitution other than a loop's counter is refused too, not approximated.
         try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
         let v = try Harness.run(["emit-c", script.path])

@@ -21,6 +21,7 @@ public enum CEmitter {
                     throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location,
                                      hint: "emit-c translates: " + CommandRegistry.standard.specs.values.filter { $0.cForm != nil }.map(\.name).sorted().joined(separator: ", ") + ", repeat and fork { }")
                 }
+                try checkBinding(bound.binding, at: bound.location)
                 program.comment(bound.spec.name + sourceText(bound))
                 let namesBefore = program.namesMade
                 try form(bound, &program)
@@ -49,6 +50,7 @@ public enum CEmitter {
                     throw CEmitError("emit-c: a fork inside a fork, an actor or a proc has no C form here", at: bound.location)
                 }
                 if bound.anyOptionGiven { throw CEmitError("emit-c: fork's options have no C form here", at: bound.location) }
+                try checkBinding(bound.binding, at: bound.location)
                 // Each turn of a loop forks another child (child1, child2, ...): one pid_t cannot hold them.
                 guard program.loopCounters.isEmpty else {
                     throw CEmitError("emit-c: a fork inside repeat has no C form here (each turn makes another child)", at: bound.location,
@@ -130,6 +132,15 @@ public enum CEmitter {
             case .invalid(let diagnostic):
                 throw CEmitError(diagnostic)
             }
+        }
+    }
+
+    /// A name the shell refuses to bind (`all`, `private`, a kind of handle) is refused here too:
+    /// the program would run where the script stops.
+    static func checkBinding(_ binding: String?, at location: SourceLocation) throws(CEmitError) {
+        guard let binding else { return }
+        if HandleKind.allCases.contains(where: { $0.rawValue == binding }) || Session.reservedWords.contains(binding) {
+            throw CEmitError("emit-c: '\(binding)' is a command name and cannot name a handle (the shell refuses it too)", at: location)
         }
     }
 
