@@ -487,6 +487,13 @@ final class EmitCTests: IPCTestCase {
         let reserved = try Harness.run(["emit-c", script.path])
         XCTAssertEqual(reserved.status, 1)
         XCTAssertTrue(reserved.stderr.contains("refused.ipcs:2:1: error: emit-c: 'all' is a command name and cannot name a handle"), reserved.stderr)
+        try "p = pipe\np = pipe\n".write(to: script, atomically: true, encoding: .utf8)
+        let taken = try Harness.run(["emit-c", script.path])
+        XCTAssertEqual(taken.status, 1)
+        XCTAssertTrue(taken.stderr.contains("refused.ipcs:2:1: error: emit-c: the name p is already taken by an open handle"), taken.stderr)
+        // Closed, the name may be bound again, in C as in the shell.
+        try "p = pipe\nclose p\np = pipe\nclose p.w\n".write(to: script, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Harness.run(["emit-c", script.path]).status, 0)
         // A substitution other than a loop's counter is refused too, not approximated.
         try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
         let v = try Harness.run(["emit-c", script.path])

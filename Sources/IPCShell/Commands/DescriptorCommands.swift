@@ -32,11 +32,13 @@ enum DescriptorCommands {
     static let closeC: CForm = { bound, c throws(CEmitError) in
         if let s = c.symbol(bound, "FD"), c.handles[s.name] == .descriptor {
             c.check("close(\(s.name)) == -1", "close")
+            c.closed(s.name)
             return
         }
         let pipe = try c.handle(bound, "FD", .pipe)
         for (end, index) in [("r", 0), ("w", 1)] where pipe.end == nil || pipe.end == end {
             c.check("close(\(pipe.name)[\(index)]) == -1", "close")
+            c.closed(pipe.name + "." + end)
         }
     }
 

@@ -146,6 +146,7 @@ enum MessageQueueCommands {
         c.check("msgctl(\(queue.name)_id, IPC_RMID, NULL) == -1", "msgctl")
         c.say("\(queue.name): removed")
         c.createdQueues.removeAll { $0 == queue.name }
+        c.closed(queue.name)
     }
 
     static let create = CommandSpec(

@@ -181,6 +181,7 @@ enum ProcessCommands {
         }
         c.close()
         c.children.removeAll { names.contains($0) }
+        for name in names { c.closed(name) }
     }
 
     static let wait = CommandSpec(

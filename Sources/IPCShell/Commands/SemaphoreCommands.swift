@@ -129,6 +129,7 @@ enum SemaphoreCommands {
         c.check("semctl(\(set.name)_id, 0, IPC_RMID) == -1", "semctl")
         c.say("\(set.name): removed")
         c.createdSemaphoreSets.removeAll { $0 == set.name }
+        c.closed(set.name)
     }
 
     static let create = CommandSpec(

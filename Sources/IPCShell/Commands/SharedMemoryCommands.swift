@@ -249,6 +249,7 @@ enum SharedMemoryCommands {
         c.check("shmctl(\(s.name)_id, IPC_RMID, NULL) == -1", "shmctl")
         c.say("\(s.name): removed")
         c.createdSegments.removeAll { $0 == s.name }
+        c.closed(s.name)
     }
 
     static let rm = CommandSpec(

@@ -21,7 +21,7 @@ public enum CEmitter {
                     throw CEmitError("emit-c: \(bound.spec.name) has no C form here", at: bound.location,
                                      hint: "emit-c translates: " + CommandRegistry.standard.specs.values.filter { $0.cForm != nil }.map(\.name).sorted().joined(separator: ", ") + ", repeat and fork { }")
                 }
-                try checkBinding(bound.binding, at: bound.location)
+                try checkBinding(bound.binding, program, at: bound.location)
                 program.comment(bound.spec.name + sourceText(bound))
                 let namesBefore = program.namesMade
                 try form(bound, &program)
@@ -50,7 +50,7 @@ public enum CEmitter {
                     throw CEmitError("emit-c: a fork inside a fork, an actor or a proc has no C form here", at: bound.location)
                 }
                 if bound.anyOptionGiven { throw CEmitError("emit-c: fork's options have no C form here", at: bound.location) }
-                try checkBinding(bound.binding, at: bound.location)
+                try checkBinding(bound.binding, program, at: bound.location)
                 // Each turn of a loop forks another child (child1, child2, ...): one pid_t cannot hold them.
                 guard program.loopCounters.isEmpty else {
                     throw CEmitError("emit-c: a fork inside repeat has no C form here (each turn makes another child)", at: bound.location,
@@ -137,10 +137,14 @@ public enum CEmitter {
 
     /// A name the shell refuses to bind (`all`, `private`, a kind of handle) is refused here too:
     /// the program would run where the script stops.
-    static func checkBinding(_ binding: String?, at location: SourceLocation) throws(CEmitError) {
+    static func checkBinding(_ binding: String?, _ program: CProgram, at location: SourceLocation) throws(CEmitError) {
         guard let binding else { return }
         if HandleKind.allCases.contains(where: { $0.rawValue == binding }) || Session.reservedWords.contains(binding) {
             throw CEmitError("emit-c: '\(binding)' is a command name and cannot name a handle (the shell refuses it too)", at: location)
+        }
+        if program.isOpen(binding) {
+            throw CEmitError("emit-c: the name \(binding) is already taken by an open handle (the shell refuses it too)", at: location,
+                             hint: "pick another name, or close/remove \(binding) first")
         }
     }
 

@@ -28,6 +28,19 @@ public struct CProgram {
     var structs: [String: CStruct] = [:]
     /// Handle name (as the session names it) -> what it is in C.
     var handles: [String: CHandle] = [:]
+    /// Handles no longer open (closed, removed, waited for): their names may be bound again, as
+    /// in the shell. A pipe's ends are counted one by one (`p.r`, `p.w`).
+    var closedHandles: Set<String> = []
+
+    /// The handle is closed, removed or waited for.
+    mutating func closed(_ name: String) { closedHandles.insert(name) }
+
+    /// Whether the shell would still hold the handle open.
+    func isOpen(_ name: String) -> Bool {
+        guard let kind = handles[name] else { return false }
+        if kind == .pipe { return !(closedHandles.contains(name + ".r") && closedHandles.contains(name + ".w")) }
+        return !closedHandles.contains(name)
+    }
     /// Children forked so far, in order (for `wait`).
     var children: [String] = []
     /// Per kind, how many handles were named after it (`pipe1`, `child2`), as the session counts.
@@ -208,6 +221,7 @@ public struct CProgram {
     /// The name the session gives a handle: the binding (`p = pipe`), or KIND plus a counter.
     mutating func name(_ kind: String, binding: String?) -> String {
         namesMade += 1
+        if let binding { closedHandles = closedHandles.filter { $0 != binding && !$0.hasPrefix(binding + ".") } }
         counters[kind, default: 0] += 1
         return binding ?? "\(kind)\(counters[kind]!)"
     }
