@@ -117,7 +117,7 @@ public struct Replayer {
 
     private func write(_ text: String) {
         var bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { FileSystem.writeAll(STDOUT_FILENO, $0) }
+        _ = bytes.withUnsafeBytes { FileSystem.writeAll(STDOUT_FILENO, $0) }
         bytes.removeAll()
     }
 

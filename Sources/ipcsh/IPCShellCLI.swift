@@ -285,7 +285,7 @@ struct IPCShellCLI: ParsableCommand {
 enum FileHandleShim {
     static func writeStderr(_ text: String) {
         var bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { FileSystem.writeAll(STDERR_FILENO, $0) }
+        _ = bytes.withUnsafeBytes { FileSystem.writeAll(STDERR_FILENO, $0) }
         _ = bytes.popLast()
     }
 }

@@ -31,6 +31,8 @@ final class SeeingTests: IPCTestCase {
         XCTAssertTrue(r.stdout.contains("s: values 0 1\n"), r.stdout)
     }
 
+    /// `ps` is asked a dozen times: a waiting `--timeout` semop is made in slices, and a loaded
+    /// machine may show a process between two of them (running, or sleeping) at one moment.
     func testPsNamesTheCallAndHandleAndADeadlock() throws {
         let r = try Harness.runCommands("""
             cleanup on
@@ -43,10 +45,12 @@ final class SeeingTests: IPCTestCase {
             @child1 sem wait s 0
             @child2 sem wait t 0
             sleep 300ms
-            @child1 sem wait t 0 --timeout 3s
-            @child2 sem wait s 0 --timeout 3s
+            @child1 sem wait t 0 --timeout 10s
+            @child2 sem wait s 0 --timeout 10s
             sleep 500ms
-            ps
+            repeat 12 { ps; sleep 150ms }
+            sem post s 0
+            sem post t 0
             write pipe1.w x
             @child1 exit
             @child2 exit

@@ -83,7 +83,7 @@ public final class DiagramLog {
             eventCount += 1
         }
         let bytes = Array(event.line.utf8)
-        bytes.withUnsafeBytes { FileSystem.writeAll(fd, $0) }
+        _ = bytes.withUnsafeBytes { FileSystem.writeAll(fd, $0) }
     }
 
     // MARK: The trace sink

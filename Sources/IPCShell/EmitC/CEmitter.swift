@@ -155,23 +155,19 @@ public enum CEmitter {
             + program.createdPosixQueues.map(\.name)
         guard !left.isEmpty else { return }
         program.comment("cleanup on: the end of the session removes what it made")
-        for name in program.createdSegments {
-            program.open("if (\(name)_created)")
-            program.check("shmctl(\(name)_id, IPC_RMID, NULL) == -1", "shmctl")
-            program.line("fprintf(stderr, \"cleanup: removed \(name) (shmid %d)\\n\", \(name)_id);")
-            program.close()
-        }
-        for name in program.createdSemaphoreSets {
-            program.open("if (\(name)_created)")
-            program.check("semctl(\(name)_id, 0, IPC_RMID) == -1", "semctl")
-            program.line("fprintf(stderr, \"cleanup: removed \(name) (semid %d)\\n\", \(name)_id);")
-            program.close()
-        }
-        for name in program.createdQueues {
-            program.open("if (\(name)_created)")
-            program.check("msgctl(\(name)_id, IPC_RMID, NULL) == -1", "msgctl")
-            program.line("fprintf(stderr, \"cleanup: removed \(name) (msqid %d)\\n\", \(name)_id);")
-            program.close()
+        // The System V objects: one IPC_RMID each, by the id the program got.
+        let systemV: [(names: [String], remove: String, call: String, id: String)] = [
+            (program.createdSegments, "shmctl(%@_id, IPC_RMID, NULL)", "shmctl", "shmid"),
+            (program.createdSemaphoreSets, "semctl(%@_id, 0, IPC_RMID)", "semctl", "semid"),
+            (program.createdQueues, "msgctl(%@_id, IPC_RMID, NULL)", "msgctl", "msqid"),
+        ]
+        for kind in systemV {
+            for name in kind.names {
+                program.open("if (\(name)_created)")
+                program.check(kind.remove.replacing("%@", with: name) + " == -1", kind.call)
+                program.line("fprintf(stderr, \"cleanup: removed \(name) (\(kind.id) %d)\\n\", \(name)_id);")
+                program.close()
+            }
         }
         for queue in program.createdPosixQueues {
             program.open("if (\(queue.name)_created)")

@@ -159,7 +159,7 @@ public final class Output {
             flush()
             var bytes = Array(out.utf8)
             bytes.append(0x0A)
-            bytes.withUnsafeBytes { FileSystem.writeAll(stderrFD, $0) }
+            _ = bytes.withUnsafeBytes { FileSystem.writeAll(stderrFD, $0) }
         }
     }
 
