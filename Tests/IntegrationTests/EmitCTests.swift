@@ -40,6 +40,21 @@ final class EmitCTests: IPCTestCase {
         try emitCompileAndCompare(Harness.packageRoot.appendingPathComponent("examples/unnamed-pipe.ipcs"))
     }
 
+    /// docs/emit-c.md shows the start of this example's program: it is what emit-c writes now.
+    func testTheDocsShowTheProgramAsEmitted() throws {
+        let doc = try String(contentsOf: Harness.packageRoot.appendingPathComponent("docs/emit-c.md"), encoding: .utf8)
+        guard let open = doc.range(of: "```c\n"), let close = doc.range(of: "```", range: open.upperBound..<doc.endIndex) else {
+            return XCTFail("docs/emit-c.md has no C block")
+        }
+        let shown = String(doc[open.upperBound..<close.lowerBound])
+        // Run from the package root: the program's first comment names the script as given.
+        let emitted = try Harness.runProgram("/bin/sh", ["-c", "cd \"$0\" && exec \"$1\" emit-c examples/unnamed-pipe.ipcs",
+                                                         Harness.packageRoot.path, Harness.ipcshPath])
+        XCTAssertEqual(emitted.status, 0, emitted.stderr)
+        XCTAssertGreaterThan(shown.count, 500)
+        XCTAssertTrue(emitted.stdout.hasPrefix(shown), "docs/emit-c.md's program is not what emit-c writes now:\n\(emitted.stdout)")
+    }
+
     /// The IPC calls `emit-c` programs make, as strace names them, and the shell's trace name.
     static let comparedCalls: [String: String] = [
         "pipe": "pipe", "pipe2": "pipe", "fork": "fork", "vfork": "fork", "clone": "fork", "clone3": "fork",
