@@ -192,7 +192,7 @@ enum DataCommands {
             destination = (String(sender[..<colon]), port)
         }
         let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable",
-                                             immediately: destination == nil && target.owner.kind == .pipe ? { Descriptors.writeIfReady(target.fd, bytes) } : nil) { () throws(SystemCallError) in
+                                             immediately: { destination == nil && target.owner.kind == .pipe ? Descriptors.writeIfReady(target.fd, bytes) : .cannotTell }) { () throws(SystemCallError) in
             if let destination { return try Sockets.send(target.fd, bytes, to: destination.host, port: destination.port) }
             return try Descriptors.write(target.fd, bytes)
         }
@@ -312,7 +312,7 @@ enum DataCommands {
         var datagramSize = 0
         let readsAtOnce = datagramSocket == nil && (target.owner.kind == .pipe || target.owner.kind == .sock)
         let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable",
-                                          immediately: readsAtOnce ? { Descriptors.readIfReady(target.fd, max: limit) } : nil) { () throws(SystemCallError) in
+                                          immediately: { readsAtOnce ? Descriptors.readIfReady(target.fd, max: limit) : .cannotTell }) { () throws(SystemCallError) in
             if datagramSocket != nil {
                 let datagram = try Sockets.receive(target.fd, max: limit)
                 sender = datagram.from
@@ -349,7 +349,7 @@ enum DataCommands {
     /// `immediately`, when given, makes the call only if it need not wait (see `Descriptors.readIfReady`):
     /// with output waiting in the buffer, one such call replaces a `poll` and the call.
     static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: borrowing CommandContext, events: Int16, verb: String,
-                                      immediately: (() -> Descriptors.Immediate<T>)? = nil,
+                                      immediately: () -> Descriptors.Immediate<T> = { .cannotTell },
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
         if ctx.flag("--nonblock") {
             try Descriptors.setNonBlocking(target.fd, true)
@@ -374,7 +374,7 @@ enum DataCommands {
                 if output.flushEachCommand {
                     output.flush()
                 } else {
-                    switch immediately?() ?? .cannotTell {
+                    switch immediately() {
                     case .done(let value): return value
                     case .wouldWait: output.flush()
                     case .cannotTell: if !Plumbing.isReady(target.fd, for: events) { output.flush() }

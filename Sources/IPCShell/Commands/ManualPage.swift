@@ -206,11 +206,10 @@ public enum ManualPage {
             ("2", "an error in ipcsh's own command-line arguments (ipcsh --bogus)."),
             ("130", "Ctrl-C ended a non-interactive run."),
             ("143, 129", "SIGTERM or SIGHUP (the terminal closing) ended the shell, after the same clean-up as Ctrl-D."),
+            ("141", "nobody reads stdout any more (ipcsh script | head -1): the session ended at once, after the same clean-up, as sh ends of SIGPIPE."),
             ("CODE", "what exit CODE gave; interactively, the last command's $? when you leave with exit or Ctrl-D."),
         ] {
-            page.request("TP")
-            page.text("\\fB" + escape(code) + "\\fR")
-            page.text(escape(meaning))
+            tagged(code, meaning, into: &page)
         }
 
         page.section("ENVIRONMENT")
@@ -221,9 +220,7 @@ public enum ManualPage {
             ("INPUTRC", "GNU readline's key bindings and settings (default ~/.inputrc)."),
             ("PATH", "where run looks for a program given without a /."),
         ] {
-            page.request("TP")
-            page.text("\\fB" + escape(name) + "\\fR")
-            page.text(escape(meaning))
+            tagged(name, meaning, into: &page)
         }
 
         page.section("FILES")
@@ -341,6 +338,13 @@ public enum ManualPage {
             if index > 0 || !first { page.request("PP") }
             page.text(escape(paragraph))
         }
+    }
+
+    /// A tagged paragraph: TAG in bold, then its meaning (EXIT STATUS, ENVIRONMENT).
+    static func tagged(_ tag: String, _ meaning: String, into page: inout Roff) {
+        page.request("TP")
+        page.text("\\fB" + escape(tag) + "\\fR")
+        page.text(escape(meaning))
     }
 
     /// Lines set as an example, in a literal block (in an indented paragraph with "Example:").

@@ -39,27 +39,16 @@ enum MessageQueueCommands {
         let name = c.name("mq", binding: bound.binding)
         c.handles[name] = .queue
         c.include("sys/ipc.h", "sys/msg.h", "errno.h")
-        c.global("int", "\(name)_created")
         c.global("int", "\(name)_id")
         c.global("struct msqid_ds", "\(name)_ds")
         if c.isTopLevel { c.createdQueues.append(name) }
-        c.line("\(name)_created = 1;")
-        c.line("\(name)_id = msgget(\(keyC), IPC_CREAT | IPC_EXCL | 0600);")
-        if !bound.flag("--excl") {
-            c.open("if (\(name)_id == -1 && errno == EEXIST)")
-            c.line("\(name)_created = 0;")
-            c.line("\(name)_id = msgget(\(keyC), 0);")
-            c.close()
-        }
-        c.check("\(name)_id == -1", "msgget")
+        c.createOrOpen(name, variable: "\(name)_id", create: "msgget(\(keyC), IPC_CREAT | IPC_EXCL | 0600)",
+                       orElse: bound.flag("--excl") ? nil : "msgget(\(keyC), 0)", failed: "\(name)_id == -1", call: "msgget")
         c.check("msgctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "msgctl")
-        c.open("if (\(name)_created)")
-        c.say("\(name): created queue key \(keyText), msqid %d, mode %04o", keyArguments + ["\(name)_id", "(unsigned)(\(name)_ds.msg_perm.mode & 0777)"])
-        c.close()
-        c.open("else")
-        c.say("\(name): key \(keyText) already existed: opened msqid %d (%lu message%s waiting)",
-              keyArguments + ["\(name)_id", "(unsigned long)\(name)_ds.msg_qnum", "\(name)_ds.msg_qnum == 1 ? \"\" : \"s\""])
-        c.close()
+        c.sayMade(name, created: ("\(name): created queue key \(keyText), msqid %d, mode %04o",
+                                  keyArguments + ["\(name)_id", "(unsigned)(\(name)_ds.msg_perm.mode & 0777)"]),
+                  existed: ("\(name): key \(keyText) already existed: opened msqid %d (%lu message%s waiting)",
+                            keyArguments + ["\(name)_id", "(unsigned long)\(name)_ds.msg_qnum", "\(name)_ds.msg_qnum == 1 ? \"\" : \"s\""]))
     }
 
     /// mq open in C: msgget without IPC_CREAT, and IPC_STAT.

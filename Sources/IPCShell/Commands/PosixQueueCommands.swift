@@ -42,7 +42,6 @@ enum PosixQueueCommands {
         c.posixPaths[name] = path
         c.include("mqueue.h", "fcntl.h", "sys/stat.h", "errno.h")
         c.global("mqd_t", name)
-        c.global("int", "\(name)_created")
         c.global("struct mq_attr", "\(name)_attr")
         if c.isTopLevel { c.createdPosixQueues.append((name, path)) }
         let maxmsg = bound.integer("--maxmsg"), msgsize = bound.integer("--msgsize")
@@ -51,23 +50,12 @@ enum PosixQueueCommands {
             c.line("\(name)_attr = (struct mq_attr){ .mq_maxmsg = \(maxmsg ?? 10), .mq_msgsize = \(msgsize ?? 8192) };")
             attributes = "&\(name)_attr"
         }
-        c.line("\(name)_created = 1;")
-        c.line("\(name) = mq_open(\(path), O_RDWR | O_CREAT | O_EXCL, 0600, \(attributes));")
-        if !bound.flag("--excl") {
-            c.open("if (\(name) == (mqd_t)-1 && errno == EEXIST)")
-            c.line("\(name)_created = 0;")
-            c.line("\(name) = mq_open(\(path), O_RDWR);")
-            c.close()
-        }
-        c.check("\(name) == (mqd_t)-1", "mq_open")
+        c.createOrOpen(name, variable: name, create: "mq_open(\(path), O_RDWR | O_CREAT | O_EXCL, 0600, \(attributes))",
+                       orElse: bound.flag("--excl") ? nil : "mq_open(\(path), O_RDWR)", failed: "\(name) == (mqd_t)-1", call: "mq_open")
         c.check("mq_getattr(\(name), &\(name)_attr) == -1", "mq_getattr")
         let numbers = ["(int)\(name)", "\(name)_attr.mq_maxmsg", "\(name)_attr.mq_msgsize", "\(name)_attr.mq_curmsgs"]
-        c.open("if (\(name)_created)")
-        c.say("\(name): created %s (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers)
-        c.close()
-        c.open("else")
-        c.say("\(name): %s already existed: opened it (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers)
-        c.close()
+        c.sayMade(name, created: ("\(name): created %s (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers),
+                  existed: ("\(name): %s already existed: opened it (mqd %d, %ld messages of %ld bytes at most, %ld waiting)", [path] + numbers))
     }
 
     /// pmq send in C: one mq_send of the words (joined by spaces), with its priority.

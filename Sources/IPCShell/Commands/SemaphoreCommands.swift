@@ -45,18 +45,10 @@ enum SemaphoreCommands {
         c.include("sys/ipc.h", "sys/sem.h", "errno.h")
         c.declare(fileScope: semunDeclaration)
         if c.isTopLevel { c.createdSemaphoreSets.append(name) }
-        c.global("int", "\(name)_created")
         c.global("int", "\(name)_id")
         c.global("struct semid_ds", "\(name)_ds")
-        c.line("\(name)_created = 1;")
-        c.line("\(name)_id = semget(\(keyC), \(count), IPC_CREAT | IPC_EXCL | 0600);")
-        if !bound.flag("--excl") {
-            c.open("if (\(name)_id == -1 && errno == EEXIST)")
-            c.line("\(name)_created = 0;")
-            c.line("\(name)_id = semget(\(keyC), 0, 0);")
-            c.close()
-        }
-        c.check("\(name)_id == -1", "semget")
+        c.createOrOpen(name, variable: "\(name)_id", create: "semget(\(keyC), \(count), IPC_CREAT | IPC_EXCL | 0600)",
+                       orElse: bound.flag("--excl") ? nil : "semget(\(keyC), 0, 0)", failed: "\(name)_id == -1", call: "semget")
         c.open("if (\(name)_created)")
         c.line("unsigned short values[\(count)];")
         c.line("for (int k = 0; k < \(count); k++) values[k] = \(value);")
@@ -64,12 +56,8 @@ enum SemaphoreCommands {
         c.close()
         c.check("semctl(\(name)_id, 0, IPC_STAT, (union semun){ .buf = &\(name)_ds }) == -1", "semctl")
         let counted = ["(int)\(name)_ds.sem_nsems", "\(name)_ds.sem_nsems == 1 ? \"\" : \"s\""]
-        c.open("if (\(name)_created)")
-        c.say("\(name): created semaphore set key \(keyText), semid %d, %d semaphore%s at \(value)", keyArguments + ["\(name)_id"] + counted)
-        c.close()
-        c.open("else")
-        c.say("\(name): key \(keyText) already existed: opened semid %d, %d semaphore%s (values kept)", keyArguments + ["\(name)_id"] + counted)
-        c.close()
+        c.sayMade(name, created: ("\(name): created semaphore set key \(keyText), semid %d, %d semaphore%s at \(value)", keyArguments + ["\(name)_id"] + counted),
+                  existed: ("\(name): key \(keyText) already existed: opened semid %d, %d semaphore%s (values kept)", keyArguments + ["\(name)_id"] + counted))
     }
 
     /// sem wait / sem post in C: one semop of N-1 or N+1.

@@ -36,26 +36,16 @@ enum SharedMemoryCommands {
         c.handles[name] = .segment
         c.include("sys/ipc.h", "sys/shm.h")
         if c.isTopLevel { c.createdSegments.append(name) }
-        c.include("errno.h")
         // As the shell: create, or else open what the key names, then IPC_STAT for the size.
-        c.global("int", "\(name)_created")
         c.global("int", "\(name)_id")
         c.global("struct shmid_ds", "\(name)_ds")
         c.global("char", "*\(name)")
-        c.line("\(name)_created = 1;")
-        c.line("\(name)_id = shmget(\(keyC), \(size), IPC_CREAT | IPC_EXCL | 0600);")
-        c.open("if (\(name)_id == -1 && errno == EEXIST)")
-        c.line("\(name)_created = 0;")
-        c.line("\(name)_id = shmget(\(keyC), \(size), 0);")
-        c.close()
-        c.check("\(name)_id == -1", "shmget")
+        c.createOrOpen(name, variable: "\(name)_id", create: "shmget(\(keyC), \(size), IPC_CREAT | IPC_EXCL | 0600)",
+                       orElse: "shmget(\(keyC), \(size), 0)", failed: "\(name)_id == -1", call: "shmget")
         c.check("shmctl(\(name)_id, IPC_STAT, &\(name)_ds) == -1", "shmctl")
-        c.open("if (\(name)_created)")
-        c.say("\(name): created segment key \(keyText), shmid %d, %zu bytes, mode %04o", keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
-        c.close()
-        c.open("else")
-        c.say("\(name): key \(keyText) already existed: opened shmid %d, %zu bytes, mode %04o", keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"])
-        c.close()
+        let shown = keyArguments + ["\(name)_id", "(size_t)\(name)_ds.shm_segsz", "(unsigned)(\(name)_ds.shm_perm.mode & 0777)"]
+        c.sayMade(name, created: ("\(name): created segment key \(keyText), shmid %d, %zu bytes, mode %04o", shown),
+                  existed: ("\(name): key \(keyText) already existed: opened shmid %d, %zu bytes, mode %04o", shown))
     }
 
     static let create = CommandSpec(

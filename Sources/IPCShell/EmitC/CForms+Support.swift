@@ -180,6 +180,34 @@ extension CProgram {
         return buffer
     }
 
+    /// Makes a kernel object as the shell does (`CreateOrOpen`): `variable = create` exclusively,
+    /// or else, when `orElse` is given (no --excl), what the key or name already names;
+    /// `NAME_created` says which, for the line printed and `cleanup on`. `failed` tests the result.
+    mutating func createOrOpen(_ name: String, variable: String, create: String, orElse: String?, failed: String, call: String) {
+        include("errno.h")
+        global("int", "\(name)_created")
+        line("\(name)_created = 1;")
+        line("\(variable) = \(create);")
+        if let orElse {
+            open("if (\(failed) && errno == EEXIST)")
+            line("\(name)_created = 0;")
+            line("\(variable) = \(orElse);")
+            close()
+        }
+        check(failed, call)
+    }
+
+    /// The line the shell prints for a handle `createOrOpen` made: `created` when this program
+    /// created the object, `existed` when it opened one (each a printf format and its arguments).
+    mutating func sayMade(_ name: String, created: (String, [String]), existed: (String, [String])) {
+        open("if (\(name)_created)")
+        say(created.0, created.1)
+        close()
+        open("else")
+        say(existed.0, existed.1)
+        close()
+    }
+
     /// A command whose value is bound (`x = read p.r`) keeps it in the shell's variables.
     func refuseBinding(_ bound: BoundCommand) throws(CEmitError) {
         if bound.binding != nil {
