@@ -44,6 +44,41 @@ final class DescriptorsTests: DescriptorTestCase {
         ])
     }
 
+    /// Reads that fit the shared scratch buffer and reads that do not (64 KiB and more) return
+    /// exactly the bytes that came, with none of an earlier read's left over; the no-wait forms
+    /// (`readIfReady`, `writeIfReady` of bytes held elsewhere) do the same and are traced alike.
+    func testReadsBelowAndAboveTheScratchSizeReturnExactlyWhatCame() throws {
+        let ends = try pipe()
+        // A socket pair holds more than a pipe's 64 KiB: room for the large read.
+        let (one, other) = try Sockets.pair()
+        openDescriptors += [one, other]
+        let pair = [one, other]
+        for size in [1, 100, 4096, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, 100_000] {
+            let sent = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) }
+            XCTAssertEqual(try Descriptors.write(pair[0], sent), size)
+            var got: [UInt8] = []
+            while got.count < size { got += try Descriptors.read(pair[1], max: size - got.count + 7) }
+            XCTAssertEqual(got, sent, "a read of \(size) bytes")
+        }
+        // A short read after a long one: only the new bytes.
+        XCTAssertEqual(try Descriptors.write(ends.write, Array("hi".utf8)), 2)
+        XCTAssertEqual(try Descriptors.read(ends.read, max: 100_000), Array("hi".utf8))
+
+        let (results, entries) = recordingTrace { () -> [String] in
+            var seen: [String] = []
+            let text = Array("hello-7".utf8)
+            if case .done(let n) = text.withUnsafeBufferPointer({ Descriptors.writeIfReady(ends.write, $0) }) { seen.append("wrote \(n)") }
+            if case .done(let bytes) = Descriptors.readIfReady(ends.read, max: 4096) { seen.append(String(decoding: bytes, as: UTF8.self)) }
+            if case .wouldWait = Descriptors.readIfReady(ends.read, max: 4096) { seen.append("would wait") }
+            return seen
+        }
+        XCTAssertEqual(results, ["wrote 7", "hello-7", "would wait"])
+        XCTAssertEqual(entries.map(\.description), [
+            "write(\(ends.write), \"hello-7\", 7) = 7",
+            "read(\(ends.read), \"hello-7\", 4096) = 7",
+        ], "a call that would have waited did not happen, and is not traced")
+    }
+
     func testClosingAnInvalidDescriptorFailsWithEBADF() {
         let (error, entries) = recordingFailure(try Descriptors.close(-1))
         XCTAssertEqual(error, SystemCallError("close", errno: EBADF))
