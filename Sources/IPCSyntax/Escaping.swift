@@ -44,6 +44,15 @@ public enum Escaping {
     }
 
     /// Escaped bytes (for output without a round trip through String).
+    /// `escaped` of an array: the same array when it is plain printable ASCII (a `read` of a
+    /// line of text makes no second copy of it).
+    public static func escaped(_ bytes: [UInt8]) -> [UInt8] {
+        if bytes.withUnsafeBufferPointer({ !$0.contains(where: { $0 < 0x20 || $0 >= 0x7F }) }) { return bytes }
+        var out: [UInt8] = []
+        bytes.withUnsafeBytes { escape($0[...], into: &out) }
+        return out
+    }
+
     public static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
         // Fast path: plain printable ASCII.
         if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return Array(bytes) }

@@ -118,7 +118,22 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
     /// The bytes before and after the last `byte` (`pipe1.r` at `.`: `pipe1` and `r`), or nil
     /// when there is none. No allocation when the word is inline.
     public func split(atLast byte: UInt8) -> (before: WordBytes, after: WordBytes)? {
-        withUnsafeBufferPointer { buffer in
+        if case .inline(let low, let high) = storage {
+            // In registers: the bytes as one 120-bit number, cut by masks and a shift (a copy
+            // to memory and back cost two memcpy calls for every `pipe1.r` named: callgrind).
+            let count = Int(truncatingIfNeeded: high >> 56)
+            let value = UInt128(high & WordBytes.lowBytesMask(7)) << 64 | UInt128(low)
+            var i = count - 1
+            while i >= 0 && UInt8(truncatingIfNeeded: value >> UInt128(8 * i)) != byte { i -= 1 }
+            guard i >= 0 else { return nil }
+            let before = value & ((1 << UInt128(8 * i)) &- 1)
+            let after = value >> UInt128(8 * (i + 1))
+            return (WordBytes(packed: .inline(low: UInt64(truncatingIfNeeded: before),
+                                              high: UInt64(truncatingIfNeeded: before >> 64) | UInt64(i) << 56)),
+                    WordBytes(packed: .inline(low: UInt64(truncatingIfNeeded: after),
+                                              high: UInt64(truncatingIfNeeded: after >> 64) | UInt64(count - i - 1) << 56)))
+        }
+        return withUnsafeBufferPointer { buffer in
             guard let i = buffer.lastIndex(of: byte) else { return nil }
             let before = UnsafeBufferPointer(rebasing: buffer[..<i]), after = UnsafeBufferPointer(rebasing: buffer[(i + 1)...])
             return (before.count <= WordBytes.inlineCapacity ? WordBytes(packed: WordBytes.pack(before)) : WordBytes(Array(before)),

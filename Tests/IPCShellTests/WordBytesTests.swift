@@ -37,6 +37,36 @@ final class WordBytesTests: XCTestCase {
     }
 
     /// Equality and hashing follow the bytes, whichever way the value was made.
+    /// `split(atLast:)` cuts a word where a byte-by-byte search of its array does, at every
+    /// place of the byte, for inline words (cut in registers) and longer ones; both halves are
+    /// canonical (equal to the word made from their bytes), and a word without the byte is nil.
+    func testSplitAtLastMatchesTheArrayAtEveryPlaceAndLength() {
+        for length in 0...20 {
+            for place in -1..<length {
+                // 0xFF and 0x2E around: no stray bit of a neighbour may leak into a half.
+                var bytes = (0..<length).map { UInt8(truncatingIfNeeded: 0xF0 &+ $0) }
+                if place >= 0 { bytes[place] = 0x2E }
+                if length > 1, place != 0 { bytes[0] = 0x2E }   // an earlier dot: the last one counts
+                let word = WordBytes(bytes)
+                guard let last = bytes.lastIndex(of: 0x2E) else {
+                    XCTAssertNil(word.split(atLast: 0x2E), "length \(length): no dot")
+                    continue
+                }
+                guard let (before, after) = word.split(atLast: 0x2E) else {
+                    XCTFail("length \(length), dot at \(last): not split"); continue
+                }
+                XCTAssertEqual(before.array, Array(bytes[..<last]), "length \(length), dot at \(last)")
+                XCTAssertEqual(after.array, Array(bytes[(last + 1)...]), "length \(length), dot at \(last)")
+                XCTAssertEqual(before, WordBytes(Array(bytes[..<last])))
+                XCTAssertEqual(after, WordBytes(Array(bytes[(last + 1)...])))
+            }
+        }
+        XCTAssertNil(WordBytes(Array("pipe1".utf8)).split(atLast: 0x2E))
+        let (name, end) = WordBytes(Array("pipe1.r".utf8)).split(atLast: 0x2E)!
+        XCTAssertEqual(name.string, "pipe1")
+        XCTAssertEqual(end.string, "r")
+    }
+
     func testEqualBytesAreEqualValues() {
         let short = WordBytes("shm1")
         XCTAssertEqual(short, WordBytes(Array("shm1".utf8)))
