@@ -310,7 +310,10 @@ enum ArgumentBinder {
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
             return .descriptor(try resolveDescriptor(bytes, spec: spec, scope: scope, at: location))
         case .dataTarget:
-            if !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asMemoryRegion != nil {
+            // `pipe1.r` (the usual word) goes straight to the descriptor's look-up; a name without
+            // a dot may be a memory region.
+            if bytes.count < 2 || bytes[bytes.count - 2] != UInt8(ascii: "."),
+               !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asMemoryRegion != nil {
                 return .handle(handle)
             }
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
@@ -342,10 +345,8 @@ enum ArgumentBinder {
     static func resolveDescriptor<Scope: BindingScope>(_ bytes: WordBytes, spec: CommandSpec, scope: Scope,
                                                        at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
         if let (base, endBytes) = bytes.split(atLast: UInt8(ascii: ".")) {
-            if let owner = scope.handle(named: base)?.asDescriptorOwner,
-               let end = owner.endNames.first(where: { $0.utf8.elementsEqual(endBytes) }),
-               let fd = owner.descriptor(end: end) {
-                return DescriptorRef(owner: owner, end: end, fd: fd)
+            if let owner = scope.handle(named: base)?.asDescriptorOwner, let (end, fd) = owner.openEnd(named: endBytes) {
+                return DescriptorRef(owner: owner, endIndex: end, fd: fd)
             }
         } else if let owner = scope.handle(named: bytes)?.asDescriptorOwner, owner.endNames.isEmpty,
                   let fd = owner.descriptor(end: nil) {

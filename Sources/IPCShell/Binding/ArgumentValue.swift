@@ -7,9 +7,10 @@ public enum ArgumentValue {
     /// A key's number (`3306`, `0xcea`, `private`).
     case key(Int32)
     case handle(any Handle)
+    /// Inline (21 bytes): a box cost an allocation and a free for every `read p.r` (callgrind).
+    case descriptor(DescriptorRef)
     // Boxed: the large payloads would make every value (and every command's context) large.
     indirect case block(Block)
-    indirect case descriptor(DescriptorRef)
     /// `ftok:PATH:ID`: binding only checks it; the key is computed (`ftok`) when the command runs.
     indirect case ftokKey(path: String, id: Int32)
     /// A handle named by a command that binds without a session (`CommandPlan`): the name, and

@@ -14,6 +14,18 @@ extension BoundCommand {
 
     @inline(__always)
     func value(_ name: StaticString) -> ArgumentValue? {
+        // The same literal as the spec's, by address (`CommandSpec.argumentKeyAddresses`).
+        let address = name.address
+        if address != 0 {
+            let addresses = spec.argumentKeyAddresses
+            for i in addresses.indices where addresses[i] == address { return values[i] }
+        }
+        return valueByBytes(name)
+    }
+
+    /// `value(name)` when the literal is kept elsewhere: compared byte by byte.
+    @inline(never)
+    func valueByBytes(_ name: StaticString) -> ArgumentValue? {
         // Options ("--at") are never argument names.
         if name.isOptionName { return nil }
         let arguments = spec.arguments
@@ -24,6 +36,16 @@ extension BoundCommand {
 
     @inline(__always)
     func optionIndex(_ name: StaticString) -> Int? {
+        let address = name.address
+        if address != 0 {
+            let addresses = spec.optionKeyAddresses
+            for i in addresses.indices where addresses[i] == address { return i }
+        }
+        return optionIndexByBytes(name)
+    }
+
+    @inline(never)
+    func optionIndexByBytes(_ name: StaticString) -> Int? {
         let options = spec.options
         for i in options.indices where options[i].key.sameBytes(as: name) { return i }
         assertDeclared(name)
@@ -130,6 +152,17 @@ extension BoundCommand {
         anyHandle(name)?.asMemoryRegion
     }
 
+    /// What a `.dataTarget` argument names: a memory region or a descriptor, looked up once
+    /// (`read` and `write` asked for each in turn, copying the value twice).
+    @inline(__always)
+    public func dataTarget(_ name: StaticString) -> DataTarget? {
+        switch value(name) {
+        case .handle(let h)?: return h.asMemoryRegion.map { .region($0) }
+        case .descriptor(let d)?: return .descriptor(d)
+        default: return nil
+        }
+    }
+
     @inline(__always)
     public func optionBytes(_ name: StaticString) -> [UInt8]? {
         if case .bytes(let b)? = option(name) { return b.array }
@@ -148,7 +181,20 @@ extension BoundCommand {
     public var usageHint: String { "usage: \(spec.usage)" }
 }
 
+/// A `.dataTarget` argument's value (`BoundCommand.dataTarget`).
+public enum DataTarget {
+    case region(any MemoryRegion)
+    case descriptor(DescriptorRef)
+}
+
 extension StaticString {
+    /// Where the literal's bytes are (0 for a one-character literal kept as a scalar, which
+    /// matches no address).
+    @inline(__always)
+    var address: UInt {
+        hasPointerRepresentation ? UInt(bitPattern: utf8Start) : 0
+    }
+
     /// The same bytes (whether or not the two literals share storage).
     @inline(__always)
     func sameBytes(as other: StaticString) -> Bool {

@@ -71,7 +71,7 @@ struct ArgumentSlots {
     private var more: [ArgumentValue?] = []
 
     subscript(index: Int) -> ArgumentValue? {
-        get {
+        @inline(__always) get {
             switch index {
             case 0: return s0
             case 1: return s1

@@ -61,6 +61,7 @@ extension CommandContext {
     @inline(__always) public func descriptor(_ name: StaticString) -> DescriptorRef? { bound.descriptor(name) }
     @inline(__always) public func handle<T: Handle>(_ name: StaticString, as type: T.Type) -> T? { bound.handle(name, as: type) }
     @inline(__always) public func region(_ name: StaticString) -> (any MemoryRegion)? { bound.region(name) }
+    @inline(__always) public func dataTarget(_ name: StaticString) -> DataTarget? { bound.dataTarget(name) }
     @inline(__always) public func optionBytes(_ name: StaticString) -> [UInt8]? { bound.optionBytes(name) }
     public var rest: [[UInt8]] { bound.rest }
     public var restStrings: [String] { bound.restStrings }

@@ -158,28 +158,32 @@ enum DataCommands {
             }
             given = WordBytes(words[0])
         }
-        if let region = ctx.region("NAME") {
+        let target: DescriptorRef
+        switch ctx.dataTarget("NAME") {
+        case .region(let region)?:
             try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
             return try writeRegion(region, given, raw: isStruct || ctx.flag("--raw"), ctx)
+        case .descriptor(let named)?: target = named
+        case nil: return .none
         }
-        guard let target = ctx.descriptor("NAME") else { return .none }
-        try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx)
-        let data = given.array
-        var bytes = data
+        if ctx.anyOptionGiven { try rejectOptions(["--at", "--raw"], for: "a descriptor", ctx) }
+        // The word as it is (inline when short: no array made), unless a counter's encoding or
+        // --size padding changes it.
+        var bytes = given
         if let format = target.owner.valueFormat, !isStruct {
             // A counter, not bytes (eventfd): the value as the kernel takes it.
             try rejectOptions(["--size"], for: "\(target.label) (a \(target.owner.kind.displayName))", ctx)
-            bytes = try format.encode(data)
+            bytes = WordBytes(try format.encode(given.array))
         }
         if let size = ctx.integer("--size") {
             // One write() of padding is built in memory: keep it to what a descriptor can take.
             guard size <= maximumWriteSize else {
                 throw ctx.failure("write: --size \(size) is more than one write can take here (at most 16 MiB)")
             }
-            guard data.count <= size else {
-                throw ctx.failure("write: DATA is \(data.count) bytes, more than --size \(size)")
+            guard given.count <= size else {
+                throw ctx.failure("write: DATA is \(given.count) bytes, more than --size \(size)")
             }
-            bytes += [UInt8](repeating: 0, count: size - data.count)
+            bytes = WordBytes(given.array + [UInt8](repeating: 0, count: size - given.count))
         }
         // An unconnected UDP socket answers whoever sent the last datagram.
         var destination: (host: String, port: Int)?
@@ -191,10 +195,12 @@ enum DataCommands {
             }
             destination = (String(sender[..<colon]), port)
         }
-        let written = try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable",
-                                             immediately: { destination == nil && target.owner.kind == .pipe ? Descriptors.writeIfReady(target.fd, bytes) : .cannotTell }) { () throws(SystemCallError) in
-            if let destination { return try Sockets.send(target.fd, bytes, to: destination.host, port: destination.port) }
-            return try Descriptors.write(target.fd, bytes)
+        let written = try bytes.withUnsafeBufferPointer { buffer in
+            try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable",
+                                   immediately: { destination == nil && target.owner.kind == .pipe ? Descriptors.writeIfReady(target.fd, buffer) : .cannotTell }) { () throws(SystemCallError) in
+                if let destination { return try Sockets.send(target.fd, Array(buffer), to: destination.host, port: destination.port) }
+                return try Descriptors.write(target.fd, buffer)
+            }
         }
         if written < bytes.count {
             ctx.output.info("\(target.label): wrote \(written) of \(bytes.count) bytes (the rest did not fit)")
@@ -296,12 +302,15 @@ enum DataCommands {
         cForm: readC
     ) { ctx in
         if ctx.anyOptionGiven, ctx.optionGiven("--as") || ctx.flag("--hex") { return try readBinary(ctx) }
-        if let region = ctx.region("NAME") {
+        let target: DescriptorRef
+        switch ctx.dataTarget("NAME") {
+        case .region(let region)?:
             try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
             return try readRegion(region, ctx)
+        case .descriptor(let named)?: target = named
+        case nil: return .none
         }
-        guard let target = ctx.descriptor("NAME") else { return .none }
-        try rejectOptions(["--at"], for: "a descriptor", ctx)
+        if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
         let format = target.owner.valueFormat
         let limit = format?.readSize ?? ctx.integer("LEN") ?? 4096
         guard limit > 0, limit <= 16 << 20 else {
@@ -331,7 +340,7 @@ enum DataCommands {
         if let format { return .value(format.decode(data)) }
         var end = data.count
         while end > 0 && data[end - 1] == 0 { end -= 1 }
-        return .value(Escaping.escaped(data[0..<end]))
+        return .value(end == data.count ? Escaping.escaped(data) : Escaping.escaped(data[0..<end]))
     }
 
     /// A printed `read` of a segment longer than this is streamed (`readSegment`).
@@ -551,7 +560,7 @@ extension DataCommands {
             startOffset = offset
             if let log = ctx.session.diagramLog { log.memory(false, region: region, offset: offset, bytes: bytes) }
         } else if let target = ctx.descriptor("NAME") {
-            try rejectOptions(["--at"], for: "a descriptor", ctx)
+            if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
             let wanted = layout?.size ?? ctx.integer("LEN") ?? 4096
             guard wanted > 0, wanted <= 16 << 20 else {
                 if let layout {

@@ -15,16 +15,37 @@ public protocol DescriptorOwner: Handle {
     /// What `read` and `write` exchange on it when it is not bytes (an eventfd's 8-byte counter),
     /// or nil. A requirement with a default, not a cast: `write` asks on every call.
     var valueFormat: (any DescriptorValueFormat)? { get }
+    /// The end these bytes name (`r` of `pipe1.r`) and its descriptor, when it is open; looked
+    /// up without making a String, since `read` and `write` name an end command after command.
+    /// (`end` is its position in `endNames`.)
+    func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)?
 }
 
 extension DescriptorOwner {
     public var valueFormat: (any DescriptorValueFormat)? { nil }
+
+    public func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)? {
+        let names = endNames
+        for position in names.indices where names[position].utf8.count == bytes.count {
+            var matches = true
+            var index = 0
+            for byte in names[position].utf8 {
+                if byte != bytes[index] { matches = false; break }
+                index += 1
+            }
+            if matches, let fd = descriptor(end: names[position]) { return (position, fd) }
+        }
+        return nil
+    }
     public var asDescriptorOwner: (any DescriptorOwner)? { self }
 }
 
 /// A descriptor whose reads and writes are values rather than bytes (`eventfd`: `write NAME 3`
 /// adds 3 to the counter, `read NAME` takes it).
-public protocol DescriptorValueFormat {
+/// A class (one shared instance per format): `read` and `write` ask every owner for its format,
+/// and an optional reference costs nothing to copy where a value existential cost a witness call
+/// to copy and another to destroy (callgrind: ~300 instructions a `read`).
+public protocol DescriptorValueFormat: AnyObject, Sendable {
     /// The bytes one `write()` of the value written as `text` sends, or why it cannot.
     func encode(_ text: [UInt8]) throws(Diagnostic) -> [UInt8]
     /// How many bytes one `read()` asks for.
@@ -56,8 +77,29 @@ extension SingleDescriptorOwner {
 /// A descriptor named in a command: `pipe1.r`, `fifo1`.
 public struct DescriptorRef {
     public let owner: any DescriptorOwner
-    public let end: String?
     public let fd: Int32
+    /// The end's position in `owner.endNames`, or -1 for the single descriptor: small enough
+    /// that an argument holds it inline, with no box to allocate for every `read p.r`.
+    private let endIndex: Int8
+
+    public init(owner: any DescriptorOwner, end: String?, fd: Int32) {
+        self.owner = owner
+        self.fd = fd
+        endIndex = end.flatMap { owner.endNames.firstIndex(of: $0) }.map { Int8(truncatingIfNeeded: $0) } ?? -1
+    }
+
+    init(owner: any DescriptorOwner, endIndex: Int, fd: Int32) {
+        self.owner = owner
+        self.fd = fd
+        self.endIndex = Int8(truncatingIfNeeded: endIndex)
+    }
+
+    /// The end's name (`r`), or nil for the single descriptor.
+    public var end: String? {
+        guard endIndex >= 0 else { return nil }
+        let names = owner.endNames
+        return Int(endIndex) < names.count ? names[Int(endIndex)] : nil
+    }
     public var label: String { end.map { "\(owner.name).\($0)" } ?? owner.name }
 }
 
@@ -77,8 +119,18 @@ public final class PipeHandle: DescriptorOwner {
         createdWrite = write
     }
 
-    public var endNames: [String] { ["r", "w"] }
+    private static let ends = ["r", "w"]
+    public var endNames: [String] { PipeHandle.ends }
     public var isOpen: Bool { readEnd != nil || writeEnd != nil }
+
+    public func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)? {
+        guard bytes.count == 1 else { return nil }
+        switch bytes[0] {
+        case UInt8(ascii: "r"): return readEnd.map { (0, $0) }
+        case UInt8(ascii: "w"): return writeEnd.map { (1, $0) }
+        default: return nil
+        }
+    }
 
     public func descriptor(end: String?) -> Int32? {
         switch end {

@@ -19,11 +19,13 @@ public final class EventCounterHandle: SingleDescriptorOwner {
     public var fields: [(name: String, value: String)] {
         [("fd", fd.map(String.init) ?? "-"), ("semaphore", semaphore ? "yes" : "no")]
     }
-    public var valueFormat: (any DescriptorValueFormat)? { EventCounterFormat() }
+    public var valueFormat: (any DescriptorValueFormat)? { EventCounterFormat.shared }
 }
 
 /// An eventfd's reads and writes: one 8-byte unsigned integer, in the machine's byte order.
-struct EventCounterFormat: DescriptorValueFormat {
+final class EventCounterFormat: DescriptorValueFormat {
+    static let shared = EventCounterFormat()
+
     func encode(_ text: [UInt8]) throws(Diagnostic) -> [UInt8] {
         let shown = String(decoding: text, as: UTF8.self)
         guard let value = UInt64(shown), value > 0, value < UInt64.max else {
