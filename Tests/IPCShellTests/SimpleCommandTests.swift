@@ -176,6 +176,46 @@ final class SimpleCommandTests: XCTestCase {
     /// Runs the script made for a fresh key twice, in fresh sessions that go on after a failure:
     /// simple commands run directly, then as parsed `Command`s. Keys, segment ids, addresses
     /// and times differ between the two runs and are replaced; nothing else may differ.
+    /// A descriptor word named again is answered from what it named last time
+    /// (`Session.recentDescriptor`) only while that still stands: once its end is closed the
+    /// word is closed, even when a new pipe takes the same descriptor number, and once the name
+    /// means a new pipe the word names the new one.
+    func testADescriptorNamedAgainFollowsClosesAndNewHandles() throws {
+        let fixture = ShellFixture()
+        defer { fixture.tearDown() }
+        fixture.interpreter.keepGoing = true
+        let run = try fixture.runStreaming("""
+            p = pipe
+            write p.w one
+            read p.r
+            write p.w two
+            read p.r
+            close p.r
+            read p.r
+            q = pipe
+            fds
+            write q.w three
+            read q.r
+            read p.r
+            close p
+            close q
+            p = pipe
+            write p.w four
+            read p.r
+            close p
+            """)
+        XCTAssertEqual(run.failures, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("t.ipcs:7:6: error: read: p.r is closed"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("t.ipcs:12:6: error: read: p.r is closed"), run.stderr)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { ["one", "two", "three", "four"].contains($0) }, ["one", "two", "three", "four"], run.stdout)
+        // The new pipe q took the descriptor p.r had: the check is by handle and end, not number.
+        // ("p: read end p.r = fd 25, write end p.w = fd 26": the seventh word is "25,".)
+        let pRead = lines.first { $0.hasPrefix("p: ") }.flatMap { $0.split(separator: " ").dropFirst(6).first }
+        XCTAssertNotNil(pRead, run.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("q: read end q.r = fd \(pRead ?? "?")") }, run.stdout)
+    }
+
     private func runBothWays(_ script: (Int32) -> String) throws -> [(stdout: String, stderr: String, failures: Int)] {
         func normalized(_ text: String, key: Int32) -> String {
             text.replacingOccurrences(of: hexText(key), with: "KEY")

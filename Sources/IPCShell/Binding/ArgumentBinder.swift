@@ -344,13 +344,18 @@ enum ArgumentBinder {
     @inline(__always)
     static func resolveDescriptor<Scope: BindingScope>(_ bytes: WordBytes, spec: CommandSpec, scope: Scope,
                                                        at location: SourceLocation) throws(Diagnostic) -> DescriptorRef {
+        if let recent = scope.recentDescriptor(named: bytes) { return recent }
         if let (base, endBytes) = bytes.split(atLast: UInt8(ascii: ".")) {
             if let owner = scope.handle(named: base)?.asDescriptorOwner, let (end, fd) = owner.openEnd(named: endBytes) {
-                return DescriptorRef(owner: owner, endIndex: end, fd: fd)
+                let descriptor = DescriptorRef(owner: owner, endIndex: end, fd: fd)
+                scope.noteDescriptor(descriptor, named: bytes)
+                return descriptor
             }
         } else if let owner = scope.handle(named: bytes)?.asDescriptorOwner, owner.endNames.isEmpty,
                   let fd = owner.descriptor(end: nil) {
-            return DescriptorRef(owner: owner, end: nil, fd: fd)
+            let descriptor = DescriptorRef(owner: owner, end: nil, fd: fd)
+            scope.noteDescriptor(descriptor, named: bytes)
+            return descriptor
         }
         return try resolveDescriptor(bytes.string, spec: spec, scope: scope, at: location)
     }

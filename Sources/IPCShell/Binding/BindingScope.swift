@@ -14,6 +14,10 @@ protocol BindingScope {
     /// A name not in the table binds as a `HandleSymbol` instead of failing: handles are made
     /// by commands that bind, not run, before it.
     var bindsSymbolically: Bool { get }
+    /// The descriptor this word named lately, when it still stands (`Session.recentDescriptor`).
+    func recentDescriptor(named word: WordBytes) -> DescriptorRef?
+    /// Notes what a descriptor word named, for `recentDescriptor`.
+    func noteDescriptor(_ descriptor: DescriptorRef, named word: WordBytes)
 }
 
 extension Interpreter: BindingScope {
@@ -25,6 +29,10 @@ extension Interpreter: BindingScope {
     @inline(__always)
     func expand(_ word: Word) throws(Diagnostic) -> WordBytes? { try expandedBytes(word) }
     var bindsSymbolically: Bool { false }
+    @inline(__always)
+    func recentDescriptor(named word: WordBytes) -> DescriptorRef? { session.recentDescriptor(named: word) }
+    @inline(__always)
+    func noteDescriptor(_ descriptor: DescriptorRef, named word: WordBytes) { session.noteDescriptor(descriptor, named: word) }
 }
 
 /// Binding with no session: every handle is a symbol, every substitution stays a word.
@@ -42,4 +50,6 @@ struct SymbolicScope: BindingScope {
         return WordBytes(bytes)
     }
     var bindsSymbolically: Bool { true }
+    func recentDescriptor(named word: WordBytes) -> DescriptorRef? { nil }
+    func noteDescriptor(_ descriptor: DescriptorRef, named word: WordBytes) {}
 }

@@ -19,10 +19,18 @@ public protocol DescriptorOwner: Handle {
     /// up without making a String, since `read` and `write` name an end command after command.
     /// (`end` is its position in `endNames`.)
     func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)?
+    /// The open descriptor of the end at this position in `endNames` (-1: the single one).
+    func descriptor(atEnd index: Int) -> Int32?
 }
 
 extension DescriptorOwner {
     public var valueFormat: (any DescriptorValueFormat)? { nil }
+
+    public func descriptor(atEnd index: Int) -> Int32? {
+        guard index >= 0 else { return descriptor(end: nil) }
+        let names = endNames
+        return index < names.count ? descriptor(end: names[index]) : nil
+    }
 
     public func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)? {
         let names = endNames
@@ -101,6 +109,9 @@ public struct DescriptorRef {
         return Int(endIndex) < names.count ? names[Int(endIndex)] : nil
     }
     public var label: String { end.map { "\(owner.name).\($0)" } ?? owner.name }
+
+    /// The end is still open, as the same descriptor.
+    var isStillOpen: Bool { owner.descriptor(atEnd: Int(endIndex)) == fd }
 }
 
 /// `pipe()`: a read end and a write end.
@@ -122,6 +133,14 @@ public final class PipeHandle: DescriptorOwner {
     private static let ends = ["r", "w"]
     public var endNames: [String] { PipeHandle.ends }
     public var isOpen: Bool { readEnd != nil || writeEnd != nil }
+
+    public func descriptor(atEnd index: Int) -> Int32? {
+        switch index {
+        case 0: return readEnd
+        case 1: return writeEnd
+        default: return nil
+        }
+    }
 
     public func openEnd(named bytes: WordBytes) -> (end: Int, fd: Int32)? {
         guard bytes.count == 1 else { return nil }

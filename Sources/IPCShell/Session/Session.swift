@@ -8,7 +8,28 @@ public final class Session {
     public let output: Output
     /// Handles by name, and their names in the order they were made (for `status`).
     public private(set) var handles: [String: any Handle] = [:] {
-        didSet { lastLookup = nil }
+        didSet {
+            lastLookup = nil
+            recentDescriptors = (nil, nil)
+        }
+    }
+    /// The descriptor words named lately and what they named (`p.w`, then `p.r`, in turn): a
+    /// script names the same ends command after command, and taking the answer again costs
+    /// less than splitting the word and looking up the handle and its end (callgrind). Forgotten
+    /// whenever the handle table changes; each is used only while its end is still open, as
+    /// the same descriptor.
+    private var recentDescriptors: (latest: (word: WordBytes, descriptor: DescriptorRef)?,
+                                    before: (word: WordBytes, descriptor: DescriptorRef)?) = (nil, nil)
+
+    @inline(__always)
+    func recentDescriptor(named word: WordBytes) -> DescriptorRef? {
+        if let latest = recentDescriptors.latest, latest.word == word { return latest.descriptor.isStillOpen ? latest.descriptor : nil }
+        if let before = recentDescriptors.before, before.word == word { return before.descriptor.isStillOpen ? before.descriptor : nil }
+        return nil
+    }
+
+    func noteDescriptor(_ descriptor: DescriptorRef, named word: WordBytes) {
+        recentDescriptors = ((word, descriptor), recentDescriptors.latest)
     }
     /// The last handle found by name: scripts name the same handle command after command, and
     /// comparing a short name's inline bytes costs less than making a String to hash.
