@@ -6,8 +6,10 @@ import IPCSyntax
 public struct CommandContext {
     /// Bound in place by the interpreter (`ArgumentBinder`), then only read.
     public internal(set) var bound: BoundCommand
-    /// The one host. Private: commands see it only as `some CommandHost`.
-    private let interpreter: Interpreter
+    /// The one host. Private: commands see it only as `some CommandHost`. Unowned: the
+    /// interpreter outlives every command it runs, and a context is made and destroyed for
+    /// each command (a strong reference cost a retain and a release every time).
+    private unowned(unsafe) let interpreter: Interpreter
 
     init(_ bound: BoundCommand, interpreter: Interpreter) {
         self.bound = bound
