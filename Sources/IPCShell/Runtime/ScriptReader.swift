@@ -75,12 +75,30 @@ struct ScriptReader {
         handedOut += count
         incompleteSize = 0
         let first = line
-        line += piece.withUnsafeBufferPointer { bytes in
-            var newlines = 0
-            for byte in bytes where byte == 0x0A { newlines += 1 }
-            return newlines
-        }
+        line += piece.withUnsafeBufferPointer { ScriptReader.newlines(in: $0) }
         return (piece, first)
+    }
+
+    /// How many newlines `bytes` holds: eight bytes at a time (a loop byte by byte was ~5% of a
+    /// long script's time, callgrind).
+    static func newlines(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        var count = 0
+        var i = 0
+        while i + 8 <= bytes.count {
+            // A byte of x is zero exactly where the word has a newline; the high bit of each
+            // byte of `nonzero` is set where x's byte is not zero (no carry crosses bytes).
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
+            let nonzero = (((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
+            count += 8 - nonzero.nonzeroBitCount
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] == 0x0A { count += 1 }
+            i += 1
+        }
+        return count
     }
 
     /// After the last newline that does not continue its line (`\`), when that is past the
