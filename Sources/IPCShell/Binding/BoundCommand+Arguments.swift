@@ -20,6 +20,8 @@ extension BoundCommand {
             let addresses = spec.argumentKeyAddresses
             for i in addresses.indices where addresses[i] == address { return values[i] }
         }
+        // Options ("--at") are never argument names (`integer("--size")` asks here first).
+        if name.isOptionName { return nil }
         return valueByBytes(name)
     }
 

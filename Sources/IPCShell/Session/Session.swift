@@ -9,7 +9,7 @@ public final class Session {
     /// Handles by name, and their names in the order they were made (for `status`).
     public private(set) var handles: [String: any Handle] = [:] {
         didSet {
-            lastLookup = nil
+            lastLookupHandle = nil
             recentDescriptors = (nil, nil)
         }
     }
@@ -17,23 +17,28 @@ public final class Session {
     /// script names the same ends command after command, and taking the answer again costs
     /// less than splitting the word and looking up the handle and its end (callgrind). Forgotten
     /// whenever the handle table changes; each is used only while its end is still open, as
-    /// the same descriptor.
-    private var recentDescriptors: (latest: (word: WordBytes, descriptor: DescriptorRef)?,
-                                    before: (word: WordBytes, descriptor: DescriptorRef)?) = (nil, nil)
+    /// the same descriptor. Words and descriptors are kept apart: a word is compared where it
+    /// is, and only the descriptor that answers is copied.
+    private var recentWords: (latest: WordBytes, before: WordBytes) = (WordBytes(), WordBytes())
+    private var recentDescriptors: (latest: DescriptorRef?, before: DescriptorRef?) = (nil, nil)
 
     @inline(__always)
     func recentDescriptor(named word: WordBytes) -> DescriptorRef? {
-        if let latest = recentDescriptors.latest, latest.word == word { return latest.descriptor.isStillOpen ? latest.descriptor : nil }
-        if let before = recentDescriptors.before, before.word == word { return before.descriptor.isStillOpen ? before.descriptor : nil }
+        if recentWords.latest == word, let latest = recentDescriptors.latest { return latest.isStillOpen ? latest : nil }
+        if recentWords.before == word, let before = recentDescriptors.before { return before.isStillOpen ? before : nil }
         return nil
     }
 
     func noteDescriptor(_ descriptor: DescriptorRef, named word: WordBytes) {
-        recentDescriptors = ((word, descriptor), recentDescriptors.latest)
+        recentWords = (word, recentWords.latest)
+        recentDescriptors = (descriptor, recentDescriptors.latest)
     }
+
     /// The last handle found by name: scripts name the same handle command after command, and
     /// comparing a short name's inline bytes costs less than making a String to hash.
-    private var lastLookup: (name: WordBytes, handle: any Handle)?
+    /// (The name apart from the handle: compared where it is, with no copy of the handle.)
+    private var lastLookupName = WordBytes()
+    private var lastLookupHandle: (any Handle)?
     public private(set) var handleOrder: [String] = []
     private var counters: [HandleKind: Int] = [:]
     public var variables: [String: [UInt8]] = [:]
@@ -128,14 +133,15 @@ public final class Session {
     /// is answered inline (a script names the same segment command after command).
     @inline(__always)
     public func handle(named name: WordBytes) -> (any Handle)? {
-        if let lastLookup, lastLookup.name == name { return lastLookup.handle }
+        if lastLookupName == name, let handle = lastLookupHandle { return handle }
         return lookUp(name)
     }
 
     @inline(never)
     private func lookUp(_ name: WordBytes) -> (any Handle)? {
         guard let handle = handles[name.string] else { return nil }
-        lastLookup = (name, handle)
+        lastLookupName = name
+        lastLookupHandle = handle
         return handle
     }
 
