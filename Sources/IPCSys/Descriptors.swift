@@ -51,20 +51,8 @@ public enum Descriptors {
     public static func read(_ fd: Int32, max: Int) throws(SystemCallError) -> [UInt8] {
         var buffer: [UInt8] = []
         _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)]) {
-            // A read of what fits the scratch buffer lands there and only what came is copied:
-            // an array of `max` bytes cost a large allocation (4 KiB by default) for a 7-byte
-            // message (callgrind: ~500 instructions a read). Larger reads go into the array's
-            // own storage, uninitialized. Nothing is freed after the call, so errno survives.
-            var n = 0
-            if max <= Scratch.size {
-                n = Glibc.read(fd, Scratch.bytes, max)
-                if n > 0 { buffer = Array(UnsafeBufferPointer(start: Scratch.bytes, count: n)) }
-                return n
-            }
-            buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
-                n = Glibc.read(fd, storage.baseAddress, max)
-                count = Swift.max(0, n)
-            }
+            let n: Int
+            (n, buffer) = Scratch.reading(max) { Glibc.read(fd, $0, max) }
             return n
         }
         return buffer
@@ -75,6 +63,26 @@ public enum Descriptors {
     enum Scratch {
         static let size = 64 << 10
         nonisolated(unsafe) static let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+
+        /// Runs `call` (a read of at most `max` bytes into the pointer it is given; it returns
+        /// the count or -1) and returns what it returned and the bytes read. A read that fits
+        /// lands here and only what came is copied: an array of `max` bytes cost a large
+        /// allocation (4 KiB by default) for a 7-byte message (callgrind: ~500 instructions a
+        /// read). Larger reads go into the array's own storage, uninitialized. Nothing is freed
+        /// after the call, so errno survives for the failure path.
+        @inline(__always)
+        static func reading(_ max: Int, _ call: (UnsafeMutableRawPointer?) -> Int) -> (Int, [UInt8]) {
+            if max <= size {
+                let n = call(bytes)
+                return (n, n > 0 ? Array(UnsafeBufferPointer(start: bytes, count: n)) : [])
+            }
+            var n = 0
+            let buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
+                n = call(storage.baseAddress)
+                count = Swift.max(0, n)
+            }
+            return (n, buffer)
+        }
     }
 
     /// What a call that may not wait did.
@@ -91,17 +99,7 @@ public enum Descriptors {
     /// one call where a zero-timeout `poll` and the `read` were two. Traced as the `read` it is
     /// when it happens; a call that did not happen is not traced.
     public static func readIfReady(_ fd: Int32, max: Int) -> Immediate<[UInt8]> {
-        var n = 0
-        var buffer: [UInt8] = []
-        if max <= Scratch.size {
-            n = ipcsh_read_nowait(fd, Scratch.bytes, UInt(max))
-            if n > 0 { buffer = Array(UnsafeBufferPointer(start: Scratch.bytes, count: n)) }
-        } else {
-            buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
-                n = ipcsh_read_nowait(fd, storage.baseAddress, UInt(max))
-                count = Swift.max(0, n)
-            }
-        }
+        let (n, buffer) = Scratch.reading(max) { ipcsh_read_nowait(fd, $0, UInt(max)) }
         guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
         SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)], .returned(.int(n)))
         return .done(buffer)
