@@ -484,35 +484,25 @@ final class EmitCTests: IPCTestCase {
         XCTAssertTrue(r.stderr.contains("emit-c translates: cleanup, close, echo, expect, fifo make"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         XCTAssertEqual(r.stdout, "")
+        /// `text` as the script: emit-c fails (status 1) with `message` on stderr.
+        func assertRefused(_ text: String, _ message: String, line: UInt = #line) throws {
+            try text.write(to: script, atomically: true, encoding: .utf8)
+            let refused = try Harness.run(["emit-c", script.path])
+            XCTAssertEqual(refused.status, 1, line: line)
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr, line: line)
+        }
         // A fork in a loop makes a child per turn: refused, not translated as one.
-        try "repeat 3 { fork { echo hi } }\nwait\n".write(to: script, atomically: true, encoding: .utf8)
-        let loop = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(loop.status, 1)
-        XCTAssertTrue(loop.stderr.contains("refused.ipcs:1:12: error: emit-c: a fork inside repeat has no C form here"), loop.stderr)
-        try "repeat 2 { p = pipe }\n".write(to: script, atomically: true, encoding: .utf8)
-        let handles = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(handles.status, 1)
-        XCTAssertTrue(handles.stderr.contains("refused.ipcs:1:12: error: emit-c: pipe inside repeat has no C form here"), handles.stderr)
-        try "proc mk { q = pipe }\nmk\n".write(to: script, atomically: true, encoding: .utf8)
-        let inProc = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(inProc.status, 1)
-        XCTAssertTrue(inProc.stderr.contains("emit-c: pipe inside a proc has no C form here"), inProc.stderr)
+        try assertRefused("repeat 3 { fork { echo hi } }\nwait\n", "refused.ipcs:1:12: error: emit-c: a fork inside repeat has no C form here")
+        try assertRefused("repeat 2 { p = pipe }\n", "refused.ipcs:1:12: error: emit-c: pipe inside repeat has no C form here")
+        try assertRefused("proc mk { q = pipe }\nmk\n", "emit-c: pipe inside a proc has no C form here")
         // A name the shell refuses to bind is refused here too.
-        try "s = sem create private 1\nall = sem get s 0\n".write(to: script, atomically: true, encoding: .utf8)
-        let reserved = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(reserved.status, 1)
-        XCTAssertTrue(reserved.stderr.contains("refused.ipcs:2:1: error: emit-c: 'all' is a command name and cannot name a handle"), reserved.stderr)
-        try "p = pipe\np = pipe\n".write(to: script, atomically: true, encoding: .utf8)
-        let taken = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(taken.status, 1)
-        XCTAssertTrue(taken.stderr.contains("refused.ipcs:2:1: error: emit-c: the name p is already taken by an open handle"), taken.stderr)
+        try assertRefused("s = sem create private 1\nall = sem get s 0\n",
+                          "refused.ipcs:2:1: error: emit-c: 'all' is a command name and cannot name a handle")
+        try assertRefused("p = pipe\np = pipe\n", "refused.ipcs:2:1: error: emit-c: the name p is already taken by an open handle")
         // Closed, the name may be bound again, in C as in the shell.
         try "p = pipe\nclose p\np = pipe\nclose p.w\n".write(to: script, atomically: true, encoding: .utf8)
         XCTAssertEqual(try Harness.run(["emit-c", script.path]).status, 0)
         // A substitution other than a loop's counter is refused too, not approximated.
-        try "echo $HOME\n".write(to: script, atomically: true, encoding: .utf8)
-        let v = try Harness.run(["emit-c", script.path])
-        XCTAssertEqual(v.status, 1)
-        XCTAssertTrue(v.stderr.contains("refused.ipcs:1:1: error: emit-c: \"$HOME\" has no C form here"), v.stderr)
+        try assertRefused("echo $HOME\n", "refused.ipcs:1:1: error: emit-c: \"$HOME\" has no C form here")
     }
 }

@@ -85,6 +85,17 @@ final class SeeingPeerTests: SystemVTestCase {
         }
     }
 
+    /// The end of every watch test: the lines are stamped, the command after the watch ran, the
+    /// peer (if any) exited 0, and the shell ends with status 0.
+    private func finishWatch(_ sh: BackgroundProgram, _ lines: [WatchLine], writer: BackgroundProgram? = nil,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        assertStamped(lines, file: file, line: line)
+        expectLine(sh, "watch ended", file: file, line: line)
+        if let writer { XCTAssertEqual(writer.wait(), 0, file: file, line: line) }
+        sh.stop()
+        XCTAssertEqual(sh.process.terminationStatus, 0, file: file, line: line)
+    }
+
     /// Waits until the process `pid` is gone (or a zombie of a parent that no longer exists).
     private func assertGone(_ pid: pid_t, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         let deadline = Date().addingTimeInterval(10)
@@ -114,11 +125,7 @@ final class SeeingPeerTests: SystemVTestCase {
             lines.append(try nextWatchLine(sh, "buf"))
         }
         XCTAssertEqual(lines.map(\.state), ["", "one", "two", "three"])
-        assertStamped(lines)
-        expectLine(sh, "watch ended")
-        XCTAssertEqual(writer.wait(), 0)
-        sh.stop()
-        XCTAssertEqual(sh.process.terminationStatus, 0)
+        finishWatch(sh, lines, writer: writer)
         XCTAssertFalse(Harness.segmentExists(key: key), "cleanup on removes the segment")
     }
 
@@ -140,10 +147,7 @@ final class SeeingPeerTests: SystemVTestCase {
         lines.append(try nextWatchLine(sh, "s"))
 
         XCTAssertEqual(lines.map(\.state), ["values 0 0", "values 0 1", "values 1 1"])
-        assertStamped(lines)
-        expectLine(sh, "watch ended")
-        sh.stop()
-        XCTAssertEqual(sh.process.terminationStatus, 0)
+        finishWatch(sh, lines)
         XCTAssertFalse(Harness.semaphoreSetExists(key: key))
     }
 
@@ -164,10 +168,7 @@ final class SeeingPeerTests: SystemVTestCase {
             lines.append(try nextWatchLine(sh, "q"))
         }
         XCTAssertEqual(lines.map(\.state), ["0 messages", "1 message", "2 messages", "1 message"])
-        assertStamped(lines)
-        expectLine(sh, "watch ended")
-        sh.stop()
-        XCTAssertEqual(sh.process.terminationStatus, 0)
+        finishWatch(sh, lines)
         XCTAssertFalse(Harness.queueExists(key: key))
     }
 
@@ -196,11 +197,7 @@ final class SeeingPeerTests: SystemVTestCase {
             "00000000: 4142 0000 0000 0000 0000 0000 0000 0000  AB..............",
             "00000000: 6869 2100 0000 0000 0000 0000 0000 0000  hi!.............",
         ])
-        assertStamped(lines)
-        expectLine(sh, "watch ended")
-        XCTAssertEqual(writer.wait(), 0)
-        sh.stop()
-        XCTAssertEqual(sh.process.terminationStatus, 0)
+        finishWatch(sh, lines, writer: writer)
         XCTAssertNotEqual(access("/dev/shm\(name)", F_OK), 0, "cleanup on unlinks the object")
     }
 
@@ -220,11 +217,7 @@ final class SeeingPeerTests: SystemVTestCase {
             lines.append(try nextWatchLine(sh, "m"))
         }
         XCTAssertEqual(lines.map(\.state), ["{ x = 0, y = 0 }", "{ x = 3, y = -4 }", "{ x = 70000, y = 5 }"])
-        assertStamped(lines)
-        expectLine(sh, "watch ended")
-        XCTAssertEqual(writer.wait(), 0)
-        sh.stop()
-        XCTAssertEqual(sh.process.terminationStatus, 0)
+        finishWatch(sh, lines, writer: writer)
     }
 
     // MARK: Ctrl-C
