@@ -8,16 +8,16 @@
 /// parser would have made (`command(in:)`) and runs that. Building and freeing those values
 /// was most of the cost of a short command (scripts/bench.sh).
 public struct SimpleCommand {
-    /// One slot per word: the one place that says how many words a simple command holds.
-    typealias PerWord<Element> = InlineArray<6, Element>
+    /// The most words a simple command holds.
+    public static let capacity = 6
 
-    /// The most words a simple command has.
-    public static let capacity = PerWord<Int>.count
-
-    var words: PerWord<WordBytes>
+    /// One stored field per word, read through a switch: a subscript of an `InlineArray` here
+    /// copied the whole command (232 bytes, with a `memcpy` call) on every word read (callgrind).
+    @usableFromInline var word0 = WordBytes(), word1 = WordBytes(), word2 = WordBytes()
+    @usableFromInline var word3 = WordBytes(), word4 = WordBytes(), word5 = WordBytes()
     /// Byte offset in the source of each word.
-    var offsets: PerWord<Int>
-    public private(set) var count = 0
+    private var offset0 = 0, offset1 = 0, offset2 = 0, offset3 = 0, offset4 = 0, offset5 = 0
+    public internal(set) var count = 0
     var fileIndex: Int32 = 0
     /// The line, and the offset at which it starts in the source.
     var line = 0
@@ -27,10 +27,7 @@ public struct SimpleCommand {
 
     /// An empty one, for the parser to fill (`Parser.nextSimpleCommand(into:)`): one value
     /// serves every command of a script, and nothing is copied or freed per command.
-    public init() {
-        self.words = InlineArray(repeating: WordBytes())
-        self.offsets = InlineArray(repeating: 0)
-    }
+    public init() {}
 
     /// Starts a command on a line.
     mutating func begin(fileIndex: Int32, line: Int, lineStart: Int) {
@@ -41,20 +38,49 @@ public struct SimpleCommand {
     }
 
     mutating func append(_ word: WordBytes, offset: Int, end: Int) {
-        words[count] = word
-        offsets[count] = offset
+        switch count {
+        case 0: word0 = word; offset0 = offset
+        case 1: word1 = word; offset1 = offset
+        case 2: word2 = word; offset2 = offset
+        case 3: word3 = word; offset3 = offset
+        case 4: word4 = word; offset4 = offset
+        default:
+            precondition(count == 5, "SimpleCommand holds at most \(SimpleCommand.capacity) words")
+            word5 = word; offset5 = offset
+        }
         count += 1
         self.end = end
     }
 
-    /// The bytes of word `index` (0 is the command's name).
+    /// The bytes of word `index` (0 is the command's name). Inlinable: read for every word of
+    /// every command, by the interpreter in another module.
+    @inlinable
     public subscript(index: Int) -> WordBytes {
         precondition(index >= 0 && index < count, "SimpleCommand word index out of range")
-        return words[index]
+        switch index {
+        case 0: return word0
+        case 1: return word1
+        case 2: return word2
+        case 3: return word3
+        case 4: return word4
+        default: return word5
+        }
+    }
+
+    /// Byte offset in the source of word `index`.
+    private func offset(ofWord index: Int) -> Int {
+        switch index {
+        case 0: return offset0
+        case 1: return offset1
+        case 2: return offset2
+        case 3: return offset3
+        case 4: return offset4
+        default: return offset5
+        }
     }
 
     public func location(ofWord index: Int) -> SourceLocation {
-        SourceLocation(fileIndex: fileIndex, line: line, column: offsets[index] - lineStart + 1)
+        SourceLocation(fileIndex: fileIndex, line: line, column: offset(ofWord: index) - lineStart + 1)
     }
 
     /// Where the command starts.
@@ -65,9 +91,9 @@ public struct SimpleCommand {
         var arguments: [CommandArgument] = []
         arguments.reserveCapacity(count)
         for index in 0..<count {
-            arguments.append(.word(Word(literal: words[index], location: location(ofWord: index), wasQuoted: false)))
+            arguments.append(.word(Word(literal: self[index], location: location(ofWord: index), wasQuoted: false)))
         }
         return Command(binding: nil, arguments: arguments, wordsAreLiteral: true, location: location,
-                       buffer: source, range: offsets[0]..<end)
+                       buffer: source, range: offset0..<end)
     }
 }
