@@ -109,6 +109,17 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
         }
     }
 
+    /// More than two bytes starting `--`: an option, when the word was not quoted (`--at`; `--`
+    /// alone is data). One call rather than three subscripts from another module.
+    public var looksLikeOption: Bool {
+        switch storage {
+        case .inline(let low, let high):
+            return high >> 56 > 2 && low & 0xFFFF == 0x2D2D
+        case .array(let array):
+            return array.count > 2 && array[0] == 0x2D && array[1] == 0x2D
+        }
+    }
+
     public func contains(_ byte: UInt8) -> Bool {
         withUnsafeBufferPointer { $0.contains(byte) }
     }

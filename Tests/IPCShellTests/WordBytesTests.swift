@@ -67,6 +67,17 @@ final class WordBytesTests: XCTestCase {
         XCTAssertEqual(end.string, "r")
     }
 
+    /// An option is more than two bytes starting `--`, whether the word is inline or an array.
+    func testLooksLikeOptionInlineAndLong() {
+        let cases: [(String, Bool)] = [("--at", true), ("--x", true), ("--", false), ("-", false), ("", false), ("-x", false),
+                                       ("x--", false), ("—at", false), ("--" + String(repeating: "y", count: 30), true),
+                                       ("-" + String(repeating: "-", count: 0) + String(repeating: "y", count: 30), false),
+                                       (String(repeating: "-", count: 16), true), ("--=1", true)]
+        for (text, expected) in cases {
+            XCTAssertEqual(WordBytes(Array(text.utf8)).looksLikeOption, expected, text)
+        }
+    }
+
     func testEqualBytesAreEqualValues() {
         let short = WordBytes("shm1")
         XCTAssertEqual(short, WordBytes(Array("shm1".utf8)))

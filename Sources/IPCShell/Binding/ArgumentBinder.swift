@@ -46,7 +46,7 @@ enum ArgumentBinder {
             if wordsSeen <= skipWords { continue }
             let given = try bytes(wordIndex, word)
             // An option is an unquoted literal word starting with "--"; quoted "--x" is data.
-            guard !word.wasQuoted, let wordBytes = given, wordBytes.count > 2, wordBytes[0] == 0x2D, wordBytes[1] == 0x2D,
+            guard !word.wasQuoted, let wordBytes = given, wordBytes.looksLikeOption,
                   word.isLiteral else {
                 if useList { positionalList.append(wordIndex) } else { positionalMask |= 1 << UInt64(wordIndex) }
                 continue
@@ -210,7 +210,7 @@ enum ArgumentBinder {
         var position = 0
         while position < given {
             guard let (bytes, quoted) = arguments.literal(at: skipWords + position) else { return false }
-            if !quoted && bytes.count > 2 && bytes[0] == 0x2D && bytes[1] == 0x2D { return false }
+            if !quoted && bytes.looksLikeOption { return false }
             position += 1
         }
         position = 0
