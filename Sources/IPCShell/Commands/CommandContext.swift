@@ -40,6 +40,17 @@ public struct CommandContext {
         return .handle(handle)
     }
 
+    /// The call a descriptor read or write makes (`DataCommands.readDescriptor`), with this
+    /// command's `--nonblock` and `--timeout` (read and write declare both).
+    var descriptorCall: DescriptorCall {
+        var call = DescriptorCall(interpreter: interpreter, spec: spec, location: location)
+        if anyOptionGiven {
+            call.nonblock = flag("--nonblock")
+            call.timeoutMilliseconds = integer("--timeout")
+        }
+        return call
+    }
+
     /// A failure of this command with a message (and the usage as hint when asked).
     public func failure(_ message: String, hint: String? = nil) -> Diagnostic {
         Diagnostic(message, at: location, hint: hint)

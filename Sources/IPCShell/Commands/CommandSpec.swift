@@ -193,6 +193,15 @@ public enum CommandFlow: Sendable, Equatable {
     case source
 }
 
+/// A command run straight from a script's words (`SimpleCommand`: its name is the first `skip`
+/// words), with no bound command or context made for it: binding and a context cost more than
+/// the system call of a short read or write (issue 15.5, callgrind). It runs only its simple
+/// case, through the same code as `run`, and returns nil having done nothing for any other
+/// (an option, a name binding would refuse, a kind it leaves to `run`): the interpreter then
+/// binds and runs the words as usual, so every error is binding's or `run`'s own.
+public typealias DirectForm = @Sendable (_ spec: CommandSpec, _ words: SimpleCommand, _ skip: Int,
+                                         _ interpreter: Interpreter) throws -> CommandResult?
+
 /// A command that describes itself: name, usage, summary, example, typed arguments — and runs.
 /// A class: every command run holds its spec, and sharing one reference is cheaper than copying
 /// seven fields (scripts/bench.sh).
@@ -221,10 +230,13 @@ public final class CommandSpec: Sendable {
     /// The command as C, for `emit-c` (nil: it has none, and emit-c refuses it).
     public let cForm: CForm?
     public let run: @Sendable (CommandContext) throws -> CommandResult
+    /// The same command run straight from a script's words, for the commands long scripts
+    /// repeat most (`DirectForm`); nil for most.
+    public let direct: DirectForm?
 
     public init(_ name: String, summary: String, arguments: [ArgumentSpec] = [], options: [OptionSpec] = [],
                 example: String, discussion: String = "", flow: CommandFlow = .plain, cForm: CForm? = nil,
-                run: @escaping @Sendable (CommandContext) throws -> CommandResult) {
+                direct: DirectForm? = nil, run: @escaping @Sendable (CommandContext) throws -> CommandResult) {
         self.name = name
         self.summary = summary
         self.arguments = arguments
@@ -238,6 +250,7 @@ public final class CommandSpec: Sendable {
         self.discussion = discussion
         self.flow = flow
         self.cForm = cForm
+        self.direct = direct
         self.run = run
     }
 

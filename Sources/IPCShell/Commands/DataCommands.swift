@@ -138,7 +138,7 @@ enum DataCommands {
         example: "write pipe1.w \"apple is red\" --size 512",
         discussion: "On a segment, bounds are checked: nothing is written unless DATA (and its NUL) fits. On a descriptor, it is exactly one write() call; a pipe with no reader gives EPIPE (SIGPIPE is ignored). With --as STRUCT, the words after NAME are members: write buf --as shmseg cnt=5 buf=hello writes sizeof shmseg bytes (no NUL after them), an array as [1, 2, 3], a char array also as a string; a value that does not fit its member is an error."
     ,
-        cForm: writeC
+        cForm: writeC, direct: writeDirect
     ) { ctx in
         let given: WordBytes
         let isStruct = ctx.anyOptionGiven && ctx.optionGiven("--as")
@@ -185,25 +185,31 @@ enum DataCommands {
             }
             bytes = WordBytes(given.array + [UInt8](repeating: 0, count: size - given.count))
         }
+        return try writeDescriptor(target, bytes, ctx.descriptorCall)
+    }
+
+    /// One write() of `bytes` to a descriptor (to a UDP socket with no peer, a datagram to whoever
+    /// sent the last one), saying so when fewer bytes went.
+    static func writeDescriptor(_ target: DescriptorRef, _ bytes: WordBytes, _ call: DescriptorCall) throws -> CommandResult {
         // An unconnected UDP socket answers whoever sent the last datagram.
         var destination: (host: String, port: Int)?
         if target.owner.kind == .sock, let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
             guard let sender = socket.lastSender, let colon = sender.lastIndex(of: ":"),
                   let port = Int(sender[sender.index(after: colon)...]) else {
-                throw ctx.failure("write: \(target.label) is a UDP socket with no peer yet",
-                                  hint: "read a datagram first (a write answers its sender), or sock connect udp:HOST:PORT")
+                throw call.failure("write: \(target.label) is a UDP socket with no peer yet",
+                                   hint: "read a datagram first (a write answers its sender), or sock connect udp:HOST:PORT")
             }
             destination = (String(sender[..<colon]), port)
         }
         let written = try bytes.withUnsafeBufferPointer { buffer in
-            try withDescriptorMode(target, ctx, events: Int16(POLLOUT), verb: "writable",
+            try withDescriptorMode(target, call, events: Int16(POLLOUT), verb: "writable",
                                    immediately: { destination == nil && target.owner.kind == .pipe ? Descriptors.writeIfReady(target.fd, buffer) : .cannotTell }) { () throws(SystemCallError) in
                 if let destination { return try Sockets.send(target.fd, Array(buffer), to: destination.host, port: destination.port) }
                 return try Descriptors.write(target.fd, buffer)
             }
         }
         if written < bytes.count {
-            ctx.output.info("\(target.label): wrote \(written) of \(bytes.count) bytes (the rest did not fit)")
+            call.output.info("\(target.label): wrote \(written) of \(bytes.count) bytes (the rest did not fit)")
         }
         return .none
     }
@@ -299,7 +305,7 @@ enum DataCommands {
         example: "msg = read pipe1.r 512",
         discussion: "A segment is read up to its first NUL, its end, or LEN bytes. A descriptor gets one read() of at most LEN bytes (default 4096), which waits for data as the kernel does (Ctrl-C interrupts); trailing NUL padding is dropped, and end of file prints EOF. Bytes that are not printable show as \\xHH. A printed C string of more than 1 MiB is shown piece by piece, in bounded memory, and leaves $_ empty: bind it (x = read NAME) to keep it. With --as STRUCT, exactly sizeof STRUCT bytes are read (from a descriptor, as many read() calls as that takes; fewer before end of file is an error) and decoded; bound (v = read NAME --as STRUCT), each member is a field: $v.cnt, $v.hdr.len. --hex shows the bytes instead, as shm dump does."
     ,
-        cForm: readC
+        cForm: readC, direct: readDirect
     ) { ctx in
         if ctx.anyOptionGiven, ctx.optionGiven("--as") || ctx.flag("--hex") { return try readBinary(ctx) }
         let target: DescriptorRef
@@ -311,16 +317,22 @@ enum DataCommands {
         case nil: return .none
         }
         if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
+        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall)
+    }
+
+    /// One read() of at most `length` bytes (default 4096) from a descriptor, as `read` shows it:
+    /// trailing NULs dropped, unprintable bytes escaped, EOF at end of file.
+    static func readDescriptor(_ target: DescriptorRef, length: Int?, _ call: DescriptorCall) throws -> CommandResult {
         let format = target.owner.valueFormat
-        let limit = format?.readSize ?? ctx.integer("LEN") ?? 4096
+        let limit = format?.readSize ?? length ?? 4096
         guard limit > 0, limit <= 16 << 20 else {
-            throw ctx.failure("read: LEN must be 1 byte to 16 MiB")
+            throw call.failure("read: LEN must be 1 byte to 16 MiB")
         }
         let datagramSocket = target.owner.kind != .sock ? nil : (target.owner as? SocketHandle).flatMap { $0.isDatagram ? $0 : nil }
         var sender: String?
         var datagramSize = 0
         let readsAtOnce = datagramSocket == nil && (target.owner.kind == .pipe || target.owner.kind == .sock)
-        let data = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable",
+        let data = try withDescriptorMode(target, call, events: Int16(POLLIN), verb: "readable",
                                           immediately: { readsAtOnce ? Descriptors.readIfReady(target.fd, max: limit) : .cannotTell }) { () throws(SystemCallError) in
             if datagramSocket != nil {
                 let datagram = try Sockets.receive(target.fd, max: limit)
@@ -332,7 +344,7 @@ enum DataCommands {
         }
         if let datagramSocket, let sender {
             datagramSocket.lastSender = sender
-            ctx.output.info("\(target.label): datagram of \(datagramSize) bytes from \(sender)"
+            call.output.info("\(target.label): datagram of \(datagramSize) bytes from \(sender)"
                             + (datagramSize > data.count ? " (only the first \(data.count) kept, the rest is lost: read \(target.label) \(datagramSize) takes a whole one)" : ""))
             if data.isEmpty { return .value([]) }
         }
@@ -341,6 +353,32 @@ enum DataCommands {
         var end = data.count
         while end > 0 && data[end - 1] == 0 { end -= 1 }
         return .value(end == data.count ? Escaping.escaped(data) : Escaping.escaped(data[0..<end]))
+    }
+
+    // MARK: Direct forms (`DirectForm`)
+
+    /// `read NAME` of a descriptor.
+    static let readDirect: DirectForm = { spec, words, skip, interpreter in
+        guard words.count == skip + 1, let target = directDescriptor(spec, words, skip, interpreter) else { return nil }
+        return try readDescriptor(target, length: nil, DescriptorCall(interpreter: interpreter, spec: spec, location: words.location))
+    }
+
+    /// `write NAME DATA` of a descriptor that takes bytes as they are (not a counter's).
+    static let writeDirect: DirectForm = { spec, words, skip, interpreter in
+        guard words.count == skip + 2, !words[skip + 1].looksLikeOption,
+              let target = directDescriptor(spec, words, skip, interpreter), target.owner.valueFormat == nil else { return nil }
+        return try writeDescriptor(target, words[skip + 1], DescriptorCall(interpreter: interpreter, spec: spec, location: words.location))
+    }
+
+    /// NAME (the word after the command's name) as binding makes it when it is a descriptor;
+    /// nil for a segment, an option, or a word binding refuses (it says why, running the words).
+    private static func directDescriptor(_ spec: CommandSpec, _ words: SimpleCommand, _ skip: Int, _ interpreter: Interpreter) -> DescriptorRef? {
+        let name = words[skip]
+        guard !name.looksLikeOption,
+              case .descriptor(let target)? = try? ArgumentBinder.convert(name, kind: .dataTarget, what: "NAME", spec: spec,
+                                                                          scope: interpreter, at: words.location(ofWord: skip))
+        else { return nil }
+        return target
     }
 
     /// A printed `read` of a segment longer than this is streamed (`readSegment`).
@@ -357,28 +395,28 @@ enum DataCommands {
     /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
     /// `immediately`, when given, makes the call only if it need not wait (see `Descriptors.readIfReady`):
     /// with output waiting in the buffer, one such call replaces a `poll` and the call.
-    static func withDescriptorMode<T>(_ target: DescriptorRef, _ ctx: borrowing CommandContext, events: Int16, verb: String,
+    static func withDescriptorMode<T>(_ target: DescriptorRef, _ call: DescriptorCall, events: Int16, verb: String,
                                       immediately: () -> Descriptors.Immediate<T> = { .cannotTell },
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
-        if ctx.flag("--nonblock") {
+        if call.nonblock {
             try Descriptors.setNonBlocking(target.fd, true)
             defer { try? Descriptors.setNonBlocking(target.fd, false) }
             return try body()
         }
-        let supervisor = ctx.host.supervisor
-        let timeout = ctx.integer("--timeout")
+        let supervisor = call.supervisor
+        let timeout = call.timeoutMilliseconds
         if timeout != nil || supervisor.hasChildren {
-            ctx.output.flush()
+            call.output.flush()
             let ready = try supervisor.wait(for: target.fd, events: events, timeoutMilliseconds: timeout, until: nil)
             if !ready {
-                throw ctx.failure("\(ctx.spec.name): \(target.label) did not become \(verb) within \(Durations.describe(timeout ?? 0))")
+                throw call.failure("\(call.command): \(target.label) did not become \(verb) within \(Durations.describe(timeout ?? 0))")
             }
         } else {
             // Output waiting in the buffer is written before a call that would block, so whoever
             // watches sees it before the shell waits; on a terminal, before every call. A call that
             // goes ahead at once (the data is there) does not wait for a write of the shell's
             // output: a script of write/read pairs spent most of its time flushing (issue 15.5).
-            let output = ctx.output
+            let output = call.output
             if output.hasPendingOutput {
                 if output.flushEachCommand {
                     output.flush()
@@ -570,11 +608,12 @@ extension DataCommands {
             }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
+            let call = ctx.descriptorCall
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
             repeat {
                 let piece: [UInt8]
                 do {
-                    piece = try withDescriptorMode(target, ctx, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
+                    piece = try withDescriptorMode(target, call, events: Int16(POLLIN), verb: "readable") { () throws(SystemCallError) in
                         if datagram { return try Sockets.receive(target.fd, max: wanted - data.count).data }
                         return try Descriptors.read(target.fd, max: wanted - data.count)
                     }

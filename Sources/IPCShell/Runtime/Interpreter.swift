@@ -28,6 +28,9 @@ public final class Interpreter {
     /// Scripts run their simple commands without building a `Command` (`SimpleCommand`). Off
     /// only in tests, which check that both ways do the same.
     var runsSimpleCommandsDirectly = true
+    /// How many commands ran by their spec's direct form (`DirectForm`): for the tests, which
+    /// check that a script's reads and writes take it.
+    private(set) var commandsRunDirectly = 0
     /// Command names resolved lately (see `dispatch`).
     private struct RecentSpec {
         let first: WordBytes
@@ -154,6 +157,10 @@ public final class Interpreter {
     func execute(_ simple: SimpleCommand, source: [UInt8]) throws {
         try performing(binding: nil, at: simple.location) { () throws in
             if let (spec, skip) = recentSpec(simple) {
+                if let direct = spec.direct, let result = try direct(spec, simple, skip, self) {
+                    commandsRunDirectly &+= 1
+                    return result
+                }
                 var context = CommandContext(BoundCommand(spec: spec, location: simple.location, binding: nil), interpreter: self)
                 if try ArgumentBinder.bindInOrder(spec: spec, arguments: simple, skipWords: skip, scope: self, into: &context.bound) {
                     return try spec.run(context)
