@@ -36,16 +36,16 @@ const char *ipcsh_errno_name(int err) { return strerrorname_np(err); }
 
 /* ---- signals ---- */
 
-static volatile sig_atomic_t sigint_pending = 0;
+volatile sig_atomic_t ipcsh_sigint_flag = 0;
 /* SIGTERM or SIGHUP: the session ends (as with Ctrl-D, after clean-up). Until taken, it also
    reads as a pending interrupt, so whatever blocks or runs stops as it does for Ctrl-C. */
-static volatile sig_atomic_t terminate_signal = 0;
+volatile sig_atomic_t ipcsh_terminate_flag = 0;
 static int signal_pipe[2] = {-1, -1};
 
 static void on_signal(int signo) {
     int saved = errno;
-    if (signo == SIGINT) sigint_pending = 1;
-    if (signo == SIGTERM || signo == SIGHUP) terminate_signal = signo;
+    if (signo == SIGINT) ipcsh_sigint_flag = 1;
+    if (signo == SIGTERM || signo == SIGHUP) ipcsh_terminate_flag = signo;
     if (signal_pipe[1] >= 0) {
         unsigned char b = (unsigned char)signo;
         ssize_t r = write(signal_pipe[1], &b, 1);
@@ -77,17 +77,15 @@ int ipcsh_signals_install(void) {
 int ipcsh_signal_pipe_fd(void) { return signal_pipe[0]; }
 
 int ipcsh_take_sigint(void) {
-    int was = sigint_pending;
-    sigint_pending = 0;
-    return was || terminate_signal;
+    int was = ipcsh_sigint_flag;
+    ipcsh_sigint_flag = 0;
+    return was || ipcsh_terminate_flag;
 }
 
-int ipcsh_sigint_pending(void) { return sigint_pending || terminate_signal; }
-
-int ipcsh_terminate_signal(void) { return terminate_signal; }
+int ipcsh_terminate_signal(void) { return ipcsh_terminate_flag; }
 
 void ipcsh_request_terminate(int signo) {
-    if (!terminate_signal) terminate_signal = signo;
+    if (!ipcsh_terminate_flag) ipcsh_terminate_flag = signo;
     if (signal_pipe[1] >= 0) {
         unsigned char b = (unsigned char)signo;
         ssize_t r = write(signal_pipe[1], &b, 1);
@@ -96,9 +94,9 @@ void ipcsh_request_terminate(int signo) {
 }
 
 int ipcsh_take_terminate(void) {
-    int was = terminate_signal;
-    terminate_signal = 0;
-    sigint_pending = 0;
+    int was = ipcsh_terminate_flag;
+    ipcsh_terminate_flag = 0;
+    ipcsh_sigint_flag = 0;
     return was;
 }
 
@@ -111,8 +109,8 @@ static void termination_signals(sigset_t *set) {
 void ipcsh_terminate_default_in_child(void) {
     /* TERM and HUP are blocked across the fork (ipcsh_fork), so kill child1 right after
        fork { } is not caught by the inherited handler. */
-    int pending = terminate_signal;
-    terminate_signal = 0;
+    int pending = ipcsh_terminate_flag;
+    ipcsh_terminate_flag = 0;
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     /* A termination the parent had taken note of just before the fork ends the child too. */
@@ -148,7 +146,7 @@ int ipcsh_signals_reinit_in_child(void) {
     if (signal_pipe[0] >= 0) close(signal_pipe[0]);
     if (signal_pipe[1] >= 0) close(signal_pipe[1]);
     signal_pipe[0] = signal_pipe[1] = -1;
-    sigint_pending = 0;
+    ipcsh_sigint_flag = 0;
     return pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC);
 }
 
@@ -200,23 +198,23 @@ int ipcsh_sigqueue(int pid, int sig, int value) {
 }
 
 /* A ring of what arrived, written by the handler and read between commands. The handler is the
-   only writer of `caught_head`, the shell the only writer of `caught_tail`; the shell blocks
+   only writer of `ipcsh_caught_head`, the shell the only writer of `ipcsh_caught_tail`; the shell blocks
    the caught signals while it reads, so the two never race on one slot. */
 #define IPCSH_CAUGHT_MAX 256
 static struct { int sig, pid, value; } caught[IPCSH_CAUGHT_MAX];
-static volatile sig_atomic_t caught_head = 0, caught_tail = 0;
+volatile sig_atomic_t ipcsh_caught_head = 0, ipcsh_caught_tail = 0;
 static sigset_t caught_set;
 static int caught_set_ready = 0;
 
 static void on_caught(int signo, siginfo_t *info, void *context) {
     (void)context;
     int saved = errno;
-    int next = (caught_head + 1) % IPCSH_CAUGHT_MAX;
-    if (next != caught_tail) {
-        caught[caught_head].sig = signo;
-        caught[caught_head].pid = info ? (int)info->si_pid : 0;
-        caught[caught_head].value = (info && info->si_code == SI_QUEUE) ? info->si_value.sival_int : 0;
-        caught_head = next;
+    int next = (ipcsh_caught_head + 1) % IPCSH_CAUGHT_MAX;
+    if (next != ipcsh_caught_tail) {
+        caught[ipcsh_caught_head].sig = signo;
+        caught[ipcsh_caught_head].pid = info ? (int)info->si_pid : 0;
+        caught[ipcsh_caught_head].value = (info && info->si_code == SI_QUEUE) ? info->si_value.sival_int : 0;
+        ipcsh_caught_head = next;
     }
     if (signal_pipe[1] >= 0) {
         unsigned char b = (unsigned char)signo;
@@ -243,18 +241,16 @@ int ipcsh_signal_take(int *sig, int *pid, int *value) {
     sigset_t old;
     sigprocmask(SIG_BLOCK, &caught_set, &old);
     int found = 0;
-    if (caught_tail != caught_head) {
-        *sig = caught[caught_tail].sig;
-        *pid = caught[caught_tail].pid;
-        *value = caught[caught_tail].value;
-        caught_tail = (caught_tail + 1) % IPCSH_CAUGHT_MAX;
+    if (ipcsh_caught_tail != ipcsh_caught_head) {
+        *sig = caught[ipcsh_caught_tail].sig;
+        *pid = caught[ipcsh_caught_tail].pid;
+        *value = caught[ipcsh_caught_tail].value;
+        ipcsh_caught_tail = (ipcsh_caught_tail + 1) % IPCSH_CAUGHT_MAX;
         found = 1;
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return found;
 }
-
-int ipcsh_signal_caught_pending(void) { return caught_tail != caught_head; }
 
 int ipcsh_signal_disposition(int sig, int disposition) {
     struct sigaction sa;

@@ -109,7 +109,9 @@ public enum Signals {
     /// came since `Processes.fork()`, which left them blocked, does so now).
     public static func defaultTerminationInChild() { ipcsh_terminate_default_in_child() }
 
-    /// True once Ctrl-C was pressed and not yet taken.
+    /// True once Ctrl-C was pressed and not yet taken. Inlinable, as the C check is: one load,
+    /// read before every command.
+    @inlinable
     public static var interruptPending: Bool { ipcsh_sigint_pending() != 0 }
 
     /// Takes (and clears) a pending Ctrl-C.

@@ -65,8 +65,9 @@ public enum UserSignals {
         return (signal, pid, value)
     }
 
-    /// Whether a caught signal waits for its block (read before every command).
-    @inline(__always)
+    /// Whether a caught signal waits for its block (read before and after every command).
+    /// Inlinable, as the C check is: two loads.
+    @inlinable
     public static var caughtPending: Bool { ipcsh_signal_caught_pending() != 0 }
 
     /// `sigaction(sig, SIG_IGN or SIG_DFL)`.

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* ---- errors ---- */
@@ -27,7 +28,11 @@ int ipcsh_signal_pipe_fd(void);
 void ipcsh_signal_pipe_drain(void);
 /* Returns and clears the pending-SIGINT flag. */
 int ipcsh_take_sigint(void);
-int ipcsh_sigint_pending(void);
+/* The flags the handlers set (shims.c writes them; read them through the checks below). */
+extern volatile sig_atomic_t ipcsh_sigint_flag, ipcsh_terminate_flag;
+/* Whether Ctrl-C (or TERM/HUP) is pending. Inline, one load or two: it is read before every
+   command and every blocking call (a call into the shims cost ~30 instructions each time). */
+static inline int ipcsh_sigint_pending(void) { return ipcsh_sigint_flag || ipcsh_terminate_flag; }
 /* SIGTERM/SIGHUP: the signal that asked the session to end (0: none); take clears it. */
 int ipcsh_terminate_signal(void);
 int ipcsh_take_terminate(void);
@@ -59,8 +64,10 @@ int ipcsh_sigqueue(int pid, int sig, int value);
 int ipcsh_signal_catch(int sig);
 /* Takes the oldest recorded signal: 1 and its fields, or 0 when there is none. */
 int ipcsh_signal_take(int *sig, int *pid, int *value);
-/* Whether any caught signal waits to be handled (cheap: read before every command). */
-int ipcsh_signal_caught_pending(void);
+/* The ring's ends: the handler moves the head, the shell the tail (ipcsh_signal_take). */
+extern volatile sig_atomic_t ipcsh_caught_head, ipcsh_caught_tail;
+/* Whether any caught signal waits to be handled (inline: read before and after every command). */
+static inline int ipcsh_signal_caught_pending(void) { return ipcsh_caught_tail != ipcsh_caught_head; }
 /* disposition: 0 SIG_DFL, 1 SIG_IGN. */
 int ipcsh_signal_disposition(int sig, int disposition);
 /* how: SIG_BLOCK or SIG_UNBLOCK, for one signal. */
