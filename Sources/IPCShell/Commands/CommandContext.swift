@@ -40,10 +40,10 @@ public struct CommandContext {
         return .handle(handle)
     }
 
-    /// The call a descriptor read or write makes (`DataCommands.readDescriptor`), with this
-    /// command's `--nonblock` and `--timeout` (read and write declare both).
-    var descriptorCall: DescriptorCall {
-        var call = DescriptorCall(interpreter: interpreter, spec: spec, location: location)
+    /// The call a descriptor read or write of this command makes (`DataCommands.readDescriptor`),
+    /// with its `--nonblock` and `--timeout` (read and write declare both).
+    func descriptorCall(_ command: StaticString) -> DescriptorCall<some CommandHost> {
+        var call = DescriptorCall(host: interpreter, command: command, location: location)
         if anyOptionGiven {
             call.nonblock = flag("--nonblock")
             call.timeoutMilliseconds = integer("--timeout")

@@ -193,14 +193,13 @@ public enum CommandFlow: Sendable, Equatable {
     case source
 }
 
-/// A command run straight from a script's words (`SimpleCommand`: its name is the first `skip`
-/// words), with no bound command or context made for it: binding and a context cost more than
-/// the system call of a short read or write (issue 15.5, callgrind). It runs only its simple
-/// case, through the same code as `run`, and returns nil having done nothing for any other
-/// (an option, a name binding would refuse, a kind it leaves to `run`): the interpreter then
-/// binds and runs the words as usual, so every error is binding's or `run`'s own.
-public typealias DirectForm = @Sendable (_ spec: CommandSpec, _ words: SimpleCommand, _ skip: Int,
-                                         _ interpreter: Interpreter) throws -> CommandResult?
+/// A command run straight from a script's words (`SimpleCommand`: its name is the first
+/// `ctx.skip` words), with no bound command or context made for it: binding and a context cost
+/// more than the system call of a short read or write (issue 15.5, callgrind). It runs only its
+/// simple case, through the same code as `run`, and returns nil having done nothing for any
+/// other (an option, a name binding would refuse, a kind it leaves to `run`): the interpreter
+/// then binds and runs the words as usual, so every error is binding's or `run`'s own.
+public typealias DirectForm = @Sendable (_ words: SimpleCommand, _ ctx: DirectContext) throws -> CommandResult?
 
 /// A command that describes itself: name, usage, summary, example, typed arguments — and runs.
 /// A class: every command run holds its spec, and sharing one reference is cheaper than copying

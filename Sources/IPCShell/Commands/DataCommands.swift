@@ -185,12 +185,12 @@ enum DataCommands {
             }
             bytes = WordBytes(given.array + [UInt8](repeating: 0, count: size - given.count))
         }
-        return try writeDescriptor(target, bytes, ctx.descriptorCall)
+        return try writeDescriptor(target, bytes, ctx.descriptorCall("write"))
     }
 
     /// One write() of `bytes` to a descriptor (to a UDP socket with no peer, a datagram to whoever
     /// sent the last one), saying so when fewer bytes went.
-    static func writeDescriptor(_ target: DescriptorRef, _ bytes: WordBytes, _ call: DescriptorCall) throws -> CommandResult {
+    static func writeDescriptor(_ target: DescriptorRef, _ bytes: WordBytes, _ call: DescriptorCall<some CommandHost>) throws -> CommandResult {
         // An unconnected UDP socket answers whoever sent the last datagram.
         var destination: (host: String, port: Int)?
         if target.owner.kind == .sock, let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
@@ -317,12 +317,12 @@ enum DataCommands {
         case nil: return .none
         }
         if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
-        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall)
+        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall("read"))
     }
 
     /// One read() of at most `length` bytes (default 4096) from a descriptor, as `read` shows it:
     /// trailing NULs dropped, unprintable bytes escaped, EOF at end of file.
-    static func readDescriptor(_ target: DescriptorRef, length: Int?, _ call: DescriptorCall) throws -> CommandResult {
+    static func readDescriptor(_ target: DescriptorRef, length: Int?, _ call: DescriptorCall<some CommandHost>) throws -> CommandResult {
         let format = target.owner.valueFormat
         let limit = format?.readSize ?? length ?? 4096
         guard limit > 0, limit <= 16 << 20 else {
@@ -358,26 +358,23 @@ enum DataCommands {
     // MARK: Direct forms (`DirectForm`)
 
     /// `read NAME` of a descriptor.
-    static let readDirect: DirectForm = { spec, words, skip, interpreter in
-        guard words.count == skip + 1, let target = directDescriptor(spec, words, skip, interpreter) else { return nil }
-        return try readDescriptor(target, length: nil, DescriptorCall(interpreter: interpreter, spec: spec, location: words.location))
+    static let readDirect: DirectForm = { words, ctx in
+        guard words.count == ctx.skip + 1, let target = directDescriptor(words, ctx) else { return nil }
+        return try readDescriptor(target, length: nil, ctx.descriptorCall(words, command: "read"))
     }
 
     /// `write NAME DATA` of a descriptor that takes bytes as they are (not a counter's).
-    static let writeDirect: DirectForm = { spec, words, skip, interpreter in
-        guard words.count == skip + 2, !words[skip + 1].looksLikeOption,
-              let target = directDescriptor(spec, words, skip, interpreter), target.owner.valueFormat == nil else { return nil }
-        return try writeDescriptor(target, words[skip + 1], DescriptorCall(interpreter: interpreter, spec: spec, location: words.location))
+    static let writeDirect: DirectForm = { words, ctx in
+        guard words.count == ctx.skip + 2, !words[ctx.skip + 1].looksLikeOption,
+              let target = directDescriptor(words, ctx), target.owner.valueFormat == nil else { return nil }
+        return try writeDescriptor(target, words[ctx.skip + 1], ctx.descriptorCall(words, command: "write"))
     }
 
     /// NAME (the word after the command's name) as binding makes it when it is a descriptor;
     /// nil for a segment, an option, or a word binding refuses (it says why, running the words).
-    private static func directDescriptor(_ spec: CommandSpec, _ words: SimpleCommand, _ skip: Int, _ interpreter: Interpreter) -> DescriptorRef? {
-        let name = words[skip]
-        guard !name.looksLikeOption,
-              case .descriptor(let target)? = try? ArgumentBinder.convert(name, kind: .dataTarget, what: "NAME", spec: spec,
-                                                                          scope: interpreter, at: words.location(ofWord: skip))
-        else { return nil }
+    private static func directDescriptor(_ words: SimpleCommand, _ ctx: DirectContext) -> DescriptorRef? {
+        guard !words[ctx.skip].looksLikeOption,
+              case .descriptor(let target)? = ctx.value(words, word: ctx.skip, as: .dataTarget, what: "NAME") else { return nil }
         return target
     }
 
@@ -395,7 +392,7 @@ enum DataCommands {
     /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
     /// `immediately`, when given, makes the call only if it need not wait (see `Descriptors.readIfReady`):
     /// with output waiting in the buffer, one such call replaces a `poll` and the call.
-    static func withDescriptorMode<T>(_ target: DescriptorRef, _ call: DescriptorCall, events: Int16, verb: String,
+    static func withDescriptorMode<T>(_ target: DescriptorRef, _ call: DescriptorCall<some CommandHost>, events: Int16, verb: String,
                                       immediately: () -> Descriptors.Immediate<T> = { .cannotTell },
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
         if call.nonblock {
@@ -608,7 +605,7 @@ extension DataCommands {
             }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
-            let call = ctx.descriptorCall
+            let call = ctx.descriptorCall("read")
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
             repeat {
                 let piece: [UInt8]

@@ -157,7 +157,7 @@ public final class Interpreter {
     func execute(_ simple: SimpleCommand, source: [UInt8]) throws {
         try performing(binding: nil, at: simple.location) { () throws in
             if let (spec, skip) = recentSpec(simple) {
-                if let direct = spec.direct, let result = try direct(spec, simple, skip, self) {
+                if let direct = spec.direct, let result = try direct(simple, DirectContext(interpreter: self, spec: spec, skip: skip)) {
                     commandsRunDirectly &+= 1
                     return result
                 }
