@@ -120,6 +120,21 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
         }
     }
 
+    /// `NAME.E`: a dot before the last byte, as in a descriptor's end (`p.r`, `s.a`).
+    public var namesAnEnd: Bool {
+        switch storage {
+        case .inline(let low, let high):
+            let count = Int(truncatingIfNeeded: high >> 56)
+            guard count >= 2 else { return false }
+            let position = count - 2
+            let byte = position < 8 ? UInt8(truncatingIfNeeded: low >> UInt64(8 * position))
+                                    : UInt8(truncatingIfNeeded: high >> UInt64(8 * (position - 8)))
+            return byte == UInt8(ascii: ".")
+        case .array(let array):
+            return array.count >= 2 && array[array.count - 2] == UInt8(ascii: ".")
+        }
+    }
+
     public func contains(_ byte: UInt8) -> Bool {
         withUnsafeBufferPointer { $0.contains(byte) }
     }

@@ -78,6 +78,20 @@ final class WordBytesTests: XCTestCase {
         }
     }
 
+    /// `NAME.E`: a dot just before the last byte, inline (at every place of the 15 bytes) or long.
+    func testNamesAnEndAtEveryLength() {
+        for count in 0...40 {
+            for dot in 0..<max(count, 1) where count > 0 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: count)
+                bytes[dot] = UInt8(ascii: ".")
+                XCTAssertEqual(WordBytes(bytes).namesAnEnd, count >= 2 && dot == count - 2, "\(count) bytes, dot at \(dot)")
+            }
+        }
+        XCTAssertFalse(WordBytes().namesAnEnd)
+        XCTAssertTrue(WordBytes(Array("p.r".utf8)).namesAnEnd)
+        XCTAssertFalse(WordBytes(Array("p.rw".utf8)).namesAnEnd)
+    }
+
     func testEqualBytesAreEqualValues() {
         let short = WordBytes("shm1")
         XCTAssertEqual(short, WordBytes(Array("shm1".utf8)))

@@ -310,10 +310,10 @@ enum ArgumentBinder {
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
             return .descriptor(try resolveDescriptor(bytes, spec: spec, scope: scope, at: location))
         case .dataTarget:
-            // `pipe1.r` (the usual word) goes straight to the descriptor's look-up; a name without
-            // a dot may be a memory region.
-            if bytes.count < 2 || bytes[bytes.count - 2] != UInt8(ascii: "."),
-               !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes), handle.asMemoryRegion != nil {
+            // `pipe1.r` (the usual word) goes straight to the descriptor's look-up
+            // (`recentDataTarget` takes the same way); a name without a dot may be a memory region.
+            if !bytes.namesAnEnd, !bytes.contains(UInt8(ascii: ".")), let handle = scope.handle(named: bytes),
+               handle.asMemoryRegion != nil {
                 return .handle(handle)
             }
             if scope.bindsSymbolically { return .symbol(symbol(text, kinds: [])) }
@@ -330,6 +330,14 @@ enum ArgumentBinder {
             throw Diagnostic("\(spec.name): '\(shown)' is not a signal", at: location,
                              hint: "signals: " + Signals.byName.keys.sorted().joined(separator: " ") + ", RTMIN+N, or a number 1 to 64")
         }
+    }
+
+    /// What `convert` makes of a `.dataTarget` word that names an end (`p.r`) when the session
+    /// answered it lately (`BindingScope.recentDescriptor`): such a word is never a region, and
+    /// the descriptor's look-up answers from the recent words first. Nil: convert it.
+    @inline(__always)
+    static func recentDataTarget<Scope: BindingScope>(_ bytes: WordBytes, scope: Scope) -> DescriptorRef? {
+        bytes.namesAnEnd ? scope.recentDescriptor(named: bytes) : nil
     }
 
     /// `pipe1.r` as a symbol: the name and the end.

@@ -373,9 +373,8 @@ enum DataCommands {
     /// NAME (the word after the command's name) as binding makes it when it is a descriptor;
     /// nil for a segment, an option, or a word binding refuses (it says why, running the words).
     private static func directDescriptor(_ words: SimpleCommand, _ ctx: DirectContext) -> DescriptorRef? {
-        guard !words[ctx.skip].looksLikeOption,
-              case .descriptor(let target)? = ctx.value(words, word: ctx.skip, as: .dataTarget, what: "NAME") else { return nil }
-        return target
+        guard !words[ctx.skip].looksLikeOption else { return nil }
+        return ctx.descriptorTarget(words, word: ctx.skip)
     }
 
     /// A printed `read` of a segment longer than this is streamed (`readSegment`).

@@ -35,6 +35,18 @@ public struct DirectContext {
         }
     }
 
+    /// Word `index` of `words` as binding makes a `.dataTarget` argument when it is a
+    /// descriptor (`pipe1.r`, `fifo1`); nil for a memory region or a word binding refuses.
+    func descriptorTarget(_ words: SimpleCommand, word index: Int) -> DescriptorRef? {
+        let word = words[index]
+        // `p.r` named lately: the answer of the conversion, without it.
+        if let recent = interpreterReference._withUnsafeGuaranteedRef({ ArgumentBinder.recentDataTarget(word, scope: $0) }) {
+            return recent
+        }
+        guard case .descriptor(let target)? = value(words, word: index, as: .dataTarget, what: "NAME") else { return nil }
+        return target
+    }
+
     /// The call a descriptor read or write makes, waiting as a command with no options does.
     func descriptorCall(_ words: SimpleCommand, command: StaticString) -> DescriptorCall<some CommandHost> {
         interpreterReference._withUnsafeGuaranteedRef { DescriptorCall(host: $0, command: command, location: words.location) }
