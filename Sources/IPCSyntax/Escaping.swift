@@ -53,6 +53,15 @@ public enum Escaping {
         return out
     }
 
+    /// `escaped` of a word: the same word when it is plain printable ASCII (a short `read`
+    /// stays inline, with no array made for it).
+    public static func escaped(_ word: WordBytes) -> WordBytes {
+        if word.withUnsafeBufferPointer({ !$0.contains(where: { $0 < 0x20 || $0 >= 0x7F }) }) { return word }
+        var out: [UInt8] = []
+        word.withUnsafeBufferPointer { escape(UnsafeRawBufferPointer($0)[...], into: &out) }
+        return WordBytes(out)
+    }
+
     public static func escaped(_ bytes: some Collection<UInt8>) -> [UInt8] {
         // Fast path: plain printable ASCII.
         if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return Array(bytes) }

@@ -44,7 +44,19 @@ public struct WordBytes: Sendable, Hashable, RandomAccessCollection, CustomDebug
         }
     }
 
+    /// The bytes at `buffer`, copied (inline when short).
+    public init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        storage = buffer.count <= WordBytes.inlineCapacity ? WordBytes.pack(buffer) : .array(Array(buffer))
+    }
+
     init(packed: Storage) { storage = packed }
+
+    /// The array that holds long bytes (nil for inline ones): a caller that replaces this value
+    /// can reuse its storage once nothing else holds it.
+    public var heldArray: [UInt8]? {
+        if case .array(let array) = storage { return array }
+        return nil
+    }
 
     /// The bytes at `buffer[range]` (the lexer's words: no slice, so no reference counting).
     /// Inlined into the lexer's scan: a call for every word was ~50 instructions (callgrind).

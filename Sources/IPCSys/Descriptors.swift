@@ -58,6 +58,24 @@ public enum Descriptors {
         return buffer
     }
 
+    /// One `read(fd, buf, max)` whose bytes `body` gets where they landed (none at end of file),
+    /// for a caller that keeps them in a form of its own (a short read kept inline makes no
+    /// array: callgrind). Returns the count read.
+    public static func read(_ fd: Int32, max: Int, into body: (UnsafeBufferPointer<UInt8>) -> Void) throws(SystemCallError) -> Int {
+        guard max <= Scratch.size else {
+            let bytes = try read(fd, max: max)
+            bytes.withUnsafeBufferPointer(body)
+            return bytes.count
+        }
+        var got = 0
+        _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(Scratch.copy(got))), .int(max)]) {
+            got = Glibc.read(fd, Scratch.bytes, max)
+            return got
+        }
+        body(UnsafeBufferPointer(start: Scratch.bytes, count: got))
+        return got
+    }
+
     /// One buffer for the reads that fit it (`read`, `readIfReady`): the shell is one thread,
     /// and each read copies out what it got before it returns.
     enum Scratch {
@@ -83,6 +101,11 @@ public enum Descriptors {
             }
             return (n, buffer)
         }
+
+        /// The first `count` bytes, as an array (for the trace).
+        static func copy(_ count: Int) -> [UInt8] {
+            Array(UnsafeBufferPointer(start: bytes, count: Swift.max(0, Swift.min(count, size))))
+        }
     }
 
     /// What a call that may not wait did.
@@ -103,6 +126,25 @@ public enum Descriptors {
         guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
         SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)], .returned(.int(n)))
         return .done(buffer)
+    }
+
+    /// `readIfReady` whose bytes `body` gets where they landed (`read(_:max:into:)`): `.done`
+    /// with the count read.
+    public static func readIfReady(_ fd: Int32, max: Int, into body: (UnsafeBufferPointer<UInt8>) -> Void) -> Immediate<Int> {
+        guard max <= Scratch.size else {
+            switch readIfReady(fd, max: max) {
+            case .done(let bytes):
+                bytes.withUnsafeBufferPointer(body)
+                return .done(bytes.count)
+            case .wouldWait: return .wouldWait
+            case .cannotTell: return .cannotTell
+            }
+        }
+        let n = ipcsh_read_nowait(fd, Scratch.bytes, UInt(max))
+        guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
+        SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(Scratch.copy(n))), .int(max)], .returned(.int(n)))
+        body(UnsafeBufferPointer(start: Scratch.bytes, count: n))
+        return .done(n)
     }
 
     /// `write(fd, bytes, count)` made only if it need not wait (`pwritev2(..., RWF_NOWAIT)`),

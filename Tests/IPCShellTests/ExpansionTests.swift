@@ -59,6 +59,30 @@ final class ExpansionTests: ShellTestCase {
         XCTAssertTrue(lines.contains("x=first y=third last=fourth"), r.stdout)
     }
 
+    /// A read's value is kept as a word (inline up to 15 bytes, an array beyond): printed, in
+    /// `$_` and bound, the same text, from a pipe (NUL padding trimmed) and from a segment, at
+    /// 1, 15, 16 and 40 bytes, escaped, and after a long value whose storage a read may reuse.
+    func testValuesOfReadsOfEveryLengthAreTheSameEverywhere() throws {
+        var script = "p = pipe\ns = shm create private 128\nshm attach s\n"
+        var expected: [String] = []
+        // As typed in double quotes, and as read shows it.
+        let texts = [("a", "a"), ("fifteen-bytes-x", "fifteen-bytes-x"), ("sixteen-bytes-xy", "sixteen-bytes-xy"),
+                     (String(repeating: "long", count: 10), String(repeating: "long", count: 10)),
+                     ("tab\\there", "tab\\there"), ("é", "é"), ("b", "b")]
+        for (typed, shown) in texts {
+            for (writeTo, readFrom, padding) in [("p.w", "p.r", " --size \(typed.utf8.count + 3)"), ("s", "s", "")] {
+                script += "write \(writeTo) \"\(typed)\"\(padding)\nread \(readFrom)\necho \"[$_]\"\n"
+                script += "write \(writeTo) \"\(typed)\"\(padding)\nv = read \(readFrom)\necho \"[$v|$_]\"\n"
+                expected += [shown, "[\(shown)]", "[\(shown)|\(shown)]"]
+            }
+        }
+        script += "close p\nshm detach s\nshm rm s\n"
+        let r = try shell.run(script)
+        let lines = r.stdout.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("p:") && !$0.hasPrefix("s:") }
+        XCTAssertEqual(lines, expected, r.stderr)
+        XCTAssertEqual(r.failures, 0, r.stderr)
+    }
+
     func testBoundValueIsAVariableAndTheResult() throws {
         let r = try shell.run("m = echo hi there; echo \"$m|$_\"")
         XCTAssertEqual(r.stdout, "hi there|hi there\n")

@@ -79,6 +79,54 @@ final class DescriptorsTests: DescriptorTestCase {
         ], "a call that would have waited did not happen, and is not traced")
     }
 
+    /// The forms that hand the bytes where they landed (`read(_:max:into:)`,
+    /// `readIfReady(_:max:into:)`) see exactly what came, below, at and above the scratch
+    /// buffer's size, and are traced as the array forms are, failures included.
+    func testReadsIntoABodySeeExactlyWhatCame() throws {
+        let ends = try pipe()
+        let (one, other) = try Sockets.pair()
+        openDescriptors += [one, other]
+        for size in [1, 15, 16, 4096, (64 << 10) - 1, 64 << 10, (64 << 10) + 1, 100_000] {
+            let sent = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ size) }
+            XCTAssertEqual(try Descriptors.write(one, sent), size)
+            var got: [UInt8] = []
+            var calls = 0
+            while got.count < size {
+                let wanted = size - got.count + 3
+                let n = try Descriptors.read(other, max: wanted) { got += $0; calls += 1 }
+                XCTAssertGreaterThan(n, 0)
+            }
+            XCTAssertEqual(got, sent, "a read of \(size) bytes")
+            XCTAssertGreaterThan(calls, 0)
+        }
+        let (results, entries) = recordingTrace { () -> [String] in
+            var seen: [String] = []
+            _ = try? Descriptors.write(ends.write, Array("hello-8".utf8))
+            if case .done(let n) = Descriptors.readIfReady(ends.read, max: 4096, into: { seen.append(String(decoding: $0, as: UTF8.self)) }) {
+                seen.append("read \(n)")
+            }
+            if case .wouldWait = Descriptors.readIfReady(ends.read, max: 4096, into: { _ in seen.append("called") }) { seen.append("would wait") }
+            _ = try? Descriptors.write(ends.write, Array("x".utf8))
+            if case .done(let n) = Descriptors.readIfReady(ends.read, max: 100_000, into: { seen.append(String(decoding: $0, as: UTF8.self)) }) {
+                seen.append("read \(n)")
+            }
+            return seen
+        }
+        XCTAssertEqual(results, ["hello-8", "read 7", "would wait", "x", "read 1"])
+        XCTAssertEqual(entries.map(\.description), [
+            "write(\(ends.write), \"hello-8\", 7) = 7",
+            "read(\(ends.read), \"hello-8\", 4096) = 7",
+            "write(\(ends.write), \"x\", 1) = 1",
+            "read(\(ends.read), \"x\", 100000) = 1",
+        ])
+        try close(through: ends.read)
+        var called = false
+        let (error, failed) = recordingFailure(try Descriptors.read(ends.read, max: 16) { _ in called = true })
+        XCTAssertEqual(error?.errno, EBADF)
+        XCTAssertFalse(called, "a failed read hands nothing over")
+        XCTAssertEqual(failed.first?.description, "read(\(ends.read), buf, 16) = -1 EBADF (Bad file descriptor)")
+    }
+
     func testClosingAnInvalidDescriptorFailsWithEBADF() {
         let (error, entries) = recordingFailure(try Descriptors.close(-1))
         XCTAssertEqual(error, SystemCallError("close", errno: EBADF))

@@ -42,7 +42,7 @@ public struct CommandContext {
 
     /// The call a descriptor read or write of this command makes (`DataCommands.readDescriptor`),
     /// with its `--nonblock` and `--timeout` (read and write declare both).
-    func descriptorCall(_ command: StaticString) -> DescriptorCall<some CommandHost> {
+    func descriptorCall(command: StaticString) -> DescriptorCall<some CommandHost> {
         var call = DescriptorCall(host: interpreter, command: command, location: location)
         if anyOptionGiven {
             call.nonblock = flag("--nonblock")

@@ -163,6 +163,9 @@ public enum CommandResult {
     case none
     /// A value: printed alone on its line, or bound with `NAME =`.
     case value([UInt8])
+    /// A value as a word (`read` of a descriptor): the same as `.value`, with no array made for
+    /// a short one.
+    case word(WordBytes)
     /// A handle, already registered.
     case handle(any Handle)
     /// A decoded C struct: printed as its text (`{ cnt = 5, buf = "hello" }`); bound with
@@ -174,7 +177,7 @@ public enum CommandResult {
     /// binding get the empty text.
     static func printed(_ bytes: [UInt8], bound: Bool, session: Session) -> CommandResult {
         guard bytes.isEmpty && !bound else { return .value(bytes) }
-        session.lastResult = []
+        session.lastResult = WordBytes()
         return .none
     }
 }

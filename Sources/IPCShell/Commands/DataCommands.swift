@@ -185,7 +185,7 @@ enum DataCommands {
             }
             bytes = WordBytes(given.array + [UInt8](repeating: 0, count: size - given.count))
         }
-        return try writeDescriptor(target, bytes, ctx.descriptorCall("write"))
+        return try writeDescriptor(target, bytes, ctx.descriptorCall(command: "write"))
     }
 
     /// One write() of `bytes` to a descriptor (to a UDP socket with no peer, a datagram to whoever
@@ -317,7 +317,7 @@ enum DataCommands {
         case nil: return .none
         }
         if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
-        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall("read"))
+        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall(command: "read"))
     }
 
     /// One read() of at most `length` bytes (default 4096) from a descriptor, as `read` shows it:
@@ -332,15 +332,18 @@ enum DataCommands {
         var sender: String?
         var datagramSize = 0
         let readsAtOnce = datagramSocket == nil && (target.owner.kind == .pipe || target.owner.kind == .sock)
-        let data = try withDescriptorMode(target, call, events: Int16(POLLIN), verb: "readable",
-                                          immediately: { readsAtOnce ? Descriptors.readIfReady(target.fd, max: limit) : .cannotTell }) { () throws(SystemCallError) in
+        // The bytes as a word: a short read (most) is kept inline, with no array made or freed.
+        var data = WordBytes()
+        _ = try withDescriptorMode(target, call, events: Int16(POLLIN), verb: "readable",
+                                   immediately: { readsAtOnce ? Descriptors.readIfReady(target.fd, max: limit) { data = WordBytes($0) } : .cannotTell }) { () throws(SystemCallError) in
             if datagramSocket != nil {
                 let datagram = try Sockets.receive(target.fd, max: limit)
                 sender = datagram.from
                 datagramSize = datagram.size
-                return datagram.data
+                data = WordBytes(datagram.data)
+                return data.count
             }
-            return try Descriptors.read(target.fd, max: limit)
+            return try Descriptors.read(target.fd, max: limit) { data = WordBytes($0) }
         }
         if let datagramSocket, let sender {
             datagramSocket.lastSender = sender
@@ -349,10 +352,10 @@ enum DataCommands {
             if data.isEmpty { return .value([]) }
         }
         if data.isEmpty { return .value(Array("EOF".utf8)) }
-        if let format { return .value(format.decode(data)) }
+        if let format { return .value(format.decode(data.array)) }
         var end = data.count
         while end > 0 && data[end - 1] == 0 { end -= 1 }
-        return .value(end == data.count ? Escaping.escaped(data) : Escaping.escaped(data[0..<end]))
+        return .word(end == data.count ? Escaping.escaped(data) : WordBytes(Escaping.escaped(data.prefix(end))))
     }
 
     // MARK: Direct forms (`DirectForm`)
@@ -472,8 +475,13 @@ enum DataCommands {
                 out.removeAll(keepingCapacity: true)
             }
             ctx.output.writeRaw(piece + [0x0A])
-            ctx.session.lastResult = []
+            ctx.session.lastResult = WordBytes()
             return .none
+        }
+        if end <= WordBytes.inlineCapacity {
+            // A short string (most): a word kept inline, no array.
+            let string = UnsafeRawBufferPointer(rebasing: bytes[0..<end]).assumingMemoryBound(to: UInt8.self)
+            return .word(Escaping.escaped(WordBytes(string)))
         }
         var value = ctx.session.takeResultBuffer()
         Escaping.escape(bytes[0..<end], into: &value)
@@ -604,7 +612,7 @@ extension DataCommands {
             }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
-            let call = ctx.descriptorCall("read")
+            let call = ctx.descriptorCall(command: "read")
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
             repeat {
                 let piece: [UInt8]

@@ -248,7 +248,7 @@ enum ProcessCommands {
                               + running.map { "\($0.name) (pid \($0.pid))" }.joined(separator: ", "),
                               hint: "kill NAME sends TERM")
         }
-        ctx.session.lastResult = Array(String(lastCode).utf8)
+        ctx.session.lastResult = WordBytes(String(lastCode))
         return .none
     }
 

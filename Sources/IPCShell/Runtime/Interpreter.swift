@@ -188,18 +188,25 @@ public final class Interpreter {
                     throw Diagnostic("\(name) = ...: the command gives no value or handle to bind", at: location,
                                      hint: "only commands that print a value (read, echo, a proc) or make a handle can be bound")
                 }
+            case .word(let word):
+                session.lastResult = word
+                if let name = binding {
+                    session.variables[name] = word.array
+                } else {
+                    session.output.line(word: word)
+                }
             case .value(let bytes):
-                session.lastResult = bytes
+                session.lastResult = WordBytes(bytes)
                 if let name = binding {
                     session.variables[name] = bytes
                 } else {
                     session.output.line(bytes: bytes)
                 }
             case .handle(let handle):
-                session.lastResult = Array(handle.name.utf8)
+                session.lastResult = WordBytes(handle.name)
                 if let log = session.diagramLog, let child = handle as? ChildHandle { log.named(child.pid, child.name) }
             case .structure(let text, let fields):
-                session.lastResult = text
+                session.lastResult = WordBytes(text)
                 if let name = binding {
                     session.variables[name] = text
                     session.variableFields[name] = (text, Dictionary(fields, uniquingKeysWith: { first, _ in first }))
@@ -290,7 +297,7 @@ public final class Interpreter {
             }
             // Not kept: its lines go out as they come (a proc that sleeps between them shows
             // each in its time); what it printed is still `$_`.
-            session.lastResult = try callProc(name, body: body, arguments: arguments, at: command.location, showing: true)
+            session.lastResult = WordBytes(try callProc(name, body: body, arguments: arguments, at: command.location, showing: true))
             return .none
         } else {
             throw Diagnostic("unknown command '\(Escaping.display(first.bytes.array))'", at: first.word.location, hint: unknownCommandHint(name))
@@ -408,7 +415,7 @@ public final class Interpreter {
         case .lastStatus:
             result += String(session.lastStatus).utf8
         case .lastResult:
-            result += session.lastResult
+            session.lastResult.withUnsafeBufferPointer { result.append(contentsOf: $0) }
         case .argumentCount:
             result += String(max(0, session.positional.count - 1)).utf8
         case .allArguments:

@@ -89,6 +89,17 @@ public final class Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// `line(bytes:)` of a word (a short one is inline: no array is made to print it).
+    public func line(word: WordBytes) {
+        guard captures.isEmpty, tap == nil, linePrefix.isEmpty else {
+            line(bytes: word.array)
+            return
+        }
+        word.withUnsafeBufferPointer { buffer.append(contentsOf: $0) }
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     /// An informational line (`shm1: attached at 0x7f...`), dimmed on a terminal. Never part of a
     /// proc's result: `x = mk` inside which `p = pipe` runs gets what mk echoes, not the pipe's notice.
     public func info(_ text: String) {

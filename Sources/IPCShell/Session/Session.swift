@@ -49,14 +49,15 @@ public final class Session {
     /// Where each later entry came from (`pushArguments`).
     var nestedArgumentsOrigins: [ArgumentsOrigin] = []
     public var lastStatus: Int32 = 0
-    public var lastResult: [UInt8] = []
+    /// `$_`: a word, so a short value (most reads) is kept inline, with no array made or freed.
+    public var lastResult = WordBytes()
 
     /// An empty array for a command to build its value in: the storage of `$_`, which the new
     /// value replaces anyway, when nothing else holds it (no allocation per `read`). Take it only
     /// once nothing can fail any more: `$_` is empty until the value is returned.
     public func takeResultBuffer() -> [UInt8] {
-        var buffer: [UInt8] = []
-        swap(&buffer, &lastResult)
+        var buffer = lastResult.heldArray ?? []
+        lastResult = WordBytes()
         buffer.removeAll(keepingCapacity: true)
         return buffer
     }
