@@ -62,7 +62,7 @@ public func fuzzRPC(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Each input from the same state: what a proc set for the last one is gone.
     let session = fixture.interpreter.session
     session.variables.removeAll()
-    session.lastResult.removeAll()
+    session.lastResult = WordBytes()
     session.lastStatus = 0
 
     // The parser alone: what parses round-trips through the serializer.
