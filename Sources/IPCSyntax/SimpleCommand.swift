@@ -37,6 +37,7 @@ public struct SimpleCommand {
         self.lineStart = lineStart
     }
 
+    @inline(__always) // into the lexer's scan, once per word
     mutating func append(_ word: WordBytes, offset: Int, end: Int) {
         switch count {
         case 0: word0 = word; offset0 = offset
