@@ -165,13 +165,18 @@ final class SimpleCommandTests: XCTestCase {
                      "read shm1 -1", "shm", "shm nope", "echo 1 2 3 4 5 6 7", "write shm1 \"quoted\"", "@nobody hi",
                      "write shm1 0123456789012345678901234567890123456789012345678901234567890123456789", "# note",
                      "write shm1 a; read shm1", "", "read shm1.r", "write shm1 é"]
+        var directRuns = 0
         for _ in 0..<20 {
             let body = (0..<40).map { _ in lines.randomElement()! }.joined(separator: "\n")
             let runs = try runBothWays { key in "shm create \(hexText(key)) 64\nshm attach shm1\n" + body + "\nshm rm shm1" }
             XCTAssertEqual(runs[0].stdout, runs[1].stdout, body)
             XCTAssertEqual(runs[0].stderr, runs[1].stderr, body)
             XCTAssertEqual(runs[0].failures, runs[1].failures, body)
+            XCTAssertEqual(runs[1].direct, 0)
+            directRuns += runs[0].direct
         }
+        // Reads and writes of the segment ran by their direct forms (CommandSpec.direct).
+        XCTAssertGreaterThan(directRuns, 20)
     }
 
     /// `read NAME` and `write NAME DATA` of a descriptor run by their direct form

@@ -360,7 +360,7 @@ final class TeachingTests: IPCTestCase {
     }
 
     /// Every descriptor call, the failing open with its errno, and a child's calls with its prefix.
-    func testTraceShowsEachDescriptorCall() throws {
+    func testTraceShowsEachDataCall() throws {
         let directory = try makeDirectory()
         let fifo = directory.appendingPathComponent("fifo").path
         let r = try Harness.run(["--trace", "--keep-going", "-c", """

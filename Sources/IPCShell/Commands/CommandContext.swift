@@ -40,13 +40,16 @@ public struct CommandContext {
         return .handle(handle)
     }
 
-    /// The call a descriptor read or write of this command makes (`DataCommands.readDescriptor`),
-    /// with its `--nonblock` and `--timeout` (read and write declare both).
-    func descriptorCall(command: StaticString) -> DescriptorCall<some CommandHost> {
-        var call = DescriptorCall(host: interpreter, command: command, location: location)
+    /// The call a read or write of this command makes (`DataCommands.readRegion`,
+    /// `readDescriptor`, ...), with its `--at`, `--nonblock` and `--timeout` (read and write
+    /// declare all three) and whether its value is bound.
+    func dataCall(command: StaticString) -> DataCall<some CommandHost> {
+        var call = DataCall(host: interpreter, command: command, location: location)
+        call.isBound = binding != nil
         if anyOptionGiven {
             call.nonblock = flag("--nonblock")
             call.timeoutMilliseconds = integer("--timeout")
+            call.offset = integer("--at") ?? 0
         }
         return call
     }

@@ -162,7 +162,9 @@ enum DataCommands {
         switch ctx.dataTarget("NAME") {
         case .region(let region)?:
             try rejectOptions(["--size", "--nonblock", "--timeout"], for: "a segment", ctx)
-            return try writeRegion(region, given, raw: isStruct || ctx.flag("--raw"), ctx)
+            return try writeRegion(region, given, raw: isStruct || ctx.flag("--raw"),
+                                   structName: isStruct ? ctx.optionBytes("--as").map { String(decoding: $0, as: UTF8.self) } ?? "STRUCT" : nil,
+                                   ctx.dataCall(command: "write"))
         case .descriptor(let named)?: target = named
         case nil: return .none
         }
@@ -185,12 +187,12 @@ enum DataCommands {
             }
             bytes = WordBytes(given.array + [UInt8](repeating: 0, count: size - given.count))
         }
-        return try writeDescriptor(target, bytes, ctx.descriptorCall(command: "write"))
+        return try writeDescriptor(target, bytes, ctx.dataCall(command: "write"))
     }
 
     /// One write() of `bytes` to a descriptor (to a UDP socket with no peer, a datagram to whoever
     /// sent the last one), saying so when fewer bytes went.
-    static func writeDescriptor(_ target: DescriptorRef, _ bytes: WordBytes, _ call: DescriptorCall<some CommandHost>) throws -> CommandResult {
+    static func writeDescriptor(_ target: DescriptorRef, _ bytes: WordBytes, _ call: DataCall<some CommandHost>) throws -> CommandResult {
         // An unconnected UDP socket answers whoever sent the last datagram.
         var destination: (host: String, port: Int)?
         if target.owner.kind == .sock, let socket = target.owner as? SocketHandle, socket.isDatagram, Sockets.name(target.fd, peer: true) == nil {
@@ -312,17 +314,17 @@ enum DataCommands {
         switch ctx.dataTarget("NAME") {
         case .region(let region)?:
             try rejectOptions(["--nonblock", "--timeout"], for: "a segment", ctx)
-            return try readRegion(region, ctx)
+            return try readRegion(region, length: ctx.integer("LEN"), ctx.dataCall(command: "read"))
         case .descriptor(let named)?: target = named
         case nil: return .none
         }
         if ctx.anyOptionGiven { try rejectOptions(["--at"], for: "a descriptor", ctx) }
-        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.descriptorCall(command: "read"))
+        return try readDescriptor(target, length: ctx.integer("LEN"), ctx.dataCall(command: "read"))
     }
 
     /// One read() of at most `length` bytes (default 4096) from a descriptor, as `read` shows it:
     /// trailing NULs dropped, unprintable bytes escaped, EOF at end of file.
-    static func readDescriptor(_ target: DescriptorRef, length: Int?, _ call: DescriptorCall<some CommandHost>) throws -> CommandResult {
+    static func readDescriptor(_ target: DescriptorRef, length: Int?, _ call: DataCall<some CommandHost>) throws -> CommandResult {
         let format = target.owner.valueFormat
         let limit = format?.readSize ?? length ?? 4096
         guard limit > 0, limit <= 16 << 20 else {
@@ -360,24 +362,33 @@ enum DataCommands {
 
     // MARK: Direct forms (`DirectForm`)
 
-    /// `read NAME` of a descriptor.
+    /// `read NAME` of a segment or a descriptor.
     static let readDirect: DirectForm = { words, ctx in
-        guard words.count == ctx.skip + 1, let target = directDescriptor(words, ctx) else { return nil }
-        return try readDescriptor(target, length: nil, ctx.descriptorCall(words, command: "read"))
+        guard words.count == ctx.skip + 1, !words[ctx.skip].looksLikeOption else { return nil }
+        if let target = ctx.recentDescriptor(words, word: ctx.skip) {
+            return try readDescriptor(target, length: nil, ctx.dataCall(words, command: "read"))
+        }
+        switch ctx.dataTarget(words, word: ctx.skip) {
+        case .descriptor(let target)?: return try readDescriptor(target, length: nil, ctx.dataCall(words, command: "read"))
+        case .region(let region)?: return try readRegion(region, length: nil, ctx.dataCall(words, command: "read"))
+        case nil: return nil
+        }
     }
 
-    /// `write NAME DATA` of a descriptor that takes bytes as they are (not a counter's).
+    /// `write NAME DATA` of a segment, or of a descriptor that takes bytes as they are (not a
+    /// counter's).
     static let writeDirect: DirectForm = { words, ctx in
-        guard words.count == ctx.skip + 2, !words[ctx.skip + 1].looksLikeOption,
-              let target = directDescriptor(words, ctx), target.owner.valueFormat == nil else { return nil }
-        return try writeDescriptor(target, words[ctx.skip + 1], ctx.descriptorCall(words, command: "write"))
-    }
-
-    /// NAME (the word after the command's name) as binding makes it when it is a descriptor;
-    /// nil for a segment, an option, or a word binding refuses (it says why, running the words).
-    private static func directDescriptor(_ words: SimpleCommand, _ ctx: DirectContext) -> DescriptorRef? {
-        guard !words[ctx.skip].looksLikeOption else { return nil }
-        return ctx.descriptorTarget(words, word: ctx.skip)
+        guard words.count == ctx.skip + 2, !words[ctx.skip].looksLikeOption, !words[ctx.skip + 1].looksLikeOption else { return nil }
+        if let target = ctx.recentDescriptor(words, word: ctx.skip), target.owner.valueFormat == nil {
+            return try writeDescriptor(target, words[ctx.skip + 1], ctx.dataCall(words, command: "write"))
+        }
+        switch ctx.dataTarget(words, word: ctx.skip) {
+        case .descriptor(let target)? where target.owner.valueFormat == nil:
+            return try writeDescriptor(target, words[ctx.skip + 1], ctx.dataCall(words, command: "write"))
+        case .region(let region)?:
+            return try writeRegion(region, words[ctx.skip + 1], raw: false, ctx.dataCall(words, command: "write"))
+        default: return nil
+        }
     }
 
     /// A printed `read` of a segment longer than this is streamed (`readSegment`).
@@ -394,7 +405,7 @@ enum DataCommands {
     /// need relaying, waits in the supervisor's poll loop rather than in the kernel.
     /// `immediately`, when given, makes the call only if it need not wait (see `Descriptors.readIfReady`):
     /// with output waiting in the buffer, one such call replaces a `poll` and the call.
-    static func withDescriptorMode<T>(_ target: DescriptorRef, _ call: DescriptorCall<some CommandHost>, events: Int16, verb: String,
+    static func withDescriptorMode<T>(_ target: DescriptorRef, _ call: DataCall<some CommandHost>, events: Int16, verb: String,
                                       immediately: () -> Descriptors.Immediate<T> = { .cannotTell },
                                       _ body: () throws(SystemCallError) -> T) throws -> T {
         if call.nonblock {
@@ -436,46 +447,51 @@ enum DataCommands {
         return try body()
     }
 
-    static func writeRegion(_ region: any MemoryRegion, _ data: WordBytes, raw: Bool, _ ctx: borrowing CommandContext) throws -> CommandResult {
+    /// `data` into a segment at `call.offset`, with a NUL after it unless `raw`; `structName`
+    /// (`--as`) only words the error of a struct that does not fit.
+    static func writeRegion(_ region: any MemoryRegion, _ data: WordBytes, raw: Bool, structName: String? = nil,
+                            _ call: DataCall<some CommandHost>) throws -> CommandResult {
         let memory = try region.mappedBytes(for: "write")
         if region.isReadOnly {
-            throw ctx.failure("write: \(region.name) is attached read-only", hint: region.writableHint)
+            throw call.failure("write: \(region.name) is attached read-only", hint: region.writableHint)
         }
-        let offset = ctx.integer("--at") ?? 0
+        let offset = call.offset
         let needed = data.count + (raw ? 0 : 1)
         guard offset <= memory.count, needed <= memory.count - offset, let base = memory.baseAddress else {
-            throw ctx.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(region.name) (\(memory.count) bytes)",
-                              hint: raw ? (ctx.optionGiven("--as") ? "a struct is written whole: sizeof \(ctx.optionBytes("--as").map { String(decoding: $0, as: UTF8.self) } ?? "STRUCT") bytes" : nil)
-                                        : "the count includes the terminating NUL; --raw writes none")
+            throw call.failure("write: \(needed) byte(s) at offset \(offset) do not fit in \(region.name) (\(memory.count) bytes)",
+                               hint: raw ? structName.map { "a struct is written whole: sizeof \($0) bytes" }
+                                         : "the count includes the terminating NUL; --raw writes none")
         }
         data.withUnsafeBufferPointer { src in
             if let from = src.baseAddress { (base + offset).copyMemory(from: from, byteCount: src.count) }
         }
         if !raw { (base + offset + data.count).storeBytes(of: 0, as: UInt8.self) }
-        if let log = ctx.session.diagramLog { data.withUnsafeBufferPointer { log.memory(true, region: region, offset: offset, bytes: $0) } }
+        if let log = call.session.diagramLog { data.withUnsafeBufferPointer { log.memory(true, region: region, offset: offset, bytes: $0) } }
         return .none
     }
 
-    static func readRegion(_ region: any MemoryRegion, _ ctx: borrowing CommandContext) throws -> CommandResult {
+    /// The C string in a segment at `call.offset` (at most `length` bytes), escaped; a long one
+    /// that is printed, not bound, piece by piece.
+    static func readRegion(_ region: any MemoryRegion, length: Int?, _ call: DataCall<some CommandHost>) throws -> CommandResult {
         let memory = try region.mappedBytes(for: "read")
-        let offset = ctx.integer("--at") ?? 0
+        let offset = call.offset
         guard offset < memory.count, let base = memory.baseAddress else {
-            throw ctx.failure("read: offset \(offset) is outside \(region.name) (\(memory.count) bytes: 0 to \(memory.count - 1))")
+            throw call.failure("read: offset \(offset) is outside \(region.name) (\(memory.count) bytes: 0 to \(memory.count - 1))")
         }
-        let limit = min(ctx.integer("LEN") ?? Int.max, memory.count - offset)
+        let limit = min(length ?? Int.max, memory.count - offset)
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: limit)
         let end = bytes.firstIndex(of: 0) ?? limit
-        if let log = ctx.session.diagramLog { log.memory(false, region: region, offset: offset, bytes: bytes[0..<end]) }
-        if ctx.binding == nil, end > DataCommands.streamedReadSize, ctx.output.writesRawPieces {
+        if let log = call.session.diagramLog { log.memory(false, region: region, offset: offset, bytes: bytes[0..<end]) }
+        if !call.isBound, end > DataCommands.streamedReadSize, call.output.writesRawPieces {
             // A long C string that is printed is escaped and written piece by piece: a 64 MiB
             // region of control bytes would take 256 MiB as one escaped value. `$_` is then empty.
             var piece: [UInt8] = []
             Escaping.escape(UnsafeRawBufferPointer(rebasing: bytes[0..<end]), into: &piece, every: 1 << 16) { out in
-                ctx.output.writeRaw(out)
+                call.output.writeRaw(out)
                 out.removeAll(keepingCapacity: true)
             }
-            ctx.output.writeRaw(piece + [0x0A])
-            ctx.session.lastResult = WordBytes()
+            call.output.writeRaw(piece + [0x0A])
+            call.session.lastResult = WordBytes()
             return .none
         }
         if end <= WordBytes.inlineCapacity {
@@ -483,7 +499,7 @@ enum DataCommands {
             let string = UnsafeRawBufferPointer(rebasing: bytes[0..<end]).assumingMemoryBound(to: UInt8.self)
             return .word(Escaping.escaped(WordBytes(string)))
         }
-        var value = ctx.session.takeResultBuffer()
+        var value = call.session.takeResultBuffer()
         Escaping.escape(bytes[0..<end], into: &value)
         return .value(value)
     }
@@ -612,7 +628,7 @@ extension DataCommands {
             }
             let datagram = (target.owner as? SocketHandle)?.isDatagram ?? false
             var data: [UInt8] = []
-            let call = ctx.descriptorCall(command: "read")
+            let call = ctx.dataCall(command: "read")
             // A struct may come in pieces on a stream: read until it is whole, as a C reader loops.
             repeat {
                 let piece: [UInt8]

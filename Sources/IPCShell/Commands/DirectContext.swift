@@ -35,20 +35,26 @@ public struct DirectContext {
         }
     }
 
-    /// Word `index` of `words` as binding makes a `.dataTarget` argument when it is a
-    /// descriptor (`pipe1.r`, `fifo1`); nil for a memory region or a word binding refuses.
-    func descriptorTarget(_ words: SimpleCommand, word index: Int) -> DescriptorRef? {
+    /// Word `index` of `words` as binding makes a `.dataTarget` argument when it is a `NAME.E`
+    /// word the session answered lately (`ArgumentBinder.recentDataTarget`): the usual `p.r`,
+    /// found without converting it. Nil: ask `dataTarget`.
+    func recentDescriptor(_ words: SimpleCommand, word index: Int) -> DescriptorRef? {
         let word = words[index]
-        // `p.r` named lately: the answer of the conversion, without it.
-        if let recent = interpreterReference._withUnsafeGuaranteedRef({ ArgumentBinder.recentDataTarget(word, scope: $0) }) {
-            return recent
-        }
-        guard case .descriptor(let target)? = value(words, word: index, as: .dataTarget, what: "NAME") else { return nil }
-        return target
+        return interpreterReference._withUnsafeGuaranteedRef { ArgumentBinder.recentDataTarget(word, scope: $0) }
     }
 
-    /// The call a descriptor read or write makes, waiting as a command with no options does.
-    func descriptorCall(_ words: SimpleCommand, command: StaticString) -> DescriptorCall<some CommandHost> {
-        interpreterReference._withUnsafeGuaranteedRef { DescriptorCall(host: $0, command: command, location: words.location) }
+    /// Word `index` of `words` as binding makes a `.dataTarget` argument (`shm1`, `pipe1.r`,
+    /// `fifo1`); nil for a word binding refuses.
+    func dataTarget(_ words: SimpleCommand, word index: Int) -> DataTarget? {
+        switch value(words, word: index, as: .dataTarget, what: "NAME") {
+        case .handle(let handle)?: return handle.asMemoryRegion.map { .region($0) }
+        case .descriptor(let descriptor)?: return .descriptor(descriptor)
+        default: return nil
+        }
+    }
+
+    /// The call a read or write makes, as a command with no options and no binding does.
+    func dataCall(_ words: SimpleCommand, command: StaticString) -> DataCall<some CommandHost> {
+        interpreterReference._withUnsafeGuaranteedRef { DataCall(host: $0, command: command, location: words.location) }
     }
 }

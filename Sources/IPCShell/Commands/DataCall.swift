@@ -1,11 +1,12 @@
 import IPCSyntax
 
-/// What one read or write of a descriptor needs of the command that makes it: the host, where
-/// to say what happened, and how to wait (`--nonblock`, `--timeout`). Made from a bound
-/// command's context (`CommandContext.descriptorCall`), or by a direct form straight from a
-/// script's words (`DirectContext.descriptorCall`), so that both run the same code
-/// (`DataCommands.readDescriptor`, `writeDescriptor`).
-struct DescriptorCall<Host: CommandHost> {
+/// What one read or write of a segment or a descriptor needs of the command that makes it: the
+/// host, where to say what happened, the options that apply (`--at`, `--nonblock`,
+/// `--timeout`) and whether the value is bound. Made from a bound command's context
+/// (`CommandContext.dataCall`), or by a direct form straight from a script's words
+/// (`DirectContext.dataCall`), so that both run the same code (`DataCommands.readRegion`,
+/// `writeRegion`, `readDescriptor`, `writeDescriptor`).
+struct DataCall<Host: CommandHost> {
     /// Unmanaged, used through guaranteed references: the host outlives every command, and
     /// counting references cost more than the rest of a call's set-up (callgrind; an
     /// unowned(unsafe) reference cost an atomic retain at each use).
@@ -17,6 +18,10 @@ struct DescriptorCall<Host: CommandHost> {
     var nonblock = false
     /// `--timeout D`, in milliseconds.
     var timeoutMilliseconds: Int?
+    /// `--at OFFSET` in a segment.
+    var offset = 0
+    /// `NAME = read ...`: the value goes to a variable, not to the output.
+    var isBound = false
 
     init(host: Host, command: StaticString, location: SourceLocation) {
         self.hostReference = .passUnretained(host)
@@ -24,6 +29,7 @@ struct DescriptorCall<Host: CommandHost> {
         self.location = location
     }
 
+    var session: Session { hostReference._withUnsafeGuaranteedRef { $0.session } }
     var output: Output { hostReference._withUnsafeGuaranteedRef { $0.session.output } }
     var supervisor: Supervisor { hostReference._withUnsafeGuaranteedRef { $0.supervisor } }
 
