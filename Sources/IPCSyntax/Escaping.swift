@@ -56,7 +56,7 @@ public enum Escaping {
     /// `escaped` of a word: the same word when it is plain printable ASCII (a short `read`
     /// stays inline, with no array made for it).
     public static func escaped(_ word: WordBytes) -> WordBytes {
-        if word.withUnsafeBufferPointer({ !$0.contains(where: { $0 < 0x20 || $0 >= 0x7F }) }) { return word }
+        if word.isPrintableASCII { return word }
         var out: [UInt8] = []
         word.withUnsafeBufferPointer { escape(UnsafeRawBufferPointer($0)[...], into: &out) }
         return WordBytes(out)

@@ -92,6 +92,23 @@ final class WordBytesTests: XCTestCase {
         XCTAssertFalse(WordBytes(Array("p.rw".utf8)).namesAnEnd)
     }
 
+    /// Printable ASCII tested eight bytes at a time agrees with the byte-by-byte test: every
+    /// byte value at every place of words of every length up to 20, in printable company.
+    func testPrintableASCIIAgreesWithTheBytes() {
+        for count in 1...20 {
+            for place in 0..<count {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = (0..<count).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+                    bytes[place] = byte
+                    let expected = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+                    XCTAssertEqual(WordBytes(bytes).isPrintableASCII, expected, "\(count) bytes, \(byte) at \(place)")
+                }
+            }
+        }
+        XCTAssertTrue(WordBytes().isPrintableASCII)
+        XCTAssertTrue(WordBytes(Array(" ~".utf8)).isPrintableASCII)
+    }
+
     func testEqualBytesAreEqualValues() {
         let short = WordBytes("shm1")
         XCTAssertEqual(short, WordBytes(Array("shm1".utf8)))
