@@ -165,15 +165,8 @@ final class SimpleCommandTests: XCTestCase {
                      "read shm1 -1", "shm", "shm nope", "echo 1 2 3 4 5 6 7", "write shm1 \"quoted\"", "@nobody hi",
                      "write shm1 0123456789012345678901234567890123456789012345678901234567890123456789", "# note",
                      "write shm1 a; read shm1", "", "read shm1.r", "write shm1 é"]
-        var directRuns = 0
-        for _ in 0..<20 {
-            let body = (0..<40).map { _ in lines.randomElement()! }.joined(separator: "\n")
-            let runs = try runBothWays { key in "shm create \(hexText(key)) 64\nshm attach shm1\n" + body + "\nshm rm shm1" }
-            XCTAssertEqual(runs[0].stdout, runs[1].stdout, body)
-            XCTAssertEqual(runs[0].stderr, runs[1].stderr, body)
-            XCTAssertEqual(runs[0].failures, runs[1].failures, body)
-            XCTAssertEqual(runs[1].direct, 0)
-            directRuns += runs[0].direct
+        let directRuns = try runRandomScriptsBothWays(of: lines) { key in
+            ("shm create \(hexText(key)) 64\nshm attach shm1", "shm rm shm1")
         }
         // Reads and writes of the segment ran by their direct forms (CommandSpec.direct).
         XCTAssertGreaterThan(directRuns, 20)
@@ -196,18 +189,32 @@ final class SimpleCommandTests: XCTestCase {
         // ignores SIGPIPE), not the end of the test process.
         let previous = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, previous) }
-        var directRuns = 0
-        for _ in 0..<20 {
-            let body = (0..<40).map { _ in lines.randomElement()! }.joined(separator: "\n")
-            let runs = try runBothWays { _ in "p = pipe\ns = sock pair\ne = eventfd 5\n" + body + "\nclose p\nclose s\nclose e" }
-            XCTAssertEqual(runs[0].stdout, runs[1].stdout, body)
-            XCTAssertEqual(runs[0].stderr, runs[1].stderr, body)
-            XCTAssertEqual(runs[0].failures, runs[1].failures, body)
-            XCTAssertEqual(runs[1].direct, 0, "no direct form runs when simple commands are not run directly")
-            directRuns += runs[0].direct
+        let directRuns = try runRandomScriptsBothWays(of: lines) { _ in
+            ("p = pipe\ns = sock pair\ne = eventfd 5", "close p\nclose s\nclose e")
         }
         // The direct forms did run (every script has reads and writes of p and s).
         XCTAssertGreaterThan(directRuns, 100)
+    }
+
+    /// Twenty scripts of forty random `lines` each, between the set-up and the tear-down made for
+    /// a fresh key, run both ways (`runBothWays`): the same output, errors and failure count.
+    /// Returns how many commands ran by a direct form (none may, the other way).
+    private func runRandomScriptsBothWays(of lines: [String], file: StaticString = #filePath, line: UInt = #line,
+                                          around: (Int32) -> (setUp: String, tearDown: String)) throws -> Int {
+        var directRuns = 0
+        for _ in 0..<20 {
+            let body = (0..<40).map { _ in lines.randomElement()! }.joined(separator: "\n")
+            let runs = try runBothWays { key in
+                let (setUp, tearDown) = around(key)
+                return setUp + "\n" + body + "\n" + tearDown
+            }
+            XCTAssertEqual(runs[0].stdout, runs[1].stdout, body, file: file, line: line)
+            XCTAssertEqual(runs[0].stderr, runs[1].stderr, body, file: file, line: line)
+            XCTAssertEqual(runs[0].failures, runs[1].failures, body, file: file, line: line)
+            XCTAssertEqual(runs[1].direct, 0, "no direct form runs when simple commands are not run directly", file: file, line: line)
+            directRuns += runs[0].direct
+        }
+        return directRuns
     }
 
     /// Runs the script made for a fresh key twice, in fresh sessions that go on after a failure:
