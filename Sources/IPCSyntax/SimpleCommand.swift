@@ -17,7 +17,7 @@ public struct SimpleCommand {
     @usableFromInline var word3 = WordBytes(), word4 = WordBytes(), word5 = WordBytes()
     /// Byte offset in the source of each word.
     private var offset0 = 0, offset1 = 0, offset2 = 0, offset3 = 0, offset4 = 0, offset5 = 0
-    public internal(set) var count = 0
+    public private(set) var count = 0
     var fileIndex: Int32 = 0
     /// The line, and the offset at which it starts in the source.
     var line = 0
