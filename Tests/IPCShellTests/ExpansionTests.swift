@@ -44,26 +44,31 @@ final class ExpansionTests: ShellTestCase {
         XCTAssertEqual(r.stdout, "first\n[first]\n[[first]]\n")
     }
 
-    /// `read` builds its value in the storage of the previous `$_`: a variable bound to an
-    /// earlier value must keep it, and `$_` must follow each new read.
+    /// A long `read` of a segment builds its value in the storage of the previous `$_` (a
+    /// short one is a word, inline): a variable bound to an earlier value must keep it, and `$_`
+    /// must follow each new read.
     func testValuesOfReadsDoNotShareStorageWithEarlierOnes() throws {
         let r = try shell.run("""
-            s = shm create private 64; shm attach s
-            write s first; x = read s; write s second; read s
+            s = shm create \(hexText(shell.makeKey())) 64; shm attach s
+            write s first-value-longer-than-a-word; x = read s; write s second-value-longer-than-a-word; read s
             echo "x=$x last=$_"
-            write s third; read s; set y $_; write s fourth; read s; echo "x=$x y=$y last=$_"
+            write s third-value-longer-than-a-word; read s; set y $_; write s fourth-value-longer-than-a-word; read s
+            echo "x=$x y=$y last=$_"
+            write s short; read s; echo "x=$x y=$y last=$_"
             shm detach s; shm rm s
             """)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains("x=first last=second"), r.stdout)
-        XCTAssertTrue(lines.contains("x=first y=third last=fourth"), r.stdout)
+        XCTAssertTrue(lines.contains("x=first-value-longer-than-a-word last=second-value-longer-than-a-word"), r.stdout)
+        XCTAssertTrue(lines.contains("x=first-value-longer-than-a-word y=third-value-longer-than-a-word last=fourth-value-longer-than-a-word"), r.stdout)
+        XCTAssertTrue(lines.contains("x=first-value-longer-than-a-word y=third-value-longer-than-a-word last=short"), r.stdout)
     }
 
     /// A read's value is kept as a word (inline up to 15 bytes, an array beyond): printed, in
     /// `$_` and bound, the same text, from a pipe (NUL padding trimmed) and from a segment, at
     /// 1, 15, 16 and 40 bytes, escaped, and after a long value whose storage a read may reuse.
     func testValuesOfReadsOfEveryLengthAreTheSameEverywhere() throws {
-        var script = "p = pipe\ns = shm create private 128\nshm attach s\n"
+        // A key of the fixture's, removed at tear-down even when the script stops half-way.
+        var script = "p = pipe\ns = shm create \(hexText(shell.makeKey())) 128\nshm attach s\n"
         var expected: [String] = []
         // As typed in double quotes, and as read shows it.
         let texts = [("a", "a"), ("fifteen-bytes-x", "fifteen-bytes-x"), ("sixteen-bytes-xy", "sixteen-bytes-xy"),
