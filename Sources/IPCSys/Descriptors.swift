@@ -49,62 +49,42 @@ public enum Descriptors {
 
     /// One `read(fd, buf, max)`. An empty result means end of file.
     public static func read(_ fd: Int32, max: Int) throws(SystemCallError) -> [UInt8] {
-        var buffer: [UInt8] = []
-        _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)]) {
-            let n: Int
-            (n, buffer) = Scratch.reading(max) { Glibc.read(fd, $0, max) }
-            return n
-        }
-        return buffer
+        var bytes: [UInt8] = []
+        _ = try read(fd, max: max) { bytes = Array($0) }
+        return bytes
     }
 
     /// One `read(fd, buf, max)` whose bytes `body` gets where they landed (none at end of file),
     /// for a caller that keeps them in a form of its own (a short read kept inline makes no
     /// array: callgrind). Returns the count read.
     public static func read(_ fd: Int32, max: Int, into body: (UnsafeBufferPointer<UInt8>) -> Void) throws(SystemCallError) -> Int {
-        guard max <= Scratch.size else {
-            let bytes = try read(fd, max: max)
-            bytes.withUnsafeBufferPointer(body)
-            return bytes.count
-        }
-        var got = 0
-        _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(Scratch.copy(got))), .int(max)]) {
-            got = Glibc.read(fd, Scratch.bytes, max)
+        try Scratch.with(max) { buffer throws(SystemCallError) in
+            var got = 0
+            _ = try traced("read", [.int(Int(fd)), .output(name: "buf", .bytes(Array(buffer.prefix(Swift.max(0, got))))), .int(max)]) {
+                got = Glibc.read(fd, buffer.baseAddress, max)
+                return got
+            }
+            body(UnsafeBufferPointer(rebasing: buffer.prefix(got)))
             return got
         }
-        body(UnsafeBufferPointer(start: Scratch.bytes, count: got))
-        return got
     }
 
     /// One buffer for the reads that fit it (`read`, `readIfReady`): the shell is one thread,
-    /// and each read copies out what it got before it returns.
+    /// and each read hands over what it got before it returns.
     enum Scratch {
         static let size = 64 << 10
         nonisolated(unsafe) static let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
 
-        /// Runs `call` (a read of at most `max` bytes into the pointer it is given; it returns
-        /// the count or -1) and returns what it returned and the bytes read. A read that fits
-        /// lands here and only what came is copied: an array of `max` bytes cost a large
-        /// allocation (4 KiB by default) for a 7-byte message (callgrind: ~500 instructions a
-        /// read). Larger reads go into the array's own storage, uninitialized. Nothing is freed
-        /// after the call, so errno survives for the failure path.
+        /// Runs `body` with room for a read of `max` bytes: the scratch buffer, or for a larger
+        /// read a buffer of its own, freed after `body` (which has taken errno by then). Nothing
+        /// is cleared or allocated for a read that fits: an array of `max` bytes cost a large
+        /// allocation (4 KiB by default) for a 7-byte message (callgrind: ~500 instructions a read).
         @inline(__always)
-        static func reading(_ max: Int, _ call: (UnsafeMutableRawPointer?) -> Int) -> (Int, [UInt8]) {
-            if max <= size {
-                let n = call(bytes)
-                return (n, n > 0 ? Array(UnsafeBufferPointer(start: bytes, count: n)) : [])
-            }
-            var n = 0
-            let buffer = [UInt8](unsafeUninitializedCapacity: Swift.max(1, max)) { storage, count in
-                n = call(storage.baseAddress)
-                count = Swift.max(0, n)
-            }
-            return (n, buffer)
-        }
-
-        /// The first `count` bytes, as an array (for the trace).
-        static func copy(_ count: Int) -> [UInt8] {
-            Array(UnsafeBufferPointer(start: bytes, count: Swift.max(0, Swift.min(count, size))))
+        static func with<R, E: Error>(_ max: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+            if max <= size { return try body(UnsafeMutableBufferPointer(start: bytes, count: max)) }
+            let own = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max)
+            defer { own.deallocate() }
+            return try body(own)
         }
     }
 
@@ -122,29 +102,24 @@ public enum Descriptors {
     /// one call where a zero-timeout `poll` and the `read` were two. Traced as the `read` it is
     /// when it happens; a call that did not happen is not traced.
     public static func readIfReady(_ fd: Int32, max: Int) -> Immediate<[UInt8]> {
-        let (n, buffer) = Scratch.reading(max) { ipcsh_read_nowait(fd, $0, UInt(max)) }
-        guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
-        SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(buffer)), .int(max)], .returned(.int(n)))
-        return .done(buffer)
+        var bytes: [UInt8] = []
+        switch readIfReady(fd, max: max, into: { bytes = Array($0) }) {
+        case .done: return .done(bytes)
+        case .wouldWait: return .wouldWait
+        case .cannotTell: return .cannotTell
+        }
     }
 
     /// `readIfReady` whose bytes `body` gets where they landed (`read(_:max:into:)`): `.done`
     /// with the count read.
     public static func readIfReady(_ fd: Int32, max: Int, into body: (UnsafeBufferPointer<UInt8>) -> Void) -> Immediate<Int> {
-        guard max <= Scratch.size else {
-            switch readIfReady(fd, max: max) {
-            case .done(let bytes):
-                bytes.withUnsafeBufferPointer(body)
-                return .done(bytes.count)
-            case .wouldWait: return .wouldWait
-            case .cannotTell: return .cannotTell
-            }
+        Scratch.with(max) { buffer in
+            let n = ipcsh_read_nowait(fd, buffer.baseAddress, UInt(max))
+            guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
+            SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(Array(buffer.prefix(n)))), .int(max)], .returned(.int(n)))
+            body(UnsafeBufferPointer(rebasing: buffer.prefix(n)))
+            return .done(n)
         }
-        let n = ipcsh_read_nowait(fd, Scratch.bytes, UInt(max))
-        guard n >= 0 else { return Errno.current == EAGAIN ? .wouldWait : .cannotTell }
-        SyscallTrace.record("read", [.int(Int(fd)), .output(name: "buf", .bytes(Scratch.copy(n))), .int(max)], .returned(.int(n)))
-        body(UnsafeBufferPointer(start: Scratch.bytes, count: n))
-        return .done(n)
     }
 
     /// `write(fd, bytes, count)` made only if it need not wait (`pwritev2(..., RWF_NOWAIT)`),
