@@ -1,11 +1,12 @@
 import IPCSyntax
 
 /// What a direct form (`DirectForm`) gets besides the script's words: its spec, how many words
-/// name the command, the host, and binding's conversion of one word at a time. Nothing is bound
-/// beforehand and nothing is made for the command but this (two references and a count, not
-/// counted).
+/// name the command, binding's conversion of one word at a time, and the call a read or write
+/// makes with the host (`DataCall`). Nothing is bound beforehand and nothing is made for the
+/// command but this (two references and a count, not counted).
 public struct DirectContext {
-    /// The one host, as `CommandContext` holds it: commands see it only as `some CommandHost`.
+    /// The one host, as `CommandContext` holds it: commands see it only as `some CommandHost`
+    /// (in a `DataCall`).
     /// Unmanaged, used through guaranteed references: the interpreter and the spec outlive every
     /// command, and counting references cost more than the rest of making this (callgrind; an
     /// unowned(unsafe) reference cost an atomic retain at each use).
@@ -20,7 +21,6 @@ public struct DirectContext {
         self.skip = skip
     }
 
-    var host: some CommandHost { interpreterReference.takeUnretainedValue() }
     /// The command the words run.
     public var spec: CommandSpec { specReference.takeUnretainedValue() }
 

@@ -170,6 +170,17 @@ public final class Interpreter {
         }
     }
 
+    /// A command's value: `$_`, and the variable it is bound to or a line of output.
+    @inline(__always)
+    private func deliver(_ value: WordBytes, binding: String?) {
+        session.lastResult = value
+        if let name = binding {
+            session.variables[name] = value.array
+        } else {
+            session.output.line(word: value)
+        }
+    }
+
     /// Runs a command's body (`dispatch`): prints or binds its result, sets `$?` and `$_`, and
     /// turns its errors into a located `CommandFailure`.
     @inline(__always)
@@ -189,19 +200,10 @@ public final class Interpreter {
                                      hint: "only commands that print a value (read, echo, a proc) or make a handle can be bound")
                 }
             case .word(let word):
-                session.lastResult = word
-                if let name = binding {
-                    session.variables[name] = word.array
-                } else {
-                    session.output.line(word: word)
-                }
+                deliver(word, binding: binding)
             case .value(let bytes):
-                session.lastResult = WordBytes(bytes)
-                if let name = binding {
-                    session.variables[name] = bytes
-                } else {
-                    session.output.line(bytes: bytes)
-                }
+                // A long value stays in its array (a word holds it as it is); a short one is inline.
+                deliver(WordBytes(bytes), binding: binding)
             case .handle(let handle):
                 session.lastResult = WordBytes(handle.name)
                 if let log = session.diagramLog, let child = handle as? ChildHandle { log.named(child.pid, child.name) }

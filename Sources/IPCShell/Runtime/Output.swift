@@ -84,9 +84,7 @@ public final class Output {
             line(String(decoding: bytes, as: UTF8.self))
             return
         }
-        buffer.append(contentsOf: bytes)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
+        bytes.withUnsafeBufferPointer(appendLine)
     }
 
     /// `line(bytes:)` of a word (a short one is inline: no array is made to print it).
@@ -95,7 +93,13 @@ public final class Output {
             line(bytes: word.array)
             return
         }
-        word.withUnsafeBufferPointer { buffer.append(contentsOf: $0) }
+        word.withUnsafeBufferPointer(appendLine)
+    }
+
+    /// The bytes and a newline into the buffer, written out once it holds 64 KiB.
+    @inline(__always)
+    private func appendLine(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.append(contentsOf: bytes)
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
